@@ -1,0 +1,12 @@
+"""fastgrad: gradients of multilayer perceptrons by backpropagation and by fast finite differences."""
+__version__ = "0.1.0"
+
+from .check import GradcheckReport, gradcheck
+from .compiled import KernelError, get_num_threads, runtime_info, set_num_threads
+from .gradients.analytic import analytic_gradient
+from .gradients.numerical import numerical_gradient
+from .model import MLP
+from .problem import loss
+
+__all__ = ["MLP", "analytic_gradient", "numerical_gradient", "gradcheck", "GradcheckReport", "loss",
+           "set_num_threads", "get_num_threads", "runtime_info", "KernelError"]

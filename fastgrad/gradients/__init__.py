@@ -1,0 +1,1 @@
+"""Gradients of the loss with respect to theta: analytic (backprop) and numerical (finite differences)."""

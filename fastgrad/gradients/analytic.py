@@ -1,0 +1,54 @@
+"""Analytic gradient by backpropagation, with numpy matrix products or the compiled kernel.
+
+With D_L = dE/dz_L (see ``fastgrad.losses``) and a_0 = X, for l = L..1:
+    grad W_l = [1, a_(l-1)]^T D_l,    D_(l-1) = (D_l W_l[1:]^T) * f'_(l-1).
+"""
+import numpy as np
+
+from .. import activations, compiled, losses
+from ..kernels.backprop import backprop
+from ..kernels.forward import cache_size
+from ..problem import problem
+from ..validation import choice
+
+BACKENDS = ("numpy", "numba")
+
+
+def analytic_gradient(net, X, Y, loss=None, backend="numba"):
+    """dE/dtheta by backpropagation.
+
+    Parameters
+    ----------
+    net : MLP
+    X : array (n, d)
+    Y : array (n, p)
+    loss : {"squared", "mse", "cross-entropy"} or None
+        None picks ``default_loss(net)``.
+    backend : {"numba", "numpy"}
+
+    Returns
+    -------
+    ndarray (P,)
+        Aligned with ``net.theta``; ``net.unflatten(g)`` gives per-layer arrays.
+    """
+    prob = problem(net, X, Y, loss)
+    if choice("backend", backend, BACKENDS) == "numpy":
+        return numpy_backprop(prob)
+    grad = np.empty_like(net.theta)
+    cache = np.empty(cache_size(net.layout, prob.X.shape[0]))
+    compiled.call(backprop, net.theta, net.layout, prob.X, prob.Y, prob.loss_code, cache, grad)
+    return grad
+
+
+def numpy_backprop(prob):
+    """Backpropagation by numpy matrix products for a validated Problem."""
+    net = prob.net
+    inputs, Z = net.forward_layers(prob.X)
+    D = losses.delta(prob.loss, Z, prob.Y, net.output)
+    grads = [None] * len(net.weights)
+    for l in range(len(net.weights) - 1, -1, -1):
+        A = inputs[l]
+        grads[l] = np.vstack([D.sum(axis=0), A.T @ D])
+        if l > 0:
+            D = (D @ net.weights[l][1:].T) * activations.slope_from_value(net.hidden[l - 1], A)
+    return np.concatenate([g.ravel() for g in grads])

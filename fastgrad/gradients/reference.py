@@ -1,0 +1,88 @@
+"""The slow baselines, kept honest: what the compiled backends are measured against.
+
+``python_central_gradient``: plain Python loops over lists with ``math``, no numpy in
+the inner work. ``numpy_central_gradient``: the textbook notebook's way, a Python loop
+over parameters with a numpy forward pass for every loss evaluation.
+Both compute (E(theta + h e_q) - E(theta - h e_q)) / (2h) for each requested entry q.
+"""
+import math
+
+import numpy as np
+
+from .. import losses
+from ..kernels import codes
+
+_SCALAR_ACTIVATION = {
+    codes.IDENTITY: lambda z: z,
+    codes.TANH: math.tanh,
+    codes.SIGMOID: lambda z: 0.5 * (1.0 + math.tanh(0.5 * z)),  # = 1/(1+e^-z), without overflow
+    codes.RELU: lambda z: z if z > 0.0 else 0.0,
+    codes.SOFTMAX: lambda z: z,  # logits: the loss normalises them
+}
+
+
+def _python_loss(theta, layers, X, Y, loss):
+    """E(theta) over lists: ``layers`` holds (offset, n_in, n_out, code, is_hidden)."""
+    terms = []
+    for x, y in zip(X, Y):
+        a = x
+        for offset, n_in, n_out, code, is_hidden in layers:
+            z = []
+            for j in range(n_out):
+                s = theta[offset + j]
+                for k in range(n_in):
+                    s += a[k] * theta[offset + (k + 1) * n_out + j]
+                z.append(s)
+            a = [_SCALAR_ACTIVATION[code](v) for v in z] if is_hidden else z
+        if loss == "cross-entropy":
+            top = max(a)
+            lse = top + math.log(math.fsum(math.exp(v - top) for v in a))
+            terms.append(math.fsum(yj * (lse - zj) for yj, zj in zip(y, a)))
+        else:
+            f = _SCALAR_ACTIVATION[layers[-1][3]]
+            terms.append(math.fsum((f(zj) - yj) ** 2 for yj, zj in zip(y, a)))
+    total = math.fsum(terms)
+    n, p = len(X), len(Y[0])
+    if loss == "squared":
+        return 0.5 * total / n
+    return total / (n * p) if loss == "mse" else total / n
+
+
+def python_central_gradient(prob, h, entries):
+    """Central differences in plain Python for theta[entries]."""
+    net = prob.net
+    n_layers = len(net.layout)
+    layers = [(int(o), int(i), int(k), int(c), l < n_layers - 1)
+              for l, (o, i, k, c, _) in enumerate(net.layout)]
+    theta = net.theta.tolist()
+    X, Y = prob.X.tolist(), prob.Y.tolist()
+    grad = []
+    for q in entries.tolist():
+        x0 = theta[q]
+        theta[q] = x0 + h
+        plus = _python_loss(theta, layers, X, Y, prob.loss)
+        theta[q] = x0 - h
+        minus = _python_loss(theta, layers, X, Y, prob.loss)
+        theta[q] = x0
+        grad.append((plus - minus) / (2.0 * h))
+    return np.array(grad, dtype=np.float64)
+
+
+def numpy_central_gradient(prob, h, entries):
+    """Central differences with a numpy forward pass per evaluation, as the notebook does."""
+    work = prob.net.copy()
+    theta = work.theta
+
+    def loss_now():
+        return losses.value(prob.loss, work.output_preactivation(prob.X), prob.Y, work.output)
+
+    grad = np.empty(entries.shape[0])
+    for k, q in enumerate(entries):
+        x0 = theta[q]
+        theta[q] = x0 + h
+        plus = loss_now()
+        theta[q] = x0 - h
+        minus = loss_now()
+        theta[q] = x0
+        grad[k] = (plus - minus) / (2.0 * h)
+    return grad

@@ -1,0 +1,25 @@
+"""Integer codes shared by the compiled kernels and the Python layer.
+
+Kernels receive plain integers, never strings: these constants are the only
+place where a code gets its meaning.
+"""
+
+# activations
+IDENTITY = 0
+TANH = 1
+SIGMOID = 2
+RELU = 3
+SOFTMAX = 4  # output layer only; the kernels keep its logits and let the loss normalise
+
+# losses
+SQUARED = 0        # (1/n) sum_i 1/2 ||y_i - o_i||^2
+MSE = 1            # 1/(n p) sum_ij (y_ij - o_ij)^2
+CROSS_ENTROPY = 2  # (1/n) sum_ij -y_ij log softmax(z_i)_j
+
+# columns of the layer table ``layout`` (one row per layer)
+THETA_OFFSET = 0   # where the layer's (n_in+1, n_out) block starts in theta
+N_IN = 1
+N_OUT = 2
+ACTIVATION = 3
+CACHE_OFFSET = 4   # where the layer's outputs start in a forward cache, in units of n
+LAYOUT_COLUMNS = 5

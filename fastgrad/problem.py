@@ -1,0 +1,45 @@
+"""A net, its data and a loss, validated together before any compiled code runs."""
+from typing import NamedTuple
+
+import numpy as np
+
+from . import losses
+from .model import MLP
+from .validation import as_float_matrix, check_finite, check_samples
+
+
+class Problem(NamedTuple):
+    net: MLP
+    X: np.ndarray
+    Y: np.ndarray
+    loss: str
+
+    @property
+    def loss_code(self):
+        return losses.CODES[self.loss]
+
+
+def default_loss(net):
+    """The loss a net's output calls for: cross-entropy after softmax, otherwise squared."""
+    return "cross-entropy" if net.output == "softmax" else "squared"
+
+
+def loss(net, X, Y, loss=None):
+    """E(theta) for the named loss (equations in ``fastgrad.losses``); None picks ``default_loss``."""
+    prob = problem(net, X, Y, loss)
+    return losses.value(prob.loss, net.output_preactivation(prob.X), prob.Y, net.output)
+
+
+def problem(net, X, Y, loss):
+    """Check shapes, finiteness and the loss/output pairing; return float64 C arrays.
+
+    ``loss=None`` picks ``default_loss(net)``.
+    """
+    if not isinstance(net, MLP):
+        raise ValueError(f"net: expected a fastgrad.MLP, got {type(net).__name__}")
+    loss = losses.check_pairing(default_loss(net) if loss is None else loss, net.output)
+    X = as_float_matrix("X", X, net.sizes[0])
+    Y = as_float_matrix("Y", Y, net.sizes[-1])
+    check_samples(X, Y)
+    check_finite("theta", net.theta)
+    return Problem(net, X, Y, loss)

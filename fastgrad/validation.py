@@ -1,0 +1,65 @@
+"""Checks on user input: each raises a ValueError that names the argument and what was expected.
+
+Arrays are converted to C-contiguous float64 (integer and boolean input is accepted
+and converted; complex, object and string input is refused).
+"""
+import math
+
+import numpy as np
+
+
+def as_float_matrix(name, value, n_cols):
+    """``value`` as a finite (n, n_cols) float64 array; a 1-D array is taken as one column."""
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # ragged nested lists and the like
+        raise ValueError(f"{name}: cannot be read as an array ({exc})") from None
+    if arr.dtype.kind not in "fiub":
+        raise ValueError(f"{name}: expected real numbers, got dtype {arr.dtype}")
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    if arr.ndim == 1 and n_cols == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.ndim != 2 or arr.shape[1] != n_cols:
+        raise ValueError(f"{name}: expected shape (n, {n_cols}), got {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name}: expected at least one row, got none")
+    check_finite(name, arr)
+    return arr
+
+
+def check_finite(name, arr):
+    """Raise if ``arr`` holds NaN or infinity, naming the first bad position."""
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"{name}: non-finite value {arr[where]} at index {where if len(where) > 1 else where[0]}")
+
+
+def check_samples(X, Y):
+    """X and Y must have the same number of rows."""
+    if X.shape[0] != Y.shape[0]:
+        raise ValueError(f"Y: expected {X.shape[0]} rows to match X, got {Y.shape[0]}")
+
+
+def positive_number(name, value):
+    """A finite float > 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise ValueError(f"{name}: expected a positive number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or value <= 0.0:
+        raise ValueError(f"{name}: expected a finite number > 0, got {value!r}")
+    return value
+
+
+def positive_int(name, value):
+    """An int >= 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name}: expected an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def choice(name, value, allowed):
+    """``value`` if it is one of ``allowed``."""
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name}: unknown value {value!r}; expected one of {', '.join(allowed)}")
+    return value

@@ -1,0 +1,19 @@
+import numpy as np
+import pytest
+
+import fastgrad as fg
+
+
+@pytest.fixture
+def seed_net():
+    """The textbook's shape: sizes [1, 10, 1], tanh, identity output, sin(x) targets."""
+    rng = np.random.default_rng(11)
+    X = rng.uniform(-np.pi, np.pi, size=(25, 1))
+    return fg.MLP([1, 10, 1], seed=11), X, np.sin(X)
+
+
+@pytest.fixture
+def restore_threads():
+    before = fg.get_num_threads()
+    yield
+    fg.set_num_threads(before)

@@ -1,0 +1,77 @@
+"""The analytic gradient against the textbook's formulas, and the losses' relation."""
+import numpy as np
+import pytest
+
+import fastgrad as fg
+from helpers import make_problem
+
+
+def textbook_gradient(X, Y, W1, W2):
+    """Example 25.3's update_pars, with dW1 back-propagated through the current W2."""
+    def aug(A):
+        return np.hstack((np.ones((len(A), 1)), A))
+    Xt = aug(X)
+    Z = np.tanh(Xt @ W1)
+    Zt = aug(Z)
+    O = Zt @ W2
+    G2 = (O - Y) / len(Y)
+    dW2 = Zt.T @ G2
+    G1 = (G2 @ W2[1:].T) * (1 - Z ** 2)
+    dW1 = Xt.T @ G1
+    return dW1, dW2
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_matches_textbook_formulas(seed_net, backend):
+    net, X, Y = seed_net
+    dW1, dW2 = textbook_gradient(X, Y, net.weights[0], net.weights[1])
+    g1, g2 = net.unflatten(fg.analytic_gradient(net, X, Y, loss="squared", backend=backend))
+    np.testing.assert_allclose(g1, dW1, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(g2, dW2, rtol=1e-12, atol=1e-15)
+
+
+def test_textbook_ordering_bug_gives_a_different_gradient(seed_net):
+    """The notebook updated W2 before back-propagating through it: that is not the gradient."""
+    net, X, Y = seed_net
+    W1, W2 = net.weights[0].copy(), net.weights[1].copy()
+    dW1, dW2 = textbook_gradient(X, Y, W1, W2)
+    stale_W2 = W2 - 0.1 * dW2
+    buggy_dW1, _ = textbook_gradient(X, Y, W1, stale_W2)
+    g1, _ = net.unflatten(fg.analytic_gradient(net, X, Y))
+    assert np.abs(buggy_dW1 - g1).max() > 1e-3 * np.abs(g1).max()
+    np.testing.assert_allclose(g1, dW1, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("p", [1, 3])
+def test_mse_gradient_is_two_over_p_times_squared(p):
+    """mse = 1/(np) sum r^2 and squared = 1/(2n) sum r^2, so mse = (2/p) squared."""
+    net, X, Y = make_problem([2, 5, p], n=15, seed=p)
+    squared = fg.analytic_gradient(net, X, Y, loss="squared")
+    mse = fg.analytic_gradient(net, X, Y, loss="mse")
+    np.testing.assert_allclose(mse, (2.0 / p) * squared, rtol=1e-13, atol=1e-16)
+    assert fg.loss(net, X, Y, "mse") == pytest.approx((2.0 / p) * fg.loss(net, X, Y, "squared"), rel=1e-14)
+
+
+def test_loss_values_match_their_equations(seed_net):
+    net, X, Y = seed_net
+    O = net.predict(X)
+    assert fg.loss(net, X, Y, "squared") == pytest.approx(0.5 * np.sum((Y - O) ** 2) / len(Y), rel=1e-14)
+    assert fg.loss(net, X, Y, "mse") == pytest.approx(np.mean((Y - O) ** 2), rel=1e-14)
+
+
+def test_cross_entropy_is_stable_for_huge_logits():
+    net, X, Y = make_problem([2, 3, 3], "tanh", "softmax", n=5)
+    net.weights[-1][...] *= 1e4  # logits of order 1e4: a naive softmax overflows
+    value = fg.loss(net, X, Y)
+    grad = fg.analytic_gradient(net, X, Y)
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+    probs = net.predict(X)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-12)
+
+
+def test_cross_entropy_gradient_with_soft_targets():
+    net, X, _ = make_problem([2, 4, 3], "tanh", "softmax", n=9, seed=4)
+    Y = np.random.default_rng(0).dirichlet(np.ones(3), size=9) * 2.0  # rows summing to 2
+    exact = fg.analytic_gradient(net, X, Y, backend="numba")
+    approx = fg.numerical_gradient(net, X, Y, backend="numpy")
+    assert np.abs(exact - approx).max() <= 1e-8 * np.abs(exact).max()

@@ -1,0 +1,56 @@
+"""MLP: one flat theta with per-layer views, initialisation, prediction, copies."""
+import numpy as np
+import pytest
+
+import fastgrad as fg
+
+
+def test_weights_are_views_into_one_vector():
+    net = fg.MLP([3, 4, 2], seed=0)
+    assert net.n_params == (3 + 1) * 4 + (4 + 1) * 2
+    assert [W.shape for W in net.weights] == [(4, 4), (5, 2)]
+    net.theta[:] = np.arange(net.n_params)
+    assert net.weights[0][0, 0] == 0 and net.weights[1][0, 0] == 16
+    net.weights[1][2, 1] = -7.0
+    assert net.theta[16 + 2 * 2 + 1] == -7.0
+    assert net.theta.dtype == np.float64 and net.theta.flags.c_contiguous
+
+
+def test_predict_follows_the_textbook_with_bias_row_first():
+    net = fg.MLP([1, 3, 1], seed=2)
+    X = np.linspace(-1, 1, 7)[:, None]
+    W1, W2 = net.weights
+    aug = lambda A: np.hstack((np.ones((len(A), 1)), A))  # noqa: E731
+    np.testing.assert_allclose(net.predict(X), aug(np.tanh(aug(X) @ W1)) @ W2, rtol=1e-14)
+
+
+def test_same_seed_same_weights_and_scaled_init():
+    assert np.array_equal(fg.MLP([2, 8, 1], seed=4).theta, fg.MLP([2, 8, 1], seed=4).theta)
+    assert not np.array_equal(fg.MLP([2, 8, 1], seed=4).theta, fg.MLP([2, 8, 1], seed=5).theta)
+    net = fg.MLP([400, 300, 1], hidden="relu", init="scaled", seed=0)
+    assert np.all(net.weights[0][0] == 0)
+    assert np.std(net.weights[0][1:]) == pytest.approx(np.sqrt(2 / 400), rel=0.02)
+    glorot = fg.MLP([400, 300, 1], hidden="tanh", init="scaled", seed=0)
+    assert np.std(glorot.weights[0][1:]) == pytest.approx(np.sqrt(2 / 700), rel=0.02)
+
+
+def test_copy_is_independent():
+    net = fg.MLP([2, 3, 1], hidden=["sigmoid"], seed=1)
+    twin = net.copy()
+    twin.theta[0] += 1.0
+    assert net.theta[0] != twin.theta[0]
+    assert twin.weights[0][0, 0] == twin.theta[0]
+    assert twin.hidden == ["sigmoid"] and twin.sizes == [2, 3, 1]
+
+
+def test_unflatten_aligns_with_weights():
+    net = fg.MLP([2, 3, 4, 1], hidden=["relu", "tanh"], seed=0)
+    parts = net.unflatten(np.arange(net.n_params, dtype=float))
+    assert [p.shape for p in parts] == [W.shape for W in net.weights]
+    assert parts[2][0, 0] == net.n_params - 5
+
+
+def test_softmax_rows_sum_to_one():
+    net = fg.MLP([2, 5, 4], output="softmax", seed=0)
+    probs = net.predict(np.random.default_rng(0).normal(size=(6, 2)))
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-14)

@@ -1,0 +1,123 @@
+"""Bad input raises a ValueError naming the argument, before any compiled code runs."""
+import numpy as np
+import pytest
+
+import fastgrad as fg
+
+GRADIENTS = [fg.analytic_gradient, fg.numerical_gradient]
+
+
+@pytest.fixture
+def small():
+    net = fg.MLP([2, 3, 1], seed=0)
+    return net, np.zeros((4, 2)), np.zeros((4, 1))
+
+
+@pytest.mark.parametrize("fn", GRADIENTS)
+@pytest.mark.parametrize("X,Y,message", [
+    (np.zeros((4, 3)), np.zeros((4, 1)), r"X: expected shape \(n, 2\), got \(4, 3\)"),
+    (np.zeros((4, 2)), np.zeros((4, 2)), r"Y: expected shape \(n, 1\), got \(4, 2\)"),
+    (np.zeros((4, 2)), np.zeros((5, 1)), r"Y: expected 4 rows to match X, got 5"),
+    (np.zeros((0, 2)), np.zeros((0, 1)), r"X: expected at least one row"),
+    (np.zeros((2, 2, 2)), np.zeros((4, 1)), r"X: expected shape \(n, 2\), got \(2, 2, 2\)"),
+    (np.array([[0.0, np.nan]]), np.zeros((1, 1)), r"X: non-finite value nan at index \(0, 1\)"),
+    (np.zeros((1, 2)), np.array([[np.inf]]), r"Y: non-finite value inf at index \(0, 0\)"),
+    (np.full((1, 2), "a"), np.zeros((1, 1)), r"X: expected real numbers"),
+    (np.zeros((1, 2), dtype=complex), np.zeros((1, 1)), r"X: expected real numbers"),
+])
+def test_bad_arrays(fn, small, X, Y, message):
+    net = small[0]
+    with pytest.raises(ValueError, match=message):
+        fn(net, X, Y)
+
+
+@pytest.mark.parametrize("fn", GRADIENTS)
+def test_non_finite_theta(fn, small):
+    net, X, Y = small
+    net.theta[3] = np.nan
+    with pytest.raises(ValueError, match=r"theta: non-finite value nan at index 3"):
+        fn(net, X, Y)
+
+
+def test_integer_and_list_input_is_converted(small):
+    net = small[0]
+    g_int = fg.analytic_gradient(net, [[1, 2], [3, 4]], [[1], [0]])
+    g_float = fg.analytic_gradient(net, np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1.0], [0.0]]))
+    assert np.array_equal(g_int, g_float)
+
+
+def test_one_dimensional_input_is_one_column():
+    net = fg.MLP([1, 3, 1], seed=0)
+    x = np.linspace(0, 1, 5)
+    assert np.array_equal(fg.analytic_gradient(net, x, x), fg.analytic_gradient(net, x[:, None], x[:, None]))
+
+
+@pytest.mark.parametrize("h", [0, -1e-5, float("nan"), float("inf"), "1e-5", None])
+def test_bad_step(small, h):
+    with pytest.raises(ValueError, match=r"^h: expected"):
+        fg.numerical_gradient(*small, h=h)
+
+
+@pytest.mark.parametrize("fn,backend", [(fg.numerical_gradient, "cuda"), (fg.analytic_gradient, "python")])
+def test_unknown_backend(small, fn, backend):
+    with pytest.raises(ValueError, match=rf"backend: unknown value '{backend}'; expected one of"):
+        fn(*small, backend=backend)
+
+
+@pytest.mark.parametrize("fn", GRADIENTS)
+def test_unknown_loss(small, fn):
+    with pytest.raises(ValueError, match=r"loss: unknown loss 'hinge'"):
+        fn(*small, loss="hinge")
+
+
+def test_unknown_activation_names():
+    with pytest.raises(ValueError, match=r"hidden: unknown activation 'gelu'"):
+        fg.MLP([1, 2, 1], hidden="gelu")
+    with pytest.raises(ValueError, match=r"output: unknown activation 'relu'"):
+        fg.MLP([1, 2, 1], output="relu")
+    with pytest.raises(ValueError, match=r"hidden: unknown activation 'softmax'"):
+        fg.MLP([1, 2, 1], hidden="softmax")
+    with pytest.raises(ValueError, match=r"hidden: expected one activation or 2, got 1"):
+        fg.MLP([1, 2, 2, 1], hidden=["tanh"])
+
+
+@pytest.mark.parametrize("sizes", [[3], [], [2, 0, 1], [2, 1.5, 1], "abc", 5])
+def test_bad_sizes(sizes):
+    with pytest.raises(ValueError, match=r"^sizes: "):
+        fg.MLP(sizes)
+
+
+def test_bad_init():
+    with pytest.raises(ValueError, match=r"init: unknown value 'zeros'"):
+        fg.MLP([1, 2, 1], init="zeros")
+
+
+def test_softmax_and_cross_entropy_go_together():
+    X, Y = np.zeros((2, 2)), np.array([[1.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match=r"loss: 'squared' cannot be used with a 'softmax' output"):
+        fg.numerical_gradient(fg.MLP([2, 3, 2], output="softmax"), X, Y, loss="squared")
+    with pytest.raises(ValueError, match=r"loss: 'cross-entropy' cannot be used with a 'identity' output"):
+        fg.analytic_gradient(fg.MLP([2, 3, 2]), X, Y, loss="cross-entropy")
+
+
+@pytest.mark.parametrize("entries,message", [
+    ([0, 99], r"entries: indices must lie in \[0, 13\)"),
+    ([-1], r"entries: indices must lie"),
+    ([0.5], r"entries: expected a 1-D array of integer indices"),
+])
+def test_bad_entries(small, entries, message):
+    with pytest.raises(ValueError, match=message):
+        fg.numerical_gradient(*small, entries=entries)
+
+
+def test_net_must_be_an_mlp():
+    with pytest.raises(ValueError, match=r"net: expected a fastgrad.MLP, got dict"):
+        fg.analytic_gradient({}, np.zeros((1, 1)), np.zeros((1, 1)))
+
+
+def test_set_theta_checks_shape_and_values():
+    net = fg.MLP([1, 2, 1])
+    with pytest.raises(ValueError, match=r"theta: expected shape \(7,\), got \(6,\)"):
+        net.set_theta(np.zeros(6))
+    with pytest.raises(ValueError, match=r"theta: non-finite value inf at index 2"):
+        net.set_theta([0, 0, np.inf, 0, 0, 0, 0])
