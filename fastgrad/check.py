@@ -44,6 +44,7 @@ class GradcheckReport:
     atol: float
     h: float
     backend: str
+    relative_errors: np.ndarray  # per entry, aligned with theta
 
     def __str__(self):
         lines = [f"gradcheck {'PASSED' if self.passed else 'FAILED'} "
@@ -89,4 +90,4 @@ def gradcheck(net, X, Y, loss=None, h=1e-5, backend="numba-parallel", rtol=1e-5,
     worst = EntryError(layer + 1, row, column, float(analytic[q]), float(numerical[q]),
                        float(abs_err[q]), float(rel_err[q]))
     return GradcheckReport(bool(ok.all()), float(abs_err.max()), float(rel_err.max()), layers, worst,
-                           rtol, atol, float(h), backend)
+                           rtol, atol, float(h), backend, rel_err)

@@ -1,0 +1,277 @@
+"""The ``fastgrad`` command line: one thin command per job, calling the public API.
+
+Errors in the input end the program with one line on stderr and exit code 2; Ctrl-C
+during training exits 130 after saving the last weights when --save was given.
+"""
+import sys
+import time
+
+import click
+
+from . import compiled, datasets
+from .check import gradcheck
+from .io import load_weights, save_weights, write_json
+from .model import INITS, MLP
+from .problem import loss as loss_value
+from .problem import problem
+from .train import GRADIENTS, UPDATES, DivergenceError, train
+
+BUILTIN_DATA = ("seed", "seed-analytic", "sine", "spirals")
+
+
+class _Group(click.Group):
+    """A click group whose errors are one line and exit 2, with no traceback."""
+
+    def main(self, args=None, prog_name=None, **extra):
+        extra.pop("standalone_mode", None)
+        try:
+            code = super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
+        except click.exceptions.Exit as exc:
+            code = exc.exit_code
+        except click.ClickException as exc:
+            click.echo(f"Error: {exc.format_message()}", err=True)
+            code = 2
+        except (ValueError, compiled.KernelError) as exc:
+            click.echo(f"Error: {exc}", err=True)
+            code = 2
+        except (KeyboardInterrupt, click.Abort):
+            click.echo("Interrupted.", err=True)
+            code = 130
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _sizes(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return [int(v) for v in value.replace(" ", "").split(",")]
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated integers such as 1,10,1, got {value!r}") from None
+
+
+def model_options(f):
+    """Options shared by the commands that build data and a net."""
+    options = [
+        click.option("--data", default="seed", show_default=True,
+                     help=f"Built-in dataset ({', '.join(BUILTIN_DATA)}) or a CSV file with a header row."),
+        click.option("--target", multiple=True, help="CSV target column, by name or index (default: last)."),
+        click.option("--classify", is_flag=True, help="CSV: one-hot encode the target column's labels."),
+        click.option("--test-fraction", type=click.FloatRange(0, 1, max_open=True), default=0.0,
+                     help="CSV: share of rows held out for testing."),
+        click.option("--samples", type=click.IntRange(min=1), default=None,
+                     help="Number of samples for sine (25) and spirals (300)."),
+        click.option("--sizes", callback=_sizes, help="Layer sizes, e.g. 1,10,1 (default: inputs,10,outputs)."),
+        click.option("--activation", type=click.Choice(["tanh", "sigmoid", "relu", "identity"]),
+                     default=None, help="Hidden activation [tanh]."),
+        click.option("--output", type=click.Choice(["identity", "sigmoid", "softmax"]), default=None,
+                     help="Output activation [softmax for classification, else identity]."),
+        click.option("--loss", type=click.Choice(["squared", "mse", "cross-entropy"]), default=None,
+                     help="Loss [cross-entropy after softmax; mse for the seed example; else squared]."),
+        click.option("--init", type=click.Choice(INITS), default=None, help="Weight initialisation [normal]."),
+        click.option("--seed", type=int, default=None, help="Seed for data, weights and minibatches."),
+        click.option("--resume", type=click.Path(dir_okay=False), default=None,
+                     help="Start from weights saved with --save."),
+        click.option("--backend", type=click.Choice(["numba-parallel", "numba"]), default="numba-parallel",
+                     show_default=True, help="Compiled backend of the numerical gradient."),
+        click.option("--threads", type=click.IntRange(min=1), default=None, help="Threads for numba-parallel."),
+        click.option("--h", "h", type=click.FloatRange(min=0, min_open=True), default=1e-5, show_default=True,
+                     help="Finite-difference step."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _setup(o):
+    """Data, net, loss and training defaults from the shared options."""
+    if o["threads"] is not None:
+        compiled.set_num_threads(o["threads"])
+    example = None
+    if o["data"] in ("seed", "seed-analytic"):
+        example = (datasets.seed_numerical_example() if o["data"] == "seed"
+                   else datasets.seed_analytic_example())
+        data = example.data
+    elif o["data"] == "sine":
+        data = datasets.sine(n=o["samples"] or 25, seed=o["seed"])
+    elif o["data"] == "spirals":
+        data = datasets.spirals(n=o["samples"] or 300, seed=o["seed"])
+    else:
+        data = datasets.load_csv(o["data"], target=list(o["target"]) or -1, classify=o["classify"],
+                                 test_fraction=o["test_fraction"], seed=o["seed"])
+    d, p = data.X.shape[1], data.Y.shape[1]
+    output = o["output"] or ("softmax" if data.kind == "classification" else "identity")
+    custom_net = any(o[k] is not None for k in ("sizes", "activation", "output", "init", "seed"))
+    if o["resume"]:
+        net, _ = load_weights(o["resume"])
+        if o["sizes"] and o["sizes"] != net.sizes:
+            raise ValueError(f"--resume: {o['resume']} holds a {net.sizes} net, not the {o['sizes']} of --sizes")
+    elif example is not None and not custom_net:
+        net = example.net
+    else:
+        sizes = o["sizes"] or [d, 10, p]
+        net = MLP(sizes, hidden=o["activation"] or "tanh", output=output, init=o["init"] or "normal",
+                  seed=o["seed"])
+    if net.sizes[0] != d or net.sizes[-1] != p:
+        source = f"--resume {o['resume']}" if o["resume"] else "--sizes"
+        raise ValueError(f"{source}: the net {net.sizes} does not fit the data, which has {d} input(s) "
+                         f"and {p} output(s)")
+    loss = o["loss"] or (example.loss if example and net.output != "softmax" else None)
+    return data, net, problem(net, data.X, data.Y, loss).loss, example
+
+
+def _describe(name, data, net, loss):
+    acts = "-".join(net.hidden + [net.output])
+    return (f"data {name}: {data.X.shape[0]} training samples; net {net.sizes} ({acts}), "
+            f"{net.n_params} parameters; loss {loss}")
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="fastgrad")
+def cli():
+    """Gradients of multilayer perceptrons: backprop and fast finite differences."""
+
+
+@cli.command("train")
+@model_options
+@click.option("--gradient", type=click.Choice(GRADIENTS), default="numerical", show_default=True)
+@click.option("--update", type=click.Choice(UPDATES), default="gradient", show_default=True,
+              help="gradient: theta -= eta g; coordinate: the notebook's entry-by-entry sweep.")
+@click.option("--steps", type=click.IntRange(min=1), default=None, help="Steps (sweeps) [seed: 10000, seed-analytic: 100000, else 1000].")
+@click.option("--eta", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Step size [seed: 0.01, seed-analytic: 0.1, else 0.1].")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Minibatch size (default: full batch).")
+@click.option("--plot", type=click.Path(dir_okay=False), help="Save the fit as a PNG.")
+@click.option("--loss-plot", type=click.Path(dir_okay=False), help="Save the loss curve as a PNG.")
+@click.option("--save", type=click.Path(dir_okay=False), help="Save the final weights (.npz).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Save metrics as JSON.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def train_command(**o):
+    """Train a net; with no options, the textbook's numerical example (10,000 steps)."""
+    data, net, loss, example = _setup(o)
+    steps = o["steps"] or (example.steps if example else 1000)
+    eta = o["eta"] or (example.eta if example else 0.1)
+    threads = compiled.get_num_threads()
+    engine = (f"{o['backend']}, {threads} threads, {compiled.threading_layer()} layer"
+              if o["gradient"] == "numerical" and o["update"] == "gradient" else "numba")
+    header = (_describe(o["data"], data, net, loss) + "\n"
+              + f"gradient {o['gradient']} ({engine}), update {o['update']}, eta {eta:g}, {steps} steps"
+              + (f", batch {o['batch_size']}" if o["batch_size"] else ""))
+    status, code = "completed", 0
+    with _progress(steps, o["quiet"], header) as report:
+        try:
+            history = train(net, data.X, data.Y, loss=loss, gradient=o["gradient"], backend=o["backend"],
+                            steps=steps, eta=eta, h=o["h"], batch_size=o["batch_size"], update=o["update"],
+                            seed=o["seed"], progress=report)
+            status = history.stopped
+        except DivergenceError as exc:
+            history, status, code = exc.history, "diverged", 2
+            click.echo(f"Error: {exc}", err=True)
+    if status == "interrupted":
+        code = 130
+        click.echo(f"Interrupted after {history.steps_done} steps.", err=True)
+    metrics = _metrics(o, data, net, loss, steps, eta, history, status)
+    click.echo(f"training loss = {metrics['training_loss']:.6g}")
+    if "testing_loss" in metrics:
+        click.echo(f"testing loss = {metrics['testing_loss']:.6g}")
+    per_step = history.seconds / max(history.steps_done, 1)
+    click.echo(f"time {history.seconds:.3g} s for {history.steps_done} steps ({per_step * 1e6:.3g} µs per step)")
+    _write_outputs(o, data, net, history, metrics)
+    return code
+
+
+def _metrics(o, data, net, loss, steps, eta, history, status):
+    metrics = {"data": o["data"], "sizes": net.sizes, "activations": net.activations, "loss": loss,
+               "gradient": o["gradient"], "backend": o["backend"], "update": o["update"], "eta": eta,
+               "steps_requested": steps, "steps_done": history.steps_done, "status": status,
+               "seconds": history.seconds, "training_loss": loss_value(net, data.X, data.Y, loss),
+               "history": {"step": history.steps, "loss": history.losses},
+               "runtime": compiled.runtime_info()}
+    if data.X_test is not None:
+        metrics["testing_loss"] = loss_value(net, data.X_test, data.Y_test, loss)
+    return metrics
+
+
+def _write_outputs(o, data, net, history, metrics):
+    from . import plots
+    title = f"{o['data']}: {net.sizes}, {o['gradient']} gradient, {history.steps_done} steps"
+    if o["save"]:
+        save_weights(o["save"], net, status=metrics["status"], steps_done=history.steps_done)
+        click.echo(f"weights saved to {o['save']}")
+    if o["json_path"]:
+        write_json(o["json_path"], metrics)
+    if o["plot"]:
+        plots.fit_plot(o["plot"], net, data, title)
+    if o["loss_plot"] and history.losses:
+        plots.loss_plot(o["loss_plot"], history, title)
+
+
+class _progress:
+    """Prints ``header`` once training has started (its options all accepted), then a progress
+    bar on stderr with the current loss (no bar when quiet)."""
+
+    def __init__(self, steps, quiet, header):
+        self.steps, self.quiet, self.header = steps, quiet, header
+        self.bar, self.done, self.loss = None, 0, None
+
+    def __enter__(self):
+        return self
+
+    def _start(self):
+        click.echo(self.header)
+        sys.stdout.flush()
+        if not self.quiet:
+            self.bar = click.progressbar(length=self.steps, file=sys.stderr, label="training",
+                                         item_show_func=lambda _: None if self.loss is None
+                                         else f"loss {self.loss:.4g}")
+            self.bar.__enter__()
+
+    def __call__(self, done, loss):
+        if self.header is not None:
+            self._start()
+            self.header = None
+        if self.bar is not None:
+            self.loss = loss
+            self.bar.update(done - self.done, done)
+        self.done = done
+
+    def __exit__(self, *exc):
+        if self.header is not None and exc[0] is None:  # finished before the first report
+            click.echo(self.header)
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+        return False
+
+
+@cli.command("gradcheck")
+@model_options
+@click.option("--rtol", type=click.FloatRange(min=0, min_open=True), default=1e-5, show_default=True)
+@click.option("--atol", type=click.FloatRange(min=0, min_open=True), default=1e-8, show_default=True)
+@click.option("--plot", type=click.Path(dir_okay=False), help="Save a heat map of the relative errors (PNG).")
+def gradcheck_command(**o):
+    """Compare the analytic and numerical gradients; exit 1 when they disagree."""
+    data, net, loss, _ = _setup(o)
+    report = gradcheck(net, data.X, data.Y, loss=loss, h=o["h"], backend=o["backend"],
+                       rtol=o["rtol"], atol=o["atol"])
+    click.echo(_describe(o["data"], data, net, loss))
+    click.echo(str(report))
+    if o["plot"]:
+        from . import plots
+        plots.error_heatmap(o["plot"], net, report.relative_errors,
+                            f"gradcheck {o['data']} {net.sizes}: relative error per weight")
+    return 0 if report.passed else 1
+
+
+@cli.command("info")
+def info_command():
+    """Versions, CPUs, numba threads and threading layer, kernel cache."""
+    start = time.perf_counter()
+    info = compiled.runtime_info()
+    for key, value in info.items():
+        click.echo(f"{key:>16}: {value}")
+    click.echo(f"{'info took':>16}: {time.perf_counter() - start:.2f} s")
+    return 0
+
+
+def main():
+    cli()
+

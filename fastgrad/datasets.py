@@ -1,0 +1,184 @@
+"""Datasets: the textbook's sine examples, a classification set, and CSV files.
+
+Every loader returns float64 arrays X (n, d) and Y (n, p) and validates them.
+"""
+import csv
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import MLP
+from .validation import positive_int
+
+
+@dataclass
+class Dataset:
+    X: np.ndarray
+    Y: np.ndarray
+    X_test: np.ndarray = None
+    Y_test: np.ndarray = None
+    kind: str = "regression"       # or "classification" (one-hot Y)
+    truth: object = None           # the true function for 1-D regression, if known
+    feature_names: tuple = ()
+    target_names: tuple = ()
+
+
+@dataclass
+class SeedExample:
+    """A textbook example: data, the net with its notebook weights, and its settings."""
+    data: Dataset
+    net: MLP
+    loss: str
+    eta: float
+    steps: int
+    h: float = 1e-5
+
+
+def sine(n=25, low=-math.pi, high=math.pi, noise=0.0, seed=None):
+    """n points x ~ U(low, high), y = sin x + noise N(0, noise^2); a test grid of step 0.1."""
+    n = positive_int("n", n)
+    if not low < high:
+        raise ValueError(f"interval: expected low < high, got ({low}, {high})")
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(low, high, n).reshape(n, 1)
+    Y = np.sin(X) + (noise * rng.standard_normal((n, 1)) if noise else 0.0)
+    t = np.arange(low, high, 0.1).reshape(-1, 1)
+    return Dataset(X, Y, t, np.sin(t), truth=np.sin)
+
+
+def seed_numerical_example():
+    """Example 25.3 with the numerical gradient, drawn exactly as the notebook does.
+
+    np.random.seed(111); X = uniform(-pi, pi, 25); W1 = randn(2, 10); W2 = randn(11, 1);
+    mse loss, eta = 1e-2, 10,000 steps, h = 1e-5; tested on arange(-2 pi, 2 pi, 0.1).
+    """
+    legacy = np.random.RandomState(111)
+    X = legacy.uniform(-np.pi, np.pi, 25).reshape(25, 1)
+    W1 = legacy.randn(2, 10)
+    W2 = legacy.randn(11, 1)
+    net = MLP([1, 10, 1], hidden="tanh", output="identity")
+    net.set_theta(np.concatenate([W1.ravel(), W2.ravel()]))
+    t = np.arange(-2 * np.pi, 2 * np.pi, 0.1).reshape(-1, 1)
+    return SeedExample(Dataset(X, np.sin(X), t, np.sin(t), truth=np.sin), net, "mse", 1e-2, 10_000)
+
+
+def seed_analytic_example(seed=11):
+    """Example 25.3 with backprop: 25 points on (-10, 10), squared loss, eta = 0.1.
+
+    The notebook drew X before seeding (so it cannot be reproduced) and then used
+    np.random.seed(11) for W1, W2; here X is drawn after seeding, W1 and W2 follow.
+    """
+    legacy = np.random.RandomState(seed)
+    X = legacy.uniform(-10, 10, 25).reshape(25, 1)
+    W1 = legacy.randn(2, 10)
+    W2 = legacy.randn(11, 1)
+    net = MLP([1, 10, 1], hidden="tanh", output="identity")
+    net.set_theta(np.concatenate([W1.ravel(), W2.ravel()]))
+    t = np.arange(-10, 10, 0.1).reshape(-1, 1)
+    return SeedExample(Dataset(X, np.sin(X), t, np.sin(t), truth=np.sin), net, "squared", 1e-1, 100_000)
+
+
+def spirals(n=300, classes=3, noise=0.2, seed=None):
+    """``classes`` interleaved spiral arms in the plane, n points in all; one-hot targets."""
+    n = positive_int("n", n)
+    classes = positive_int("classes", classes)
+    if classes < 2:
+        raise ValueError(f"classes: expected at least 2, got {classes}")
+    rng = np.random.default_rng(seed)
+    label = np.arange(n) % classes
+    r = rng.uniform(0.05, 1.0, n)
+    angle = label * 2 * np.pi / classes + 4.0 * r + noise * rng.standard_normal(n)
+    X = np.column_stack([r * np.cos(angle), r * np.sin(angle)])
+    return Dataset(X, np.eye(classes)[label], kind="classification",
+                   target_names=tuple(f"class {c}" for c in range(classes)))
+
+
+def load_csv(path, target=-1, classify=False, test_fraction=0.0, seed=None):
+    """Read a numeric CSV file with a header row.
+
+    Parameters
+    ----------
+    target : str, int or sequence of them
+        Target column(s), by header name or index (negative counts from the end).
+    classify : bool
+        Treat the single target column as class labels and one-hot encode them.
+    test_fraction : float
+        Share of rows (shuffled with ``seed``) held out as the test set.
+    """
+    rows = _read_rows(path)
+    header, body = rows[0], rows[1:]
+    if not body:
+        raise ValueError(f"{path}: no data rows after the header")
+    targets = _column_indices(path, header, target)
+    values = np.empty((len(body), len(header)))
+    for r, row in enumerate(body, start=2):
+        if len(row) != len(header):
+            raise ValueError(f"{path}: line {r} has {len(row)} fields, the header has {len(header)}")
+        for c, cell in enumerate(row):
+            try:
+                values[r - 2, c] = float(cell)
+            except ValueError:
+                raise ValueError(f"{path}: line {r}, column {header[c]!r}: {cell!r} is not a number") from None
+            if not math.isfinite(values[r - 2, c]):
+                raise ValueError(f"{path}: line {r}, column {header[c]!r}: {cell!r} is not finite")
+    features = [c for c in range(len(header)) if c not in targets]
+    if not features:
+        raise ValueError(f"{path}: no feature columns left besides the target(s)")
+    X, Y = values[:, features], values[:, targets]
+    kind, target_names = "regression", tuple(header[c] for c in targets)
+    if classify:
+        if len(targets) != 1:
+            raise ValueError("target: classification needs exactly one label column")
+        labels, codes = np.unique(Y[:, 0], return_inverse=True)
+        Y = np.eye(labels.size)[codes]
+        kind, target_names = "classification", tuple(f"{header[targets[0]]}={v:g}" for v in labels)
+    data = Dataset(X, Y, kind=kind, feature_names=tuple(header[c] for c in features),
+                   target_names=target_names)
+    return split(data, test_fraction, seed)
+
+
+def split(data, test_fraction, seed=None):
+    """Hold out a seeded random share of the rows as the test set."""
+    if not 0.0 <= test_fraction < 1.0:
+        raise ValueError(f"test_fraction: expected a number in [0, 1), got {test_fraction}")
+    n_test = int(round(test_fraction * len(data.X)))
+    if n_test == 0:
+        return data
+    if n_test == len(data.X):
+        raise ValueError(f"test_fraction: {test_fraction} leaves no training rows")
+    order = np.random.default_rng(seed).permutation(len(data.X))
+    test, keep = order[:n_test], order[n_test:]
+    data.X_test, data.Y_test = data.X[test], data.Y[test]
+    data.X, data.Y = data.X[keep], data.Y[keep]
+    return data
+
+
+def _read_rows(path):
+    try:
+        with open(path, newline="") as f:
+            rows = [row for row in csv.reader(f) if row and any(cell.strip() for cell in row)]
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read the file ({exc.strerror})") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"{path}: not a readable CSV text file ({exc})") from None
+    if not rows:
+        raise ValueError(f"{path}: the file is empty")
+    return [[cell.strip() for cell in row] for row in rows]
+
+
+def _column_indices(path, header, target):
+    wanted = [target] if isinstance(target, (str, int, np.integer)) else list(target)
+    indices = []
+    for t in wanted:
+        if isinstance(t, str) and t.lstrip("-").isdigit():
+            t = int(t)
+        if isinstance(t, (int, np.integer)):
+            if not -len(header) <= t < len(header):
+                raise ValueError(f"target: column index {t} is out of range for {len(header)} columns")
+            indices.append(int(t) % len(header))
+        elif t in header:
+            indices.append(header.index(t))
+        else:
+            raise ValueError(f"target: no column named {t!r} in {path} (columns: {', '.join(header)})")
+    return sorted(set(indices))

@@ -1,0 +1,82 @@
+"""Figures, each a function from results to a saved PNG (matplotlib's Agg backend, no display)."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .io import atomic_path  # noqa: E402
+
+
+def _save(fig, path):
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
+    plt.close(fig)
+
+
+def fit_plot(path, net, data, title):
+    """1-D regression: the textbook's figure (prediction line, true function dotted, training
+    points as open circles); 2-D classification: decision regions; otherwise predicted vs true."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    if data.X.shape[1] == 1 and data.kind == "regression" and data.Y.shape[1] == 1:
+        lo, hi = data.X.min(), data.X.max()
+        if data.X_test is not None:
+            lo, hi = min(lo, data.X_test.min()), max(hi, data.X_test.max())
+        t = np.linspace(lo, hi, 400).reshape(-1, 1)
+        ax.plot(t, net.predict(t), "b", label="prediction")
+        if data.truth is not None:
+            ax.plot(t, data.truth(t), ":r", label="true function")
+        ax.scatter(data.X, data.Y, ec="red", fc="none", label="training points")
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+    elif data.X.shape[1] == 2 and data.kind == "classification":
+        pad = 0.1 * (data.X.max(axis=0) - data.X.min(axis=0))
+        lo, hi = data.X.min(axis=0) - pad, data.X.max(axis=0) + pad
+        gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 300), np.linspace(lo[1], hi[1], 300))
+        grid = np.column_stack([gx.ravel(), gy.ravel()])
+        regions = net.predict(grid).argmax(axis=1).reshape(gx.shape)
+        k = data.Y.shape[1]
+        ax.contourf(gx, gy, regions, levels=np.arange(k + 1) - 0.5, cmap="tab10", alpha=0.3, vmin=0, vmax=9)
+        ax.scatter(data.X[:, 0], data.X[:, 1], c=data.Y.argmax(axis=1), cmap="tab10", vmin=0, vmax=9,
+                   edgecolors="k", s=18)
+        ax.set_xlabel("x1")
+        ax.set_ylabel("x2")
+    else:
+        pred = net.predict(data.X)
+        ax.scatter(data.Y.ravel(), pred.ravel(), s=10, fc="none", ec="b")
+        lo, hi = min(data.Y.min(), pred.min()), max(data.Y.max(), pred.max())
+        ax.plot([lo, hi], [lo, hi], ":r", label="predicted = true")
+        ax.set_xlabel("true value")
+        ax.set_ylabel("predicted value")
+    ax.set_title(title)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend()
+    _save(fig, path)
+
+
+def loss_plot(path, history, title):
+    """Training loss against step, log scale."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.semilogy(np.asarray(history.steps) + 1, history.losses, "b")
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    _save(fig, path)
+
+
+def error_heatmap(path, net, rel_errors, title):
+    """Relative error |analytic - numerical| / max(|a|, |g|) per weight, one panel per layer."""
+    layers = net.unflatten(rel_errors)
+    fig, axes = plt.subplots(1, len(layers), figsize=(3.2 * len(layers), 4), squeeze=False)
+    floor = 1e-17
+    vmax = max(float(rel_errors.max()), floor * 10)
+    for l, (ax, E) in enumerate(zip(axes[0], layers), start=1):
+        im = ax.imshow(np.maximum(E, floor), aspect="auto", cmap="viridis",
+                       norm=matplotlib.colors.LogNorm(vmin=floor, vmax=vmax))
+        ax.set_title(f"W{l} {E.shape[0]}x{E.shape[1]}")
+        ax.set_xlabel("column (unit)")
+        ax.set_ylabel("row (0 = bias)")
+    fig.colorbar(im, ax=axes[0].tolist(), label="relative error")
+    fig.suptitle(title)
+    _save(fig, path)

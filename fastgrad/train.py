@@ -1,0 +1,193 @@
+"""Optimisation loops, run as compiled chunks of steps between progress reports.
+
+update="gradient":   theta <- theta - eta g(theta) each step, g the whole gradient
+                     (analytic or numerical) on the full batch or on a seeded minibatch.
+update="coordinate": the textbook notebook's loop: one step is a sweep over the entries
+                     in order (W1 row-major, then W2, ...), each updated at once by its own
+                     central difference taken with the entries before it already moved.
+                     It is not a gradient step, and it is inherently sequential.
+"""
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import compiled
+from . import losses as losses_module
+from .gradients.numerical import BLOCKS_PER_THREAD
+from .kernels import training
+from .problem import problem
+from .validation import choice, positive_int, positive_number
+
+GRADIENTS = ("numerical", "analytic")
+UPDATES = ("gradient", "coordinate")
+_KERNEL_KIND = {("analytic", "numba"): training.ANALYTIC,
+                ("numerical", "numba"): training.NUMERICAL_SERIAL,
+                ("numerical", "numba-parallel"): training.NUMERICAL_PARALLEL}
+CHUNK_SECONDS = 0.2  # target wall time of one compiled chunk
+DIVERGENCE_RATIO = 1e12  # a loss this many times the initial one counts as diverged
+
+
+@dataclass
+class History:
+    """What a run did: the loss at recorded steps, steps done, seconds, and why it stopped."""
+    steps: list = field(default_factory=list)    # step numbers (0-based) at which the loss was recorded
+    losses: list = field(default_factory=list)   # loss before that step's update
+    steps_done: int = 0
+    last_loss: float = float("nan")             # loss before the last finite step's update
+    seconds: float = 0.0
+    stopped: str = "completed"                   # "completed", "diverged" or "interrupted"
+
+
+class DivergenceError(ValueError):
+    """Training met a non-finite loss; ``history`` holds the run, the net its last finite weights."""
+
+    def __init__(self, message, history):
+        super().__init__(message)
+        self.history = history
+
+
+def train(net, X, Y, loss=None, gradient="numerical", backend="numba-parallel", steps=1000, eta=0.1,
+          h=1e-5, batch_size=None, update="gradient", seed=None, record_every=None, progress=None):
+    """Train ``net`` in place and return a History.
+
+    Parameters
+    ----------
+    gradient : {"numerical", "analytic"}
+        Central differences (step ``h``) or backpropagation.
+    backend : {"numba-parallel", "numba"}
+        Compiled backend of the numerical gradient ("numba-parallel" runs as "numba" for
+        the analytic gradient and for update="coordinate").
+    steps : int
+        Gradient steps, or sweeps for update="coordinate".
+    eta : float
+        Step size.
+    batch_size : int or None
+        Minibatch size for update="gradient": each epoch visits the samples in an order
+        shuffled by ``numpy.random.default_rng(seed)``. None is the full batch.
+    record_every : int or None
+        Keep the loss every this many steps (default: about 1000 points per run).
+    progress : callable(steps_done, loss) or None
+        Called between chunks.
+
+    Raises
+    ------
+    DivergenceError
+        When a loss is not finite or exceeds DIVERGENCE_RATIO times the initial loss (finite
+        differences of a huge loss round to zero, so such a run would stall rather than
+        overflow), or a gradient is not finite; ``net`` keeps the last weights whose loss was
+        within bounds. Ctrl-C ends the run between chunks with ``stopped="interrupted"``.
+    """
+    prob = problem(net, X, Y, loss)
+    choice("gradient", gradient, GRADIENTS)
+    choice("backend", backend, ("numba-parallel", "numba"))
+    choice("update", update, UPDATES)
+    steps = positive_int("steps", steps)
+    eta = positive_number("eta", eta)
+    h = positive_number("h", h)
+    record_every = positive_int("record_every", record_every or max(1, steps // 1000))
+    if batch_size is not None:
+        batch_size = positive_int("batch_size", batch_size)
+        if batch_size > prob.X.shape[0]:
+            raise ValueError(f"batch_size: expected at most {prob.X.shape[0]} (the number of samples), "
+                             f"got {batch_size}")
+        if update == "coordinate":
+            raise ValueError("batch_size: the coordinate update runs on the full batch only")
+    if update == "coordinate" and gradient == "analytic":
+        raise ValueError("gradient: the coordinate update is defined with central differences; "
+                         "use gradient='numerical'")
+    run = _chunk_runner(prob, gradient, backend, update, eta, h, batch_size, seed)
+    return _run_in_chunks(prob, run, steps, record_every, progress)
+
+
+def _chunk_runner(prob, gradient, backend, update, eta, h, batch_size, seed):
+    """A function (count) -> per-step losses of the next ``count`` steps, updating theta."""
+    net = prob.net
+    args = (net.theta, net.layout, prob.X, prob.Y, prob.loss_code)
+    initial = losses_module.value(prob.loss, net.output_preactivation(prob.X), prob.Y, net.output)
+    limit = DIVERGENCE_RATIO * initial if initial > 0 else np.inf
+    last_good = net.theta.copy()
+    if update == "coordinate":
+        def run(count):
+            losses = np.empty(count)
+            done = compiled.call(training.coordinate_sweeps, *args, eta, h, limit, last_good, losses)
+            return losses[:done]
+        return run
+    kind = _KERNEL_KIND[(gradient, "numba" if gradient == "analytic" else backend)]
+    batches = _batch_stream(prob.X.shape[0], batch_size, seed)
+
+    def run(count):
+        losses = np.empty(count)
+        n_blocks = BLOCKS_PER_THREAD * compiled.get_num_threads()
+        done = compiled.call(training.gradient_steps, *args, kind, eta, h, batches(count), n_blocks, limit,
+                             last_good, losses)
+        return losses[:done]
+    return run
+
+
+def _batch_stream(n, batch_size, seed):
+    """(count) -> (count, batch_size) row indices, epoch after epoch of seeded shuffles."""
+    if batch_size is None:
+        empty = np.zeros((0, 0), dtype=np.int64)
+        return lambda count: empty
+    rng = np.random.default_rng(seed)
+    pending = np.zeros(0, dtype=np.int64)
+
+    def batches(count):
+        nonlocal pending
+        need = count * batch_size
+        parts = [pending]
+        have = pending.size
+        while have < need:
+            epoch = rng.permutation(n)
+            epoch = epoch[:n - n % batch_size] if n % batch_size else epoch  # whole batches only
+            parts.append(epoch)
+            have += epoch.size
+        flat = np.concatenate(parts)
+        pending = flat[need:]
+        return flat[:need].reshape(count, batch_size)
+    return batches
+
+
+def _run_in_chunks(prob, run, steps, record_every, progress):
+    """Call ``run`` on growing chunks (aiming at CHUNK_SECONDS each) until ``steps`` are done."""
+    history = History()
+    start = time.perf_counter()
+    chunk = 1
+    try:
+        while history.steps_done < steps:
+            count = min(chunk, steps - history.steps_done)
+            t0 = time.perf_counter()
+            losses = run(count)
+            elapsed = time.perf_counter() - t0
+            first = history.steps_done
+            for k in range(-first % record_every, losses.size, record_every):
+                history.steps.append(first + k)
+                history.losses.append(float(losses[k]))
+            history.steps_done += losses.size
+            if losses.size:
+                history.last_loss = float(losses[-1])
+            if losses.size < count:
+                history.stopped = "diverged"
+                break
+            if progress is not None:
+                progress(history.steps_done, float(losses[-1]))
+            chunk = _next_chunk(chunk, elapsed)
+    except KeyboardInterrupt:
+        history.stopped = "interrupted"
+    history.seconds = time.perf_counter() - start
+    if history.stopped == "diverged":
+        raise DivergenceError(
+            f"training diverged: the loss at step {history.steps_done} is not finite or above "
+            f"{DIVERGENCE_RATIO:g} times the initial loss "
+            f"(last finite loss {history.last_loss:.6g} at step {history.steps_done - 1}); "
+            "try a smaller eta. "
+            "The net keeps the weights of the last finite step.", history)
+    return history
+
+
+def _next_chunk(chunk, elapsed):
+    """Grow or shrink the chunk so that one takes about CHUNK_SECONDS."""
+    if elapsed <= 0:
+        return chunk * 4
+    return max(1, min(chunk * 4, int(chunk * CHUNK_SECONDS / elapsed)))

@@ -1,0 +1,176 @@
+"""End-to-end command-line tests: each command, its files and every error path."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from fastgrad.cli import cli
+from fastgrad.io import load_weights
+
+
+def run(*args):
+    result = CliRunner().invoke(cli, list(args))
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_train_default_is_the_seed_example_with_all_outputs(tmp_path):
+    out = {k: str(tmp_path / f"{k}") for k in ("fit.png", "loss.png", "w.npz", "m.json")}
+    result = run("train", "--steps", "300", "--quiet", "--plot", out["fit.png"], "--loss-plot",
+                 out["loss.png"], "--save", out["w.npz"], "--json", out["m.json"])
+    assert result.exit_code == 0, result.output
+    assert "data seed: 25 training samples; net [1, 10, 1] (tanh-identity), 31 parameters; loss mse" in result.output
+    assert "training loss = " in result.output and "testing loss = " in result.output
+    for name in ("fit.png", "loss.png"):
+        assert open(out[name], "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    metrics = json.load(open(out["m.json"]))
+    assert metrics["steps_done"] == 300 and metrics["status"] == "completed" and metrics["loss"] == "mse"
+    net, meta = load_weights(out["w.npz"])
+    assert net.sizes == [1, 10, 1] and meta["steps_done"] == 300
+    assert sorted(os.listdir(tmp_path)) == sorted(out)  # no temporary files left
+
+
+def test_resume_continues_from_save(tmp_path):
+    w1, w2, m = str(tmp_path / "a.npz"), str(tmp_path / "b.npz"), str(tmp_path / "m.json")
+    assert run("train", "--steps", "100", "--quiet", "--save", w1).exit_code == 0
+    assert run("train", "--steps", "100", "--quiet", "--resume", w1, "--save", w2).exit_code == 0
+    assert run("train", "--steps", "200", "--quiet", "--json", m).exit_code == 0
+    # 100 + 100 steps equal 200 steps in one run (full-batch gradient descent has no other state)
+    np.testing.assert_allclose(load_weights(w2)[0].theta, _theta_after(200, tmp_path), rtol=1e-12)
+    assert json.load(open(m))["steps_done"] == 200
+
+
+def _theta_after(steps, tmp_path):
+    path = str(tmp_path / f"ref{steps}.npz")
+    assert run("train", "--steps", str(steps), "--quiet", "--save", path).exit_code == 0
+    return load_weights(path)[0].theta
+
+
+@pytest.mark.parametrize("args", [
+    ["--data", "spirals", "--gradient", "analytic", "--steps", "200", "--sizes", "2,8,3"],
+    ["--data", "sine", "--activation", "sigmoid", "--batch-size", "5", "--steps", "50", "--seed", "1"],
+    ["--update", "coordinate", "--steps", "20"],
+    ["--data", "seed-analytic", "--gradient", "analytic", "--steps", "100", "--backend", "numba"],
+])
+def test_train_variants(tmp_path, args):
+    plot = str(tmp_path / "fit.png")
+    result = run("train", "--quiet", "--plot", plot, *args)
+    assert result.exit_code == 0, result.output
+    assert os.path.getsize(plot) > 1000
+
+
+def test_train_on_a_csv_file(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    rows = "\n".join(",".join(f"{v:.6f}" for v in x) + f",{x.sum():.6f}" for x in X)
+    path = tmp_path / "d.csv"
+    path.write_text("a,b,c,total\n" + rows + "\n")
+    result = run("train", "--data", str(path), "--target", "total", "--test-fraction", "0.25",
+                 "--gradient", "analytic", "--steps", "100", "--quiet", "--plot", str(tmp_path / "p.png"))
+    assert result.exit_code == 0, result.output
+    assert "30 training samples; net [3, 10, 1]" in result.output and "testing loss" in result.output
+
+
+def test_gradcheck_passes_and_plots(tmp_path):
+    result = run("gradcheck", "--plot", str(tmp_path / "heat.png"))
+    assert result.exit_code == 0, result.output
+    assert "gradcheck PASSED" in result.output and "worst entry" in result.output
+    assert os.path.getsize(tmp_path / "heat.png") > 1000
+
+
+def test_gradcheck_fails_with_exit_1_when_the_step_is_too_coarse():
+    result = run("gradcheck", "--h", "0.5")
+    assert result.exit_code == 1 and "gradcheck FAILED" in result.output
+
+
+def test_info():
+    result = run("info")
+    assert result.exit_code == 0
+    assert "threading_layer" in result.output and "num_threads" in result.output
+
+
+@pytest.mark.parametrize("args,message", [
+    (["train", "--data", "mnist"], "mnist: cannot read the file"),
+    (["train", "--steps", "0"], "Invalid value for '--steps'"),
+    (["train", "--eta", "-1"], "Invalid value for '--eta'"),
+    (["train", "--h", "0"], "Invalid value for '--h'"),
+    (["train", "--activation", "gelu"], "Invalid value for '--activation'"),
+    (["train", "--loss", "hinge"], "Invalid value for '--loss'"),
+    (["train", "--backend", "cuda"], "Invalid value for '--backend'"),
+    (["train", "--sizes", "2,10,1"], "--sizes: the net [2, 10, 1] does not fit the data, which has 1 input(s)"),
+    (["train", "--sizes", "1,x,1"], "Invalid value for '--sizes'"),
+    (["train", "--loss", "cross-entropy"], "loss: 'cross-entropy' cannot be used with a 'identity' output"),
+    (["train", "--batch-size", "99"], "batch_size: expected at most 25"),
+    (["train", "--threads", "999"], "threads: expected an integer from 1 to"),
+    (["train", "--resume", "missing.npz"], "missing.npz: cannot read the weights file"),
+    (["train", "--nope"], "No such option"),
+    (["gradcheck", "--data", "spirals", "--sizes", "2,4,2"], "does not fit the data, which has 2 input(s) and 3"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, message):
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    lines = [l for l in result.output.splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], result.output
+
+
+def test_resume_file_that_does_not_fit(tmp_path):
+    w = str(tmp_path / "w.npz")
+    assert run("train", "--data", "spirals", "--steps", "5", "--quiet", "--save", w,
+               "--gradient", "analytic").exit_code == 0
+    result = run("train", "--resume", w)
+    assert result.exit_code == 2
+    assert f"--resume {w}: the net [2, 10, 3] does not fit the data" in result.output
+
+
+def test_diverging_run_saves_last_good_weights_and_exits_2(tmp_path):
+    w = str(tmp_path / "w.npz")
+    result = run("train", "--eta", "1e6", "--quiet", "--save", w)
+    assert result.exit_code == 2
+    assert "Error: training diverged" in result.output and "Traceback" not in result.output
+    net, meta = load_weights(w)
+    assert meta["status"] == "diverged" and np.all(np.isfinite(net.theta))
+
+
+def test_unwritable_output_is_one_line(tmp_path):
+    result = run("train", "--steps", "5", "--quiet", "--save", str(tmp_path / "no" / "w.npz"))
+    assert result.exit_code == 2 and "cannot write there" in result.output
+
+
+def _fastgrad_command():
+    exe = os.path.join(os.path.dirname(sys.executable), "fastgrad")
+    return [exe] if os.path.exists(exe) else [sys.executable, "-m", "fastgrad"]
+
+
+def test_installed_console_script_runs():
+    proc = subprocess.run(_fastgrad_command() + ["train", "--steps", "50", "--quiet"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "training loss" in proc.stdout
+    bad = subprocess.run(_fastgrad_command() + ["train", "--steps", "-3"], capture_output=True, text=True,
+                         timeout=300)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert bad.stderr.strip().count("\n") == 0
+
+
+def test_ctrl_c_saves_complete_weights_and_exits_130(tmp_path):
+    w = tmp_path / "w.npz"
+    proc = subprocess.Popen(_fastgrad_command() + ["train", "--steps", "100000000", "--save", str(w)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    out = ""
+    while "gradient numerical" not in out and time.time() < deadline:  # started training
+        out += proc.stdout.readline()
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "Interrupted after" in stderr and "Traceback" not in stderr
+    net, meta = load_weights(w)
+    assert meta["status"] == "interrupted" and 0 < meta["steps_done"] < 100000000
+    assert net.sizes == [1, 10, 1] and np.all(np.isfinite(net.theta))

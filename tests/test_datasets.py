@@ -1,0 +1,78 @@
+"""Datasets: the sine examples, spirals, and CSV files with clear errors."""
+import numpy as np
+import pytest
+
+from fastgrad import datasets
+
+
+def test_sine_is_seeded_and_has_a_test_grid():
+    a, b = datasets.sine(n=30, seed=4), datasets.sine(n=30, seed=4)
+    assert np.array_equal(a.X, b.X) and a.X.shape == (30, 1)
+    np.testing.assert_allclose(a.Y, np.sin(a.X))
+    assert a.X.min() >= -np.pi and a.X.max() < np.pi
+    assert a.X_test.shape[1] == 1 and a.truth is np.sin
+    noisy = datasets.sine(n=30, noise=0.1, seed=4)
+    assert 0 < np.abs(noisy.Y - np.sin(noisy.X)).max() < 0.5
+
+
+def test_spirals_are_one_hot_and_balanced():
+    data = datasets.spirals(n=90, classes=3, seed=0)
+    assert data.X.shape == (90, 2) and data.Y.shape == (90, 3) and data.kind == "classification"
+    assert np.array_equal(data.Y.sum(axis=0), [30, 30, 30])
+    assert np.array_equal(data.Y.sum(axis=1), np.ones(90))
+
+
+def write(tmp_path, text, name="data.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_csv_targets_by_name_and_index(tmp_path):
+    path = write(tmp_path, "a,b,y\n1,2,3\n4,5,6\n\n7,8,9\n")
+    data = datasets.load_csv(path, target="y")
+    assert np.array_equal(data.X, [[1, 2], [4, 5], [7, 8]]) and np.array_equal(data.Y, [[3], [6], [9]])
+    data = datasets.load_csv(path, target=[0, "b"])
+    assert data.feature_names == ("y",) and data.target_names == ("a", "b")
+    assert np.array_equal(datasets.load_csv(path).Y, data.X)  # default: the last column
+
+
+def test_csv_class_labels_become_one_hot(tmp_path):
+    path = write(tmp_path, "x,label\n0.1,2\n0.2,0\n0.3,2\n")
+    data = datasets.load_csv(path, target="label", classify=True)
+    assert data.kind == "classification"
+    assert np.array_equal(data.Y, [[0, 1], [1, 0], [0, 1]])
+
+
+def test_csv_split_is_seeded(tmp_path):
+    path = write(tmp_path, "x,y\n" + "".join(f"{i},{2 * i}\n" for i in range(20)))
+    a = datasets.load_csv(path, test_fraction=0.25, seed=1)
+    b = datasets.load_csv(path, test_fraction=0.25, seed=1)
+    assert a.X.shape == (15, 1) and a.X_test.shape == (5, 1)
+    assert np.array_equal(a.X_test, b.X_test)
+    assert sorted(np.concatenate([a.X, a.X_test]).ravel()) == list(range(20))
+
+
+@pytest.mark.parametrize("text,kwargs,message", [
+    ("", {}, r"the file is empty"),
+    ("a,b\n", {}, r"no data rows after the header"),
+    ("a,b\n1,2\n3\n", {}, r"line 3 has 1 fields, the header has 2"),
+    ("a,b\n1,2\n3,x\n", {}, r"line 3, column 'b': 'x' is not a number"),
+    ("a,b\n1,nan\n", {}, r"line 2, column 'b': 'nan' is not finite"),
+    ("a,b\n1,2\n", {"target": "c"}, r"target: no column named 'c'"),
+    ("a,b\n1,2\n", {"target": 5}, r"target: column index 5 is out of range for 2 columns"),
+    ("a,b\n1,2\n", {"target": ["a", "b"]}, r"no feature columns left"),
+    ("a,b\n1,2\n", {"test_fraction": 1.5}, r"test_fraction: expected a number in \[0, 1\)"),
+])
+def test_csv_errors_name_the_problem(tmp_path, text, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        datasets.load_csv(write(tmp_path, text), **kwargs)
+
+
+def test_missing_and_binary_files(tmp_path):
+    with pytest.raises(ValueError, match=r"nope.csv: cannot read the file \(No such file or directory\)"):
+        datasets.load_csv(str(tmp_path / "nope.csv"))
+    path = tmp_path / "bin.csv"
+    path.write_bytes(b"\xff\xfe\x00\x81")
+    with pytest.raises(ValueError, match=r"not a readable CSV text file"):
+        datasets.load_csv(str(path))
