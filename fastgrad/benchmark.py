@@ -4,9 +4,11 @@ A case is one gradient computation, ready to call. Slow baselines at large sizes
 differentiate a fixed, evenly spread subset of entries; ``scale`` multiplies their
 time up to the whole gradient (every entry costs the same two loss evaluations).
 """
+import ctypes
 import os
 import platform
-from dataclasses import dataclass
+import time
+from dataclasses import asdict, dataclass
 from typing import Callable
 
 import numpy as np
@@ -19,6 +21,10 @@ from .model import MLP
 NUMERICAL_BACKENDS = ("python", "numpy", "numba", "numba-parallel")
 ANALYTIC_BACKENDS = ("numpy", "numba")
 ALLOCATOR_VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
+TUNED_ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": 268435456, "MALLOC_TRIM_THRESHOLD_": 536870912}
+_MALLOPT = {"MALLOC_TRIM_THRESHOLD_": -1, "MALLOC_MMAP_THRESHOLD_": -3}  # glibc's M_* parameters
+DEFAULT_GRID = ("1-10-1:25", "8-64-4:1000", "16-64-64-8:500")
+QUICK_GRID = ("1-10-1:25", "4-16-2:100")
 
 
 @dataclass(frozen=True)
@@ -72,9 +78,152 @@ def environment():
     info.update({
         "machine": platform.machine(),
         "processor": platform.processor() or platform.machine(),
-        "allocator": {v: os.environ.get(v, "(default)") for v in ALLOCATOR_VARIABLES},
+        "allocator": _allocator_setting or {v: os.environ.get(v, "(default)") for v in ALLOCATOR_VARIABLES},
     })
     return info
+
+
+_allocator_setting = None
+
+
+def tune_allocator():
+    """Set glibc's mmap and trim thresholds in this process (as the MALLOC_*_ variables would):
+    numpy's temporaries then reuse memory instead of page-faulting fresh mappings each call.
+    Returns False where the C library has no mallopt."""
+    global _allocator_setting
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    for name, value in TUNED_ALLOCATOR.items():
+        if mallopt(_MALLOPT[name], value) != 1:
+            return False
+    _allocator_setting = {name: f"{value} (mallopt)" for name, value in TUNED_ALLOCATOR.items()}
+    return True
+
+
+def parse_size(spec):
+    """'8-64-4:1000' -> ([8, 64, 4], 1000)."""
+    try:
+        layers, n = spec.split(":")
+        sizes = [int(v) for v in layers.split("-")]
+        n = int(n)
+    except ValueError:
+        raise ValueError(f"sizes: expected a spec like 8-64-4:1000 (layer widths:samples), got {spec!r}") from None
+    if len(sizes) < 2 or min(sizes) < 1 or n < 1:
+        raise ValueError(f"sizes: widths and samples must be >= 1, with at least two layers, got {spec!r}")
+    return sizes, n
+
+
+def measure(run, min_seconds=0.2, min_rounds=3, max_rounds=10_000):
+    """Call ``run`` once to warm up, then repeatedly; return (median, IQR, rounds) in seconds."""
+    run()
+    times = []
+    start = time.perf_counter()
+    while len(times) < min_rounds or (time.perf_counter() - start < min_seconds and len(times) < max_rounds):
+        t0 = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t0)
+    q1, median, q3 = np.percentile(times, [25, 50, 75])
+    return float(median), float(q3 - q1), len(times)
+
+
+@dataclass(frozen=True)
+class GridResult:
+    group: str
+    name: str
+    n_params: int
+    threads: int
+    median: float      # seconds per whole gradient
+    iqr: float
+    rounds: int
+    scaled: bool
+    rel_error: float   # max |g - g_analytic| / max |g_analytic| on the entries computed
+
+
+def run_grid(specs, backends, thread_counts, progress=None, min_seconds=0.2):
+    """Time every backend on every size (numba-parallel at every thread count); a list of GridResult.
+
+    Stops early on KeyboardInterrupt and returns what it measured with ``partial`` True.
+    """
+    from .compiled import get_num_threads, set_num_threads
+    results = []
+    before = get_num_threads()
+    try:
+        for spec in specs:
+            sizes, n = parse_size(spec)
+            for case in gradient_cases(sizes, n, backends):
+                net, X, Y = benchmark_problem(sizes, n)
+                exact = analytic_gradient(net, X, Y, backend="numpy")
+                for threads in thread_counts if case.name == "numerical/numba-parallel" else [before]:
+                    set_num_threads(threads)
+                    grad = case.run()
+                    entries = _case_entries(case, net.n_params)
+                    rel = float(np.abs(grad - exact[entries]).max() / np.abs(exact).max())
+                    median, iqr, rounds = measure(case.run, min_seconds)
+                    used = threads if case.name == "numerical/numba-parallel" else 1
+                    results.append(GridResult(case.group, case.name, case.n_params, used, median * case.scale,
+                                              iqr * case.scale, rounds, case.scale != 1.0, rel))
+                    if progress is not None:
+                        progress(results[-1])
+                set_num_threads(before)
+    except KeyboardInterrupt:
+        return results, True
+    finally:
+        set_num_threads(before)
+    return results, False
+
+
+def _case_entries(case, n_params):
+    count = round(n_params / case.scale)
+    return np.linspace(0, n_params - 1, count).round().astype(np.int64) if case.scale != 1.0 else slice(None)
+
+
+def growth_exponents(results):
+    """Fitted b in time ~ P^b per backend (single-thread rows; at least two sizes)."""
+    exponents = {}
+    for name in dict.fromkeys(r.name for r in results):
+        rows = [r for r in results if r.name == name and (r.name != "numerical/numba-parallel" or
+                                                          r.threads == max(x.threads for x in results
+                                                                           if x.name == name))]
+        if len({r.n_params for r in rows}) >= 2:
+            b, _ = np.polyfit(np.log([r.n_params for r in rows]), np.log([r.median for r in rows]), 1)
+            exponents[name] = float(b)
+    return exponents
+
+
+def results_to_json(results, partial):
+    return {"partial": partial, "environment": environment(), "results": [asdict(r) for r in results],
+            "growth_exponents": growth_exponents(results)}
+
+
+def grid_markdown(results):
+    """The Markdown table: time per gradient, speed-up over python and numpy, error vs analytic."""
+    lines = ["| size | backend | threads | median | IQR | × python | × numpy | rel. error vs analytic |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for group in dict.fromkeys(r.group for r in results):
+        rows = [r for r in results if r.group == group]
+        base = {r.name: r.median for r in rows}
+        for r in rows:
+            over = [f"{base[k] / r.median:,.1f}" if k in base else "–"
+                    for k in ("numerical/python", "numerical/numpy")]
+            err = "–" if r.name.startswith("analytic") else f"{r.rel_error:.1e}"
+            lines.append(f"| {group} | {r.name}{' ¹' if r.scaled else ''} | {r.threads} | "
+                         f"{_format_seconds(r.median)} | {_format_seconds(r.iqr)} | {over[0]} | {over[1]} | {err} |")
+    if any(r.scaled for r in results):
+        lines += ["", "¹ timed on an evenly spread subset of entries and scaled to the whole gradient."]
+    return "\n".join(lines) + "\n"
+
+
+def compare(results, old_json):
+    """Lines 'group backend threads: new/old' for rows present in both runs."""
+    old = {(r["group"], r["name"], r["threads"]): r["median"] for r in old_json["results"]}
+    lines = []
+    for r in results:
+        key = (r.group, r.name, r.threads)
+        if key in old and old[key] > 0:
+            lines.append(f"{r.group:>18}  {r.name:<26} {r.threads:>2} threads: {r.median / old[key]:6.2f}x the old time")
+    return lines
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import click
 
 from . import compiled, datasets
 from .check import gradcheck
-from .io import load_weights, save_weights, write_json
+from .io import load_weights, save_weights, write_json, write_text
 from .model import INITS, MLP
 from .problem import loss as loss_value
 from .problem import problem
@@ -259,6 +259,93 @@ def gradcheck_command(**o):
         plots.error_heatmap(o["plot"], net, report.relative_errors,
                             f"gradcheck {o['data']} {net.sizes}: relative error per weight")
     return 0 if report.passed else 1
+
+
+def _thread_counts(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        counts = sorted({int(v) for v in value.split(",")})
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated integers such as 1,2, got {value!r}") from None
+    if counts[0] < 1:
+        raise click.BadParameter(f"thread counts must be >= 1, got {value!r}")
+    return counts
+
+
+@cli.command("bench")
+@click.option("--sizes", "specs", multiple=True,
+              help="Network and data size as WIDTHS:SAMPLES, e.g. 8-64-4:1000 (repeatable).")
+@click.option("--backends", default=None,
+              help="Comma-separated: python,numpy,numba,numba-parallel,analytic-numpy,analytic-numba [all].")
+@click.option("--threads", "thread_counts", callback=_thread_counts, default=None,
+              help="Thread counts for numba-parallel, e.g. 1,2 [1 and all].")
+@click.option("--quick", is_flag=True, help="A small grid that runs in seconds.")
+@click.option("--out", "prefix", default="fastgrad-bench", show_default=True,
+              help="Output prefix: PREFIX.json, PREFIX.md, PREFIX-scaling.png, PREFIX-threads.png.")
+@click.option("--compare", "old", type=click.Path(dir_okay=False), help="An earlier PREFIX.json to compare with.")
+@click.option("--default-allocator", is_flag=True,
+              help="Leave glibc's malloc thresholds alone (numpy's loop then page-faults on temporaries).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def bench_command(specs, backends, thread_counts, quick, prefix, old, default_allocator, quiet):
+    """Time every backend side by side; write JSON, Markdown and plots."""
+    import json
+
+    from . import benchmark, plots
+    specs = list(specs) or list(benchmark.QUICK_GRID if quick else benchmark.DEFAULT_GRID)
+    for spec in specs:
+        benchmark.parse_size(spec)
+    names = benchmark.NUMERICAL_BACKENDS + tuple(f"analytic-{b}" for b in benchmark.ANALYTIC_BACKENDS)
+    chosen = tuple(b.strip() for b in backends.split(",")) if backends else names
+    for b in chosen:
+        if b not in names:
+            raise ValueError(f"--backends: unknown backend {b!r}; expected some of {', '.join(names)}")
+    old_json = None
+    if old:
+        try:
+            with open(old) as f:
+                old_json = json.load(f)
+            old_json["results"][0]["median"] if old_json["results"] else None
+        except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+            raise ValueError(f"--compare: {old} is not a fastgrad bench JSON file ({exc})") from None
+    counts = thread_counts or sorted({1, compiled.runtime_info()["max_threads"]})
+    if counts[-1] > compiled.runtime_info()["max_threads"]:
+        raise ValueError(f"--threads: at most {compiled.runtime_info()['max_threads']} threads here")
+    if not default_allocator:
+        benchmark.tune_allocator()
+    for path in (prefix + ".json",):
+        write_json(path, {"partial": True, "results": []})  # fail now, not after the run, if unwritable
+    total = len(specs) * (len(chosen) + (len(counts) - 1 if "numba-parallel" in chosen else 0))
+    bar = None if quiet else click.progressbar(length=total, file=sys.stderr, label="benchmarking")
+    if bar is not None:
+        bar.__enter__()
+    try:
+        results, partial = benchmark.run_grid(specs, chosen, counts, progress=bar and (lambda r: bar.update(1)),
+                                              min_seconds=0.05 if quick else 0.5)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    env = benchmark.environment()
+    table = benchmark.grid_markdown(results)
+    exponents = benchmark.growth_exponents(results)
+    write_json(prefix + ".json", benchmark.results_to_json(results, partial))
+    heading = (f"fastgrad bench{' (partial: interrupted)' if partial else ''} — {time.strftime('%Y-%m-%d')}, "
+               f"{env['cpu_count']} CPUs, numba {env['numba']} ({env['threading_layer']} layer), "
+               f"allocator {env['allocator']}\n\n")
+    growth = "".join(f"- {k}: time ~ P^{v:.2f}\n" for k, v in exponents.items())
+    write_text(prefix + ".md", heading + table + ("\nFitted growth exponents:\n\n" + growth if growth else ""))
+    if results:
+        plots.scaling_plot(prefix + "-scaling.png", results, exponents, "time per gradient vs parameters")
+        plots.threads_plot(prefix + "-threads.png", results, "numba-parallel: speed-up vs threads")
+    click.echo(heading + table)
+    if growth:
+        click.echo("Fitted growth exponents:\n" + growth)
+    if old_json is not None:
+        click.echo("\n".join(["Compared with " + old + ":"] + benchmark.compare(results, old_json)))
+    if partial:
+        click.echo("Interrupted: the files hold what was measured, marked partial.", err=True)
+        return 130
+    return 0
 
 
 @cli.command("info")

@@ -80,3 +80,39 @@ def error_heatmap(path, net, rel_errors, title):
     fig.colorbar(im, ax=axes[0].tolist(), label="relative error")
     fig.suptitle(title)
     _save(fig, path)
+
+
+def scaling_plot(path, results, exponents, title):
+    """Time per gradient vs number of parameters, log-log, one line per backend (fitted exponent
+    in the legend); parallel rows at their largest thread count."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name in dict.fromkeys(r.name for r in results):
+        rows = [r for r in results if r.name == name]
+        top = max(r.threads for r in rows)
+        rows = sorted((r for r in rows if r.threads == top), key=lambda r: r.n_params)
+        label = f"{name} (P^{exponents[name]:.2f})" if name in exponents else name
+        ax.loglog([r.n_params for r in rows], [r.median for r in rows], "o-", label=label)
+    ax.set_xlabel("parameters P")
+    ax.set_ylabel("seconds per gradient (median)")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    _save(fig, path)
+
+
+def threads_plot(path, results, title):
+    """Speed-up of numba-parallel over its own one-thread time, per size."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for group in dict.fromkeys(r.group for r in results):
+        rows = sorted((r for r in results if r.group == group and r.name == "numerical/numba-parallel"),
+                      key=lambda r: r.threads)
+        one = [r.median for r in rows if r.threads == 1]
+        if one and len(rows) > 1:
+            ax.plot([r.threads for r in rows], [one[0] / r.median for r in rows], "o-", label=group)
+    ax.set_xlabel("threads")
+    ax.set_ylabel("speed-up over 1 thread")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend()
+    _save(fig, path)
