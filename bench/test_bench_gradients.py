@@ -8,7 +8,7 @@ import pytest
 
 from fastgrad.benchmark import gradient_cases
 
-SIZES = [([1, 10, 1], 25), ([8, 64, 4], 1000)]
+SIZES = [([1, 10, 1], 25), ([8, 64, 4], 1000), ([16, 64, 64, 8], 500)]
 CASES = [case for sizes, n in SIZES for case in gradient_cases(sizes, n)]
 
 

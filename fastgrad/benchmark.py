@@ -72,6 +72,40 @@ def gradient_cases(sizes, n, backends=NUMERICAL_BACKENDS + tuple(f"analytic-{b}"
     return cases
 
 
+def training_cases(example_name, backends=NUMERICAL_BACKENDS + tuple(f"analytic-{b}" for b in ANALYTIC_BACKENDS),
+                   compiled_steps=200):
+    """One Case per backend: one full-batch gradient step of a textbook example.
+
+    Uncompiled backends time one step (gradient, then theta -= eta g) on a copy of the
+    net; compiled ones time ``train`` over ``compiled_steps`` steps, scaled to one step.
+    """
+    from . import datasets
+    from .train import train
+    example = datasets.seed_numerical_example() if example_name == "seed" else datasets.seed_analytic_example()
+    X, Y, loss, eta = example.data.X, example.data.Y, example.loss, example.eta
+    group = f"train step: {example_name} example"
+    cases = []
+    for backend in backends:
+        net = example.net.copy()
+        gradient, kind = ("analytic", backend.split("-", 1)[1]) if backend.startswith("analytic-") \
+            else ("numerical", backend)
+        if kind in ("numba", "numba-parallel"):
+            def run(net=net, gradient=gradient, kind=kind):
+                net.theta[:] = example.net.theta
+                return train(net, X, Y, loss=loss, gradient=gradient, backend=kind, steps=compiled_steps, eta=eta)
+            scale = 1.0 / compiled_steps
+        else:
+            grad = analytic_gradient if gradient == "analytic" else numerical_gradient
+
+            def run(net=net, grad=grad, kind=kind):
+                net.theta[:] = example.net.theta
+                net.theta -= eta * grad(net, X, Y, loss=loss, backend=kind)
+                return net.theta
+            scale = 1.0
+        cases.append(Case(group, f"{gradient}/{kind}", run, scale, example.net.n_params))
+    return cases
+
+
 def environment():
     """Machine, versions, threads, threading layer and allocator settings, for every report."""
     info = runtime_info()

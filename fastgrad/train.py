@@ -14,16 +14,17 @@ import numpy as np
 
 from . import compiled
 from . import losses as losses_module
-from .gradients.numerical import BLOCKS_PER_THREAD
+from .gradients.numerical import check_strategy
 from .kernels import training
 from .problem import problem
 from .validation import choice, positive_int, positive_number
 
 GRADIENTS = ("numerical", "analytic")
 UPDATES = ("gradient", "coordinate")
-_KERNEL_KIND = {("analytic", "numba"): training.ANALYTIC,
-                ("numerical", "numba"): training.NUMERICAL_SERIAL,
-                ("numerical", "numba-parallel"): training.NUMERICAL_PARALLEL}
+_KERNEL_KIND = {("numba", "full"): training.FULL_SERIAL,
+                ("numba-parallel", "full"): training.FULL_PARALLEL,
+                ("numba", "incremental"): training.INCREMENTAL_SERIAL,
+                ("numba-parallel", "incremental"): training.INCREMENTAL_PARALLEL}
 CHUNK_SECONDS = 0.2  # target wall time of one compiled chunk
 DIVERGENCE_RATIO = 1e12  # a loss this many times the initial one counts as diverged
 
@@ -48,7 +49,8 @@ class DivergenceError(ValueError):
 
 
 def train(net, X, Y, loss=None, gradient="numerical", backend="numba-parallel", steps=1000, eta=0.1,
-          h=1e-5, batch_size=None, update="gradient", seed=None, record_every=None, progress=None):
+          h=1e-5, batch_size=None, update="gradient", seed=None, record_every=None, progress=None,
+          strategy=None):
     """Train ``net`` in place and return a History.
 
     Parameters
@@ -69,6 +71,9 @@ def train(net, X, Y, loss=None, gradient="numerical", backend="numba-parallel", 
         Keep the loss every this many steps (default: about 1000 points per run).
     progress : callable(steps_done, loss) or None
         Called between chunks.
+    strategy : {"incremental", "full"} or None
+        How the numerical gradient re-evaluates the loss (see ``numerical_gradient``);
+        update="coordinate" always re-evaluates in full, as the notebook does.
 
     Raises
     ------
@@ -82,6 +87,7 @@ def train(net, X, Y, loss=None, gradient="numerical", backend="numba-parallel", 
     choice("gradient", gradient, GRADIENTS)
     choice("backend", backend, ("numba-parallel", "numba"))
     choice("update", update, UPDATES)
+    strategy = check_strategy(strategy, backend)
     steps = positive_int("steps", steps)
     eta = positive_number("eta", eta)
     h = positive_number("h", h)
@@ -96,11 +102,11 @@ def train(net, X, Y, loss=None, gradient="numerical", backend="numba-parallel", 
     if update == "coordinate" and gradient == "analytic":
         raise ValueError("gradient: the coordinate update is defined with central differences; "
                          "use gradient='numerical'")
-    run = _chunk_runner(prob, gradient, backend, update, eta, h, batch_size, seed)
+    run = _chunk_runner(prob, gradient, backend, strategy, update, eta, h, batch_size, seed)
     return _run_in_chunks(prob, run, steps, record_every, progress)
 
 
-def _chunk_runner(prob, gradient, backend, update, eta, h, batch_size, seed):
+def _chunk_runner(prob, gradient, backend, strategy, update, eta, h, batch_size, seed):
     """A function (count) -> per-step losses of the next ``count`` steps, updating theta."""
     net = prob.net
     args = (net.theta, net.layout, prob.X, prob.Y, prob.loss_code)
@@ -113,13 +119,13 @@ def _chunk_runner(prob, gradient, backend, update, eta, h, batch_size, seed):
             done = compiled.call(training.coordinate_sweeps, *args, eta, h, limit, last_good, losses)
             return losses[:done]
         return run
-    kind = _KERNEL_KIND[(gradient, "numba" if gradient == "analytic" else backend)]
+    kind = training.ANALYTIC if gradient == "analytic" else _KERNEL_KIND[(backend, strategy)]
     batches = _batch_stream(prob.X.shape[0], batch_size, seed)
 
     def run(count):
         losses = np.empty(count)
-        n_blocks = BLOCKS_PER_THREAD * compiled.get_num_threads()
-        done = compiled.call(training.gradient_steps, *args, kind, eta, h, batches(count), n_blocks, limit,
+        done = compiled.call(training.gradient_steps, *args, kind, eta, h, batches(count),
+                             compiled.get_num_threads(), limit,
                              last_good, losses)
         return losses[:done]
     return run

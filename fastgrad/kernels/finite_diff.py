@@ -23,11 +23,11 @@ def central_difference(theta, q, h, layout, X, Y, loss_code, cache):
 
 
 @njit(cache=True)
-def _difference_range(theta, layout, X, Y, loss_code, h, entries, start, stop, grad):
-    """grad[k] for k in [start, stop), on a private copy of theta and a private cache."""
+def _difference_share(theta, layout, X, Y, loss_code, h, entries, first, stride, grad):
+    """grad[k] for k = first, first + stride, ..., on a private copy of theta and cache."""
     scratch = theta.copy()
     cache = np.empty(cache_size(layout, X.shape[0]))
-    for k in range(start, stop):
+    for k in range(first, entries.shape[0], stride):
         grad[k] = central_difference(scratch, entries[k], h, layout, X, Y, loss_code, cache)
 
 
@@ -35,20 +35,15 @@ def _difference_range(theta, layout, X, Y, loss_code, h, entries, start, stop, g
 def central_gradient_serial(theta, layout, X, Y, loss_code, h, entries):
     """Central differences for theta[entries], one entry after another."""
     grad = np.empty(entries.shape[0])
-    _difference_range(theta, layout, X, Y, loss_code, h, entries, 0, entries.shape[0], grad)
+    _difference_share(theta, layout, X, Y, loss_code, h, entries, 0, 1, grad)
     return grad
 
 
 @njit(cache=True, parallel=True)
-def central_gradient_parallel(theta, layout, X, Y, loss_code, h, entries, n_blocks):
-    """Central differences for theta[entries], blocks of entries spread over threads.
-
-    Each block owns its scratch theta and cache, allocated once per block.
-    """
-    count = entries.shape[0]
-    grad = np.empty(count)
-    for b in prange(n_blocks):
-        start = b * count // n_blocks
-        stop = (b + 1) * count // n_blocks
-        _difference_range(theta, layout, X, Y, loss_code, h, entries, start, stop, grad)
+def central_gradient_parallel(theta, layout, X, Y, loss_code, h, entries, n_shares):
+    """Central differences for theta[entries], dealt out in ``n_shares`` interleaved shares
+    over threads; each share owns its scratch theta and cache, allocated once."""
+    grad = np.empty(entries.shape[0])
+    for b in prange(n_shares):
+        _difference_share(theta, layout, X, Y, loss_code, h, entries, b, n_shares, grad)
     return grad

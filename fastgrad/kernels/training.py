@@ -15,10 +15,13 @@ from numba import njit
 from .backprop import backprop
 from .finite_diff import central_difference, central_gradient_parallel, central_gradient_serial
 from .forward import cache_size, loss_at
+from .incremental import incremental_gradient_parallel, incremental_gradient_serial
 
 ANALYTIC = 0
-NUMERICAL_SERIAL = 1
-NUMERICAL_PARALLEL = 2
+FULL_SERIAL = 1
+FULL_PARALLEL = 2
+INCREMENTAL_SERIAL = 3
+INCREMENTAL_PARALLEL = 4
 
 
 @njit(cache=True)
@@ -37,11 +40,11 @@ def _gather(X, Y, rows, Xb, Yb):
 
 
 @njit(cache=True)
-def gradient_steps(theta, layout, X, Y, loss_code, kind, eta, h, batches, n_blocks, limit, last_good,
+def gradient_steps(theta, layout, X, Y, loss_code, kind, eta, h, batches, n_shares, limit, last_good,
                    losses):
     """losses.size steps of theta <- theta - eta g(theta).
 
-    g is backprop (kind ANALYTIC) or central differences (serial or parallel).
+    g is backprop (kind ANALYTIC) or central differences (full or incremental, serial or parallel).
     ``batches`` is (steps, batch) row indices for minibatches, or (0, 0) for the full batch.
     """
     steps = losses.shape[0]
@@ -62,10 +65,14 @@ def gradient_steps(theta, layout, X, Y, loss_code, kind, eta, h, batches, n_bloc
             loss = backprop(theta, layout, Xb, Yb, loss_code, cache, grad)
         else:
             loss = loss_at(theta, layout, Xb, Yb, loss_code, cache)
-            if kind == NUMERICAL_SERIAL:
+            if kind == FULL_SERIAL:
                 grad[:] = central_gradient_serial(theta, layout, Xb, Yb, loss_code, h, entries)
+            elif kind == FULL_PARALLEL:
+                grad[:] = central_gradient_parallel(theta, layout, Xb, Yb, loss_code, h, entries, n_shares)
+            elif kind == INCREMENTAL_SERIAL:
+                grad[:] = incremental_gradient_serial(theta, layout, Xb, Yb, loss_code, h, entries)
             else:
-                grad[:] = central_gradient_parallel(theta, layout, Xb, Yb, loss_code, h, entries, n_blocks)
+                grad[:] = incremental_gradient_parallel(theta, layout, Xb, Yb, loss_code, h, entries, n_shares)
         if not (loss <= limit and _all_finite(grad)):
             theta[:] = last_good
             return s

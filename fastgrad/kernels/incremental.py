@@ -1,0 +1,277 @@
+"""Central differences by incremental re-evaluation: only what a perturbation changes.
+
+Perturbing W_l[r, c] by +-h moves column c of z_l by d_i = +-h x_ir (x the layer's
+input, x_i0 = 1 for the bias), and nothing below layer l. The forward pass is cached
+once per gradient; each entry then propagates *changes* only:
+
+    da_l[c]  = f(z + d) - f(z),  from the cached a = f(z) without cancellation:
+               tanh:    u (1 - a^2) / (1 + a u),            u = tanh d
+               sigmoid: 2 u s (1 - s) / (1 + (2s - 1) u),   u = tanh(d/2)
+               relu, identity: exact;
+    dz_(l+1) = da_l[c] (x) W_(l+1)[c+1, :]   (rank one), then dz_k = da_(k-1) W_k[1:] above.
+
+u = tanh(h x_ir) is tabulated once per gradient, so the hidden layers need no
+transcendental per entry. The loss difference is formed per sample without
+subtracting two nearly equal losses; for squared errors
+    l(+) - l(-) = sum_j (do+_j - do-_j)(2 (o_j - y_j) + do+_j + do-_j),
+for cross-entropy m (log1p(sum_j p_j expm1(dz+_j)) - log1p(sum_j p_j expm1(dz-_j)))
+- sum_j y_j (dz+_j - dz-_j), and the per-sample differences are summed pairwise.
+
+Caches are transposed, (units, n), so the loops over samples are contiguous.
+"""
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .codes import (ACTIVATION, CACHE_OFFSET, CROSS_ENTROPY, IDENTITY, N_IN, N_OUT, RELU, SIGMOID,
+                    SQUARED, SOFTMAX, TANH, THETA_OFFSET)
+from .elementary import tanh, tanh_of_small
+from .forward import activate, loss_scale
+from .summation import BLOCK, pairwise_sum
+
+
+@njit(cache=True)
+def _block_t(buffer, layout, l, n):
+    """Layer l's transposed (n_out, n) block of a cache."""
+    start = n * layout[l, CACHE_OFFSET]
+    return buffer[start:start + layout[l, N_OUT] * n].reshape((layout[l, N_OUT], n))
+
+
+@njit(cache=True)
+def _input_offset(layout, l):
+    total = 0
+    for k in range(l):
+        total += layout[k, N_IN]
+    return total
+
+
+@njit(cache=True)
+def _u_code(code):
+    """The activation whose u-table a layer needs (tanh, sigmoid) or IDENTITY for none."""
+    return code if code == TANH or code == SIGMOID else IDENTITY
+
+
+@njit(cache=True, inline="always")
+def _u_of(code, d):
+    """u for d: tanh d (tanh), tanh(d/2) (sigmoid), unused otherwise."""
+    if code == TANH:
+        return tanh_of_small(d)
+    if code == SIGMOID:
+        return tanh_of_small(0.5 * d)
+    return 0.0
+
+
+@njit(cache=True, inline="always")
+def _delta(code, z, a, d, u):
+    """f(z + d) - f(z) from the cached a = f(z) and u (see the module docstring)."""
+    if code == TANH:
+        return u * (1.0 - a * a) / (1.0 + a * u)
+    if code == SIGMOID:
+        return 2.0 * u * a * (1.0 - a) / (1.0 + (2.0 * a - 1.0) * u)
+    if code == RELU:
+        if z > 0.0 and z + d > 0.0:
+            return d
+        return max(z + d, 0.0) - max(z, 0.0)
+    return d
+
+
+@njit(cache=True)
+def prepare(theta, layout, X, Y, loss_code, h):
+    """The cached forward pass, transposed: (XT, YT, ZT, AT, UT, mass).
+
+    ZT, AT: pre-activations and activations of every layer (for the output layer AT holds
+    o = f(z), or softmax probabilities with cross-entropy); UT: u(h x) of every layer's
+    inputs; mass: sum_j y_ij.
+    """
+    n = X.shape[0]
+    last = layout.shape[0] - 1
+    XT = np.ascontiguousarray(X.T)
+    YT = np.ascontiguousarray(Y.T)
+    size = n * (layout[last, CACHE_OFFSET] + layout[last, N_OUT])
+    ZT = np.empty(size)
+    AT = np.empty(size)
+    UT = np.empty(n * _input_offset(layout, last + 1))
+    for l in range(last + 1):
+        n_in, n_out = layout[l, N_IN], layout[l, N_OUT]
+        start = layout[l, THETA_OFFSET]
+        W = theta[start:start + (n_in + 1) * n_out].reshape((n_in + 1, n_out))
+        IN = XT if l == 0 else _block_t(AT, layout, l - 1, n)
+        Z = _block_t(ZT, layout, l, n)
+        A = _block_t(AT, layout, l, n)
+        code = layout[l, ACTIVATION]
+        U = UT[n * _input_offset(layout, l):n * _input_offset(layout, l + 1)].reshape((n_in, n))
+        ucode = _u_code(code)
+        for r in range(n_in):
+            for i in range(n):
+                U[r, i] = _u_of(ucode, h * IN[r, i])
+        for j in range(n_out):
+            for i in range(n):
+                Z[j, i] = W[0, j]
+            for r in range(n_in):
+                w = W[r + 1, j]
+                for i in range(n):
+                    Z[j, i] += IN[r, i] * w
+        if code == SOFTMAX:
+            for i in range(n):
+                top = Z[0, i]
+                for j in range(1, n_out):
+                    top = max(top, Z[j, i])
+                s = 0.0
+                for j in range(n_out):
+                    A[j, i] = math.exp(Z[j, i] - top)
+                    s += A[j, i]
+                for j in range(n_out):
+                    A[j, i] /= s
+        else:
+            for j in range(n_out):
+                for i in range(n):
+                    A[j, i] = activate(code, Z[j, i]) if code != TANH else tanh(Z[j, i])
+    mass = np.zeros(n)
+    for j in range(YT.shape[0]):
+        for i in range(n):
+            mass[i] += YT[j, i]
+    return XT, YT, ZT, AT, UT, mass
+
+
+@njit(cache=True)
+def _output_differences(out_code, loss_code, ZL, AL, YT, mass, Dp, Dm, diff, sp, sm):
+    """diff_i = l_i(z + Dp) - l_i(z + Dm) over all output units (unscaled)."""
+    p, n = ZL.shape
+    if loss_code == CROSS_ENTROPY:
+        for i in range(n):
+            sp[i] = 0.0
+            sm[i] = 0.0
+            diff[i] = 0.0
+        for j in range(p):
+            for i in range(n):
+                sp[i] += AL[j, i] * math.expm1(Dp[j, i])
+                sm[i] += AL[j, i] * math.expm1(Dm[j, i])
+                diff[i] -= YT[j, i] * (Dp[j, i] - Dm[j, i])
+        for i in range(n):
+            diff[i] += mass[i] * (math.log1p(sp[i]) - math.log1p(sm[i]))
+        return
+    for i in range(n):
+        diff[i] = 0.0
+    for j in range(p):
+        for i in range(n):
+            dp, dm = Dp[j, i], Dm[j, i]
+            if out_code == SIGMOID:
+                dp = _delta(SIGMOID, ZL[j, i], AL[j, i], dp, tanh_of_small(0.5 * dp))
+                dm = _delta(SIGMOID, ZL[j, i], AL[j, i], dm, tanh_of_small(0.5 * dm))
+            diff[i] += (dp - dm) * (2.0 * (AL[j, i] - YT[j, i]) + dp + dm)
+
+
+@njit(cache=True)
+def _column_differences(out_code, loss_code, c, IN, r, h, ZL, AL, YT, mass, diff):
+    """diff_i for a perturbation of the output layer's W[r, c] (one output column moves)."""
+    n = ZL.shape[1]
+    for i in range(n):
+        d = h if r == 0 else h * IN[r - 1, i]
+        if loss_code == CROSS_ENTROPY:
+            pc = AL[c, i]
+            diff[i] = mass[i] * (math.log1p(pc * math.expm1(d)) - math.log1p(pc * math.expm1(-d))) \
+                - YT[c, i] * 2.0 * d
+        else:
+            dp, dm = d, -d
+            if out_code == SIGMOID:
+                u = tanh_of_small(0.5 * d)
+                dp = _delta(SIGMOID, ZL[c, i], AL[c, i], d, u)
+                dm = _delta(SIGMOID, ZL[c, i], AL[c, i], -d, -u)
+            diff[i] = (dp - dm) * (2.0 * (AL[c, i] - YT[c, i]) + dp + dm)
+
+
+@njit(cache=True)
+def _scratch(layout, n):
+    """Per-worker buffers: two (width, n) change matrices per sign, and three n-vectors."""
+    width = 1
+    for l in range(layout.shape[0]):
+        width = max(width, layout[l, N_OUT])
+    return (np.empty((width, n)), np.empty((width, n)), np.empty((width, n)), np.empty((width, n)),
+            np.empty(n), np.empty(n), np.empty(n), np.empty((n + BLOCK - 1) // BLOCK + 1))
+
+
+@njit(cache=True)
+def entry_difference(theta, layout, loss_code, h, q, XT, YT, ZT, AT, UT, mass, scratch):
+    """E(theta + h e_q) - E(theta - h e_q) by incremental re-evaluation."""
+    Ap, Am, Bp, Bm, diff, sp, sm, partial = scratch
+    n = XT.shape[1]
+    last = layout.shape[0] - 1
+    l = 0
+    while l < last and q >= layout[l + 1, THETA_OFFSET]:
+        l += 1
+    n_out = layout[l, N_OUT]
+    r, c = divmod(q - layout[l, THETA_OFFSET], n_out)
+    IN = XT if l == 0 else _block_t(AT, layout, l - 1, n)
+    out_code = layout[last, ACTIVATION]
+    ZL, AL = _block_t(ZT, layout, last, n), _block_t(AT, layout, last, n)
+    if l == last:
+        _column_differences(out_code, loss_code, c, IN, r, h, ZL, AL, YT, mass, diff)
+    else:
+        code = layout[l, ACTIVATION]
+        Z, A = _block_t(ZT, layout, l, n), _block_t(AT, layout, l, n)
+        U = UT[n * _input_offset(layout, l):n * _input_offset(layout, l + 1)].reshape((layout[l, N_IN], n))
+        ucode = _u_code(code)
+        u_bias = _u_of(ucode, h)
+        for i in range(n):  # change of a_l[c] for +h and -h
+            d = h if r == 0 else h * IN[r - 1, i]
+            u = u_bias if r == 0 else U[r - 1, i]
+            Ap[0, i] = _delta(code, Z[c, i], A[c, i], d, u)
+            Am[0, i] = _delta(code, Z[c, i], A[c, i], -d, -u)
+        rows = 1  # Ap/Am hold changes of `rows` units of layer k-1 (just unit c when k = l+1)
+        for k in range(l + 1, last + 1):
+            start = layout[k, THETA_OFFSET]
+            k_in, k_out = layout[k, N_IN], layout[k, N_OUT]
+            W = theta[start:start + (k_in + 1) * k_out].reshape((k_in + 1, k_out))
+            for j in range(k_out):
+                for i in range(n):
+                    Bp[j, i] = 0.0
+                    Bm[j, i] = 0.0
+                for m in range(rows):
+                    w = W[(c if k == l + 1 else m) + 1, j]
+                    for i in range(n):
+                        Bp[j, i] += Ap[m, i] * w
+                        Bm[j, i] += Am[m, i] * w
+            if k < last:
+                kcode = layout[k, ACTIVATION]
+                ucode = _u_code(kcode)
+                Zk, Ak = _block_t(ZT, layout, k, n), _block_t(AT, layout, k, n)
+                for j in range(k_out):
+                    for i in range(n):
+                        dp, dm = Bp[j, i], Bm[j, i]
+                        Ap[j, i] = _delta(kcode, Zk[j, i], Ak[j, i], dp, _u_of(ucode, dp))
+                        Am[j, i] = _delta(kcode, Zk[j, i], Ak[j, i], dm, _u_of(ucode, dm))
+                rows = k_out
+        _output_differences(out_code, loss_code, ZL, AL, YT, mass, Bp, Bm, diff, sp, sm)
+    half = 0.5 if loss_code == SQUARED else 1.0
+    return half * loss_scale(loss_code, n, YT.shape[0]) * pairwise_sum(diff, n, partial)
+
+
+@njit(cache=True)
+def _difference_share(theta, layout, loss_code, h, entries, first, stride, cache, grad):
+    """grad[k] for k = first, first + stride, ... (interleaved, so that costly and cheap
+    layers are spread evenly), with private scratch."""
+    XT, YT, ZT, AT, UT, mass = cache
+    scratch = _scratch(layout, XT.shape[1])
+    for k in range(first, entries.shape[0], stride):
+        grad[k] = entry_difference(theta, layout, loss_code, h, entries[k], XT, YT, ZT, AT, UT, mass,
+                                   scratch) / (2.0 * h)
+
+
+@njit(cache=True)
+def incremental_gradient_serial(theta, layout, X, Y, loss_code, h, entries):
+    """Central differences for theta[entries] by incremental re-evaluation, serially."""
+    cache = prepare(theta, layout, X, Y, loss_code, h)
+    grad = np.empty(entries.shape[0])
+    _difference_share(theta, layout, loss_code, h, entries, 0, 1, cache, grad)
+    return grad
+
+
+@njit(cache=True, parallel=True)
+def incremental_gradient_parallel(theta, layout, X, Y, loss_code, h, entries, n_shares):
+    """The same, the entries dealt out in ``n_shares`` interleaved shares over threads."""
+    cache = prepare(theta, layout, X, Y, loss_code, h)
+    grad = np.empty(entries.shape[0])
+    for b in prange(n_shares):
+        _difference_share(theta, layout, loss_code, h, entries, b, n_shares, cache, grad)
+    return grad
