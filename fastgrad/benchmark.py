@@ -49,10 +49,13 @@ def group_name(sizes, n):
     return f"{'-'.join(str(s) for s in sizes)} n={n}"
 
 
-def gradient_cases(sizes, n, backends=NUMERICAL_BACKENDS + tuple(f"analytic-{b}" for b in ANALYTIC_BACKENDS),
-                   max_python_entries=64):
+PYTHON_OPERATIONS = 4e6  # a python-backend case differentiates about this many n * P units of work
+
+
+def gradient_cases(sizes, n, backends=NUMERICAL_BACKENDS + tuple(f"analytic-{b}" for b in ANALYTIC_BACKENDS)):
     """One Case per backend for the net ``sizes`` on n samples."""
     net, X, Y = benchmark_problem(sizes, n)
+    max_python_entries = int(min(64, max(4, PYTHON_OPERATIONS // (n * net.n_params))))
     group = group_name(sizes, n)
     cases = []
     for backend in backends:

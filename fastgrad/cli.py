@@ -349,13 +349,17 @@ def bench_command(specs, backends, thread_counts, quick, prefix, old, default_al
 
 
 @cli.command("info")
-def info_command():
+@click.option("--warm-up", is_flag=True, help="Compile (or load) every kernel now and report the time.")
+def info_command(warm_up):
     """Versions, CPUs, numba threads and threading layer, kernel cache."""
-    start = time.perf_counter()
-    info = compiled.runtime_info()
-    for key, value in info.items():
+    cached, total, _ = compiled.cache_status()
+    for key, value in compiled.runtime_info().items():
         click.echo(f"{key:>16}: {value}")
-    click.echo(f"{'info took':>16}: {time.perf_counter() - start:.2f} s")
+    click.echo(f"{'cache':>16}: {'warm' if cached == total else 'cold (first use compiles)'}")
+    if warm_up:
+        seconds = compiled.warm_up()
+        what = "loaded from the cache" if cached == total else "compiled"
+        click.echo(f"{'warm-up':>16}: {seconds:.2f} s ({what})")
     return 0
 
 

@@ -52,6 +52,47 @@ def threading_layer():
         return numba.threading_layer()
 
 
+def _entry_kernels():
+    """The kernels a gradient or a training run starts with (those worth having cached)."""
+    from .kernels import backprop, finite_diff, incremental, training
+    return [backprop.backprop, finite_diff.central_gradient_serial, finite_diff.central_gradient_parallel,
+            incremental.incremental_gradient_serial, incremental.incremental_gradient_parallel,
+            training.gradient_steps, training.coordinate_sweeps]
+
+
+def cache_status():
+    """(cached, total, directory): how many entry kernels have an on-disk cache index."""
+    kernels = _entry_kernels()
+    cached, directory = 0, "(none)"
+    for k in kernels:
+        try:
+            index = k._cache._cache_file._index_path  # numba internals: read only, never required
+        except AttributeError:
+            continue
+        directory = os.path.dirname(index)
+        cached += os.path.exists(index)
+    return cached, len(kernels), directory
+
+
+def warm_up():
+    """Compile (or load from the cache) every entry kernel on a tiny problem; return seconds."""
+    import time
+
+    from .gradients.analytic import analytic_gradient
+    from .gradients.numerical import numerical_gradient
+    from .model import MLP
+    from .train import train
+    start = time.perf_counter()
+    net, X, Y = MLP([1, 2, 1], seed=0), np.zeros((2, 1)), np.zeros((2, 1))
+    analytic_gradient(net, X, Y)
+    for backend in ("numba", "numba-parallel"):
+        for strategy in ("full", "incremental"):
+            numerical_gradient(net, X, Y, backend=backend, strategy=strategy)
+    train(net, X, Y, steps=1, eta=1e-3)
+    train(net, X, Y, steps=1, eta=1e-3, update="coordinate")
+    return time.perf_counter() - start
+
+
 def runtime_info():
     """Versions, CPU count, threads, threading layer and the kernel cache location."""
     import platform
@@ -66,5 +107,5 @@ def runtime_info():
         "num_threads": get_num_threads(),
         "max_threads": numba.config.NUMBA_NUM_THREADS,
         "threading_layer": threading_layer(),
-        "cache_dir": numba.config.CACHE_DIR or "(beside the package, in __pycache__)",
+        "kernel_cache": "{} of {} entry kernels cached in {}".format(*cache_status()),
     }

@@ -5,13 +5,13 @@ With D_L = dE/dZ_L from the loss, for l = L..1:
     D_(l-1) = (D_l W_l[1:]^T) * f'_(l-1)(z_(l-1)).
 """
 import numpy as np
-from numba import njit
 
 from .codes import ACTIVATION, N_OUT
 from .forward import forward, layer_block, layer_weights, loss_at, output_delta, slope
+from .jit import kernel
 
 
-@njit(cache=True)
+@kernel
 def backprop(theta, layout, X, Y, loss_code, cache, grad):
     """Write dE/dtheta into ``grad`` and return E(theta)."""
     n = X.shape[0]

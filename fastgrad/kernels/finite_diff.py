@@ -5,12 +5,13 @@ scratch copy of theta that is restored exactly afterwards, so the parallel loop
 returns bit-for-bit the serial loop's result whatever the thread count.
 """
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from .forward import cache_size, loss_at
+from .jit import kernel
 
 
-@njit(cache=True)
+@kernel
 def central_difference(theta, q, h, layout, X, Y, loss_code, cache):
     """(E(theta + h e_q) - E(theta - h e_q)) / (2h); theta[q] is restored on return."""
     x0 = theta[q]
@@ -22,7 +23,7 @@ def central_difference(theta, q, h, layout, X, Y, loss_code, cache):
     return (plus - minus) / (2.0 * h)
 
 
-@njit(cache=True)
+@kernel
 def _difference_share(theta, layout, X, Y, loss_code, h, entries, first, stride, grad):
     """grad[k] for k = first, first + stride, ..., on a private copy of theta and cache."""
     scratch = theta.copy()
@@ -31,7 +32,7 @@ def _difference_share(theta, layout, X, Y, loss_code, h, entries, first, stride,
         grad[k] = central_difference(scratch, entries[k], h, layout, X, Y, loss_code, cache)
 
 
-@njit(cache=True)
+@kernel
 def central_gradient_serial(theta, layout, X, Y, loss_code, h, entries):
     """Central differences for theta[entries], one entry after another."""
     grad = np.empty(entries.shape[0])
@@ -39,7 +40,7 @@ def central_gradient_serial(theta, layout, X, Y, loss_code, h, entries):
     return grad
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def central_gradient_parallel(theta, layout, X, Y, loss_code, h, entries, n_shares):
     """Central differences for theta[entries], dealt out in ``n_shares`` interleaved shares
     over threads; each share owns its scratch theta and cache, allocated once."""

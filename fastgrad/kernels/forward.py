@@ -7,14 +7,15 @@ its pre-activation z_L, from which the loss applies the output activation.
 """
 import math
 
-from numba import njit
+import numpy as np
 
-from .codes import (ACTIVATION, CACHE_OFFSET, CROSS_ENTROPY, IDENTITY, MSE, N_IN, N_OUT, RELU,
+from .codes import (ACTIVATION, CACHE_OFFSET, CROSS_ENTROPY, MSE, N_IN, N_OUT, RELU,
                     SIGMOID, SQUARED, TANH, THETA_OFFSET)
-from .elementary import tanh
+from .elementary import sigmoid_into, tanh, tanh_into
+from .jit import kernel
 
 
-@njit(cache=True)
+@kernel
 def activate(code, x):
     """f(x) for one activation code (softmax is applied by the loss, not here)."""
     if code == TANH:
@@ -29,7 +30,7 @@ def activate(code, x):
     return x
 
 
-@njit(cache=True)
+@kernel
 def slope(code, a):
     """f'(z) expressed through a = f(z)."""
     if code == TANH:
@@ -41,14 +42,23 @@ def slope(code, a):
     return 1.0
 
 
-@njit(cache=True)
+@kernel
+def _width(layout):
+    """The widest layer's output count."""
+    width = 0
+    for l in range(layout.shape[0]):
+        width = max(width, layout[l, N_OUT])
+    return width
+
+
+@kernel
 def cache_size(layout, n):
-    """Length of the forward cache for n samples."""
+    """Length of the forward cache for n samples: every layer's block, then workspace."""
     last = layout.shape[0] - 1
-    return n * (layout[last, CACHE_OFFSET] + layout[last, N_OUT])
+    return n * (layout[last, CACHE_OFFSET] + layout[last, N_OUT] + 2 * _width(layout))
 
 
-@njit(cache=True)
+@kernel
 def layer_weights(theta, layout, l):
     """Layer l's (n_in+1, n_out) view of theta, bias row first."""
     start = layout[l, THETA_OFFSET]
@@ -57,7 +67,7 @@ def layer_weights(theta, layout, l):
     return theta[start:start + (n_in + 1) * n_out].reshape((n_in + 1, n_out))
 
 
-@njit(cache=True)
+@kernel
 def layer_block(buffer, layout, l, n):
     """Layer l's (n, n_out) block of a forward cache."""
     start = n * layout[l, CACHE_OFFSET]
@@ -65,9 +75,9 @@ def layer_block(buffer, layout, l, n):
     return buffer[start:start + n * n_out].reshape((n, n_out))
 
 
-@njit(cache=True)
-def dense(A, W, code, out):
-    """out = f([1, A] @ W), i.e. out_ij = f(W_0j + sum_k A_ik W_(k+1)j)."""
+@kernel
+def affine(A, W, out):
+    """out = [1, A] @ W, i.e. out_ij = W_0j + sum_k A_ik W_(k+1)j."""
     n, n_in = A.shape
     n_out = W.shape[1]
     for i in range(n):
@@ -75,23 +85,47 @@ def dense(A, W, code, out):
             s = W[0, j]
             for k in range(n_in):
                 s += A[i, k] * W[k + 1, j]
-            out[i, j] = activate(code, s)
+            out[i, j] = s
 
 
-@njit(cache=True)
+@kernel
+def activate_into(code, z, out, bits):
+    """out = f(z) for a contiguous 1-D z (vectorised; ``bits``: int64 scratch of z's length)."""
+    if code == TANH:
+        tanh_into(z, out, bits)
+    elif code == SIGMOID:
+        sigmoid_into(z, out, bits)
+    elif code == RELU:
+        for i in range(z.shape[0]):
+            out[i] = z[i] if z[i] > 0.0 else 0.0
+    else:
+        out[:] = z
+
+
+@kernel
 def forward(theta, layout, X, cache):
     """Fill the forward cache: z_l = [1, a_(l-1)] W_l, a_l = f_l(z_l), a_0 = X."""
     n = X.shape[0]
     last = layout.shape[0] - 1
+    work = n * (layout[last, CACHE_OFFSET] + layout[last, N_OUT])
+    span = n * _width(layout)
     A = X
     for l in range(last + 1):
         out = layer_block(cache, layout, l, n)
-        code = layout[l, ACTIVATION] if l < last else IDENTITY
-        dense(A, layer_weights(theta, layout, l), code, out)
+        W = layer_weights(theta, layout, l)
+        if l == last:
+            affine(A, W, out)
+        else:
+            m = n * layout[l, N_OUT]
+            z = cache[work:work + m]
+            affine(A, W, z.reshape(out.shape))
+            start = n * layout[l, CACHE_OFFSET]
+            activate_into(layout[l, ACTIVATION], z, cache[start:start + m],
+                          cache[work + span:work + span + m].view(np.int64))
         A = out
 
 
-@njit(cache=True)
+@kernel
 def log_sum_exp(Z, i):
     """log sum_j exp(Z_ij), shifted by max_j Z_ij so that nothing overflows."""
     p = Z.shape[1]
@@ -104,7 +138,7 @@ def log_sum_exp(Z, i):
     return top + math.log(s)
 
 
-@njit(cache=True)
+@kernel
 def sample_loss(Z, Y, i, out_code, loss_code):
     """Sample i's unscaled loss from its output pre-activation Z[i] (rows by index: no views)."""
     p = Z.shape[1]
@@ -122,7 +156,7 @@ def sample_loss(Z, Y, i, out_code, loss_code):
     return s
 
 
-@njit(cache=True)
+@kernel
 def loss_scale(loss_code, n, p):
     """The factor in front of the sum: 1/n, or 1/(n p) for "mse"."""
     if loss_code == MSE:
@@ -130,7 +164,7 @@ def loss_scale(loss_code, n, p):
     return 1.0 / n
 
 
-@njit(cache=True)
+@kernel
 def output_loss(Z, Y, out_code, loss_code):
     """Loss from the output pre-activations, summed over samples with Neumaier's compensation."""
     n, p = Z.shape
@@ -147,7 +181,7 @@ def output_loss(Z, Y, out_code, loss_code):
     return (total + carry) * loss_scale(loss_code, n, p)
 
 
-@njit(cache=True)
+@kernel
 def output_delta(Z, Y, out_code, loss_code, D):
     """D = dE/dZ at the output pre-activation.
 
@@ -171,7 +205,7 @@ def output_delta(Z, Y, out_code, loss_code, D):
                 D[i, j] = factor * (o - Y[i, j]) * slope(out_code, o)
 
 
-@njit(cache=True)
+@kernel
 def loss_at(theta, layout, X, Y, loss_code, cache):
     """E(theta): a forward pass into ``cache`` followed by the loss."""
     forward(theta, layout, X, cache)

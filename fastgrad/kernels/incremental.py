@@ -22,23 +22,24 @@ Caches are transposed, (units, n), so the loops over samples are contiguous.
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from .codes import (ACTIVATION, CACHE_OFFSET, CROSS_ENTROPY, IDENTITY, N_IN, N_OUT, RELU, SIGMOID,
                     SQUARED, SOFTMAX, TANH, THETA_OFFSET)
-from .elementary import tanh, tanh_of_small
-from .forward import activate, loss_scale
+from .elementary import tanh_into, tanh_of_small
+from .forward import activate_into, loss_scale
+from .jit import kernel
 from .summation import BLOCK, pairwise_sum
 
 
-@njit(cache=True)
+@kernel
 def _block_t(buffer, layout, l, n):
     """Layer l's transposed (n_out, n) block of a cache."""
     start = n * layout[l, CACHE_OFFSET]
     return buffer[start:start + layout[l, N_OUT] * n].reshape((layout[l, N_OUT], n))
 
 
-@njit(cache=True)
+@kernel
 def _input_offset(layout, l):
     total = 0
     for k in range(l):
@@ -46,13 +47,13 @@ def _input_offset(layout, l):
     return total
 
 
-@njit(cache=True)
+@kernel
 def _u_code(code):
     """The activation whose u-table a layer needs (tanh, sigmoid) or IDENTITY for none."""
     return code if code == TANH or code == SIGMOID else IDENTITY
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _u_of(code, d):
     """u for d: tanh d (tanh), tanh(d/2) (sigmoid), unused otherwise."""
     if code == TANH:
@@ -62,7 +63,7 @@ def _u_of(code, d):
     return 0.0
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _delta(code, z, a, d, u):
     """f(z + d) - f(z) from the cached a = f(z) and u (see the module docstring)."""
     if code == TANH:
@@ -76,22 +77,25 @@ def _delta(code, z, a, d, u):
     return d
 
 
-@njit(cache=True)
+@kernel
 def prepare(theta, layout, X, Y, loss_code, h):
-    """The cached forward pass, transposed: (XT, YT, ZT, AT, UT, mass).
+    """The cached forward pass, transposed and flat: (XT, YT, ZT, AT, UT, mass).
 
-    ZT, AT: pre-activations and activations of every layer (for the output layer AT holds
-    o = f(z), or softmax probabilities with cross-entropy); UT: u(h x) of every layer's
-    inputs; mass: sum_j y_ij.
+    Unit j of a (units, n) block sits at base + j n. XT, YT: inputs and targets; ZT, AT:
+    pre-activations and activations of every layer (for the output layer AT holds o = f(z),
+    or softmax probabilities with cross-entropy); UT: u(h x) of every layer's inputs;
+    mass: sum_j y_ij.
     """
     n = X.shape[0]
     last = layout.shape[0] - 1
     XT = np.ascontiguousarray(X.T)
-    YT = np.ascontiguousarray(Y.T)
+    YT = np.ascontiguousarray(Y.T).ravel()
     size = n * (layout[last, CACHE_OFFSET] + layout[last, N_OUT])
     ZT = np.empty(size)
     AT = np.empty(size)
     UT = np.empty(n * _input_offset(layout, last + 1))
+    scaled = np.empty(n)
+    bits = np.empty(n, dtype=np.int64)
     for l in range(last + 1):
         n_in, n_out = layout[l, N_IN], layout[l, N_OUT]
         start = layout[l, THETA_OFFSET]
@@ -101,10 +105,12 @@ def prepare(theta, layout, X, Y, loss_code, h):
         A = _block_t(AT, layout, l, n)
         code = layout[l, ACTIVATION]
         U = UT[n * _input_offset(layout, l):n * _input_offset(layout, l + 1)].reshape((n_in, n))
-        ucode = _u_code(code)
-        for r in range(n_in):
-            for i in range(n):
-                U[r, i] = _u_of(ucode, h * IN[r, i])
+        if code == TANH or code == SIGMOID:  # u = tanh(h x), or tanh(h x / 2) for sigmoid
+            half = 1.0 if code == TANH else 0.5
+            for r in range(n_in):
+                for i in range(n):
+                    scaled[i] = half * h * IN[r, i]
+                tanh_into(scaled, U[r], bits)
         for j in range(n_out):
             for i in range(n):
                 Z[j, i] = W[0, j]
@@ -125,16 +131,15 @@ def prepare(theta, layout, X, Y, loss_code, h):
                     A[j, i] /= s
         else:
             for j in range(n_out):
-                for i in range(n):
-                    A[j, i] = activate(code, Z[j, i]) if code != TANH else tanh(Z[j, i])
+                activate_into(code, Z[j], A[j], bits)
     mass = np.zeros(n)
-    for j in range(YT.shape[0]):
+    for j in range(Y.shape[1]):
         for i in range(n):
-            mass[i] += YT[j, i]
-    return XT, YT, ZT, AT, UT, mass
+            mass[i] += YT[j * n + i]
+    return XT.ravel(), YT, ZT, AT, UT, mass
 
 
-@njit(cache=True)
+@kernel
 def _output_differences(out_code, loss_code, ZL, AL, YT, mass, Dp, Dm, diff, sp, sm):
     """diff_i = l_i(z + Dp) - l_i(z + Dm) over all output units (unscaled)."""
     p, n = ZL.shape
@@ -162,26 +167,76 @@ def _output_differences(out_code, loss_code, ZL, AL, YT, mass, Dp, Dm, diff, sp,
             diff[i] += (dp - dm) * (2.0 * (AL[j, i] - YT[j, i]) + dp + dm)
 
 
-@njit(cache=True)
-def _column_differences(out_code, loss_code, c, IN, r, h, ZL, AL, YT, mass, diff):
-    """diff_i for a perturbation of the output layer's W[r, c] (one output column moves)."""
-    n = ZL.shape[1]
+@kernel
+def _column_differences(out_code, loss_code, c, IN, xbase, bias, h, ZT, AT, obase, YT, mass, diff):
+    """diff_i for a perturbation of the output layer's W[r, c] (one output column moves);
+    the weight's input is IN[xbase + i], or 1 for the bias (bias = 1.0)."""
+    n = np.uint64(diff.shape[0])  # unsigned offsets: no negative-index checks, so loops vectorise
+    zc, yc, xbase = np.uint64(obase + c * n), np.uint64(c * n), np.uint64(xbase)
+    if loss_code != CROSS_ENTROPY and out_code == IDENTITY:  # (r+2d)^2 - (r-2d)^2 = 4 d r
+        for i in range(n):
+            d = h * (bias + (1.0 - bias) * IN[xbase + i])
+            diff[i] = 4.0 * d * (AT[zc + i] - YT[yc + i])
+        return
     for i in range(n):
-        d = h if r == 0 else h * IN[r - 1, i]
+        d = h * (bias + (1.0 - bias) * IN[xbase + i])
         if loss_code == CROSS_ENTROPY:
-            pc = AL[c, i]
+            pc = AT[zc + i]
             diff[i] = mass[i] * (math.log1p(pc * math.expm1(d)) - math.log1p(pc * math.expm1(-d))) \
-                - YT[c, i] * 2.0 * d
+                - YT[yc + i] * 2.0 * d
         else:
-            dp, dm = d, -d
-            if out_code == SIGMOID:
-                u = tanh_of_small(0.5 * d)
-                dp = _delta(SIGMOID, ZL[c, i], AL[c, i], d, u)
-                dm = _delta(SIGMOID, ZL[c, i], AL[c, i], -d, -u)
-            diff[i] = (dp - dm) * (2.0 * (AL[c, i] - YT[c, i]) + dp + dm)
+            u = tanh_of_small(0.5 * d)
+            dp = _delta(SIGMOID, ZT[zc + i], AT[zc + i], d, u)
+            dm = _delta(SIGMOID, ZT[zc + i], AT[zc + i], -d, -u)
+            diff[i] = (dp - dm) * (2.0 * (AT[zc + i] - YT[yc + i]) + dp + dm)
 
 
-@njit(cache=True)
+@kernel
+def _first_change(code, ZT, AT, zbase, UT, ubase, IN, xbase, bias, h, u_bias, dap, dam):
+    """Changes of a_l[c] (at zbase in ZT, AT) for +h and -h: one loop per activation, so that
+    each vectorises. The weight's input is IN[xbase + i] with u-table UT[ubase + i], or 1
+    and u_bias for the bias (bias = 1.0)."""
+    n = np.uint64(dap.shape[0])  # unsigned offsets: no negative-index checks, so loops vectorise
+    zbase, ubase, xbase = np.uint64(zbase), np.uint64(ubase), np.uint64(xbase)
+    if code == TANH or code == SIGMOID:
+        for i in range(n):
+            u = bias * u_bias + (1.0 - bias) * UT[ubase + i]
+            a = AT[zbase + i]
+            t = a if code == TANH else 2.0 * a - 1.0
+            s = u * (1.0 - t * t) if code == TANH else 2.0 * u * a * (1.0 - a)
+            inverse = s / ((1.0 + t * u) * (1.0 - t * u))  # one division for both signs
+            dap[i] = inverse * (1.0 - t * u)
+            dam[i] = -inverse * (1.0 + t * u)
+    elif code == RELU:
+        for i in range(n):
+            d = h * (bias + (1.0 - bias) * IN[xbase + i])
+            dap[i] = _delta(RELU, ZT[zbase + i], AT[zbase + i], d, 0.0)
+            dam[i] = _delta(RELU, ZT[zbase + i], AT[zbase + i], -d, 0.0)
+    else:
+        for i in range(n):
+            d = h * (bias + (1.0 - bias) * IN[xbase + i])
+            dap[i] = d
+            dam[i] = -d
+
+
+@kernel
+def _rank_one_squared(theta, wbase, p, dap, dam, AT, obase, YT, diff):
+    """Squared-error differences when only a_(L-1)[c] moved, with an identity output:
+    dz_j = da w_j (w_j = theta[wbase + j]), and
+    l(+) - l(-) = sum_j (dz+_j - dz-_j)(2 (o_j - y_j) + dz+_j + dz-_j)."""
+    n = np.uint64(diff.shape[0])  # unsigned offsets: no negative-index checks, so loops vectorise
+    for i in range(n):
+        diff[i] = 0.0
+    for j in range(p):
+        w = theta[wbase + j]
+        oj, yj = np.uint64(obase) + np.uint64(j) * n, np.uint64(j) * n
+        for i in range(n):
+            dp = dap[i] * w
+            dm = dam[i] * w
+            diff[i] += (dp - dm) * (2.0 * (AT[oj + i] - YT[yj + i]) + dp + dm)
+
+
+@kernel
 def _scratch(layout, n):
     """Per-worker buffers: two (width, n) change matrices per sign, and three n-vectors."""
     width = 1
@@ -191,74 +246,84 @@ def _scratch(layout, n):
             np.empty(n), np.empty(n), np.empty(n), np.empty((n + BLOCK - 1) // BLOCK + 1))
 
 
-@njit(cache=True)
+@kernel
 def entry_difference(theta, layout, loss_code, h, q, XT, YT, ZT, AT, UT, mass, scratch):
     """E(theta + h e_q) - E(theta - h e_q) by incremental re-evaluation."""
     Ap, Am, Bp, Bm, diff, sp, sm, partial = scratch
-    n = XT.shape[1]
+    n = mass.shape[0]
+    p = YT.shape[0] // n
     last = layout.shape[0] - 1
     l = 0
     while l < last and q >= layout[l + 1, THETA_OFFSET]:
         l += 1
     n_out = layout[l, N_OUT]
     r, c = divmod(q - layout[l, THETA_OFFSET], n_out)
-    IN = XT if l == 0 else _block_t(AT, layout, l - 1, n)
+    bias = 1.0 if r == 0 else 0.0
+    IN = XT if l == 0 else AT  # the perturbed weight's input row starts at xbase
+    xbase = (0 if l == 0 else n * layout[l - 1, CACHE_OFFSET]) + n * max(r - 1, 0)
     out_code = layout[last, ACTIVATION]
-    ZL, AL = _block_t(ZT, layout, last, n), _block_t(AT, layout, last, n)
+    obase = n * layout[last, CACHE_OFFSET]
     if l == last:
-        _column_differences(out_code, loss_code, c, IN, r, h, ZL, AL, YT, mass, diff)
-    else:
-        code = layout[l, ACTIVATION]
-        Z, A = _block_t(ZT, layout, l, n), _block_t(AT, layout, l, n)
-        U = UT[n * _input_offset(layout, l):n * _input_offset(layout, l + 1)].reshape((layout[l, N_IN], n))
-        ucode = _u_code(code)
-        u_bias = _u_of(ucode, h)
-        for i in range(n):  # change of a_l[c] for +h and -h
-            d = h if r == 0 else h * IN[r - 1, i]
-            u = u_bias if r == 0 else U[r - 1, i]
-            Ap[0, i] = _delta(code, Z[c, i], A[c, i], d, u)
-            Am[0, i] = _delta(code, Z[c, i], A[c, i], -d, -u)
-        rows = 1  # Ap/Am hold changes of `rows` units of layer k-1 (just unit c when k = l+1)
-        for k in range(l + 1, last + 1):
-            start = layout[k, THETA_OFFSET]
-            k_in, k_out = layout[k, N_IN], layout[k, N_OUT]
-            W = theta[start:start + (k_in + 1) * k_out].reshape((k_in + 1, k_out))
+        _column_differences(out_code, loss_code, c, IN, xbase, bias, h, ZT, AT, obase, YT, mass, diff)
+        return _scaled_sum(loss_code, n, p, diff, partial)
+    code = layout[l, ACTIVATION]
+    ubase = n * (_input_offset(layout, l) + max(r - 1, 0))
+    _first_change(code, ZT, AT, n * (layout[l, CACHE_OFFSET] + c), UT, ubase, IN, xbase, bias, h,
+                  _u_of(_u_code(code), h), sp, sm)
+    if l == last - 1 and out_code == IDENTITY and loss_code != CROSS_ENTROPY:
+        wbase = layout[last, THETA_OFFSET] + (c + 1) * layout[last, N_OUT]
+        _rank_one_squared(theta, wbase, p, sp, sm, AT, obase, YT, diff)
+        return _scaled_sum(loss_code, n, p, diff, partial)
+    Ap[0, :] = sp
+    Am[0, :] = sm
+    rows = 1  # Ap/Am hold changes of `rows` units of layer k-1 (just unit c when k = l+1)
+    for k in range(l + 1, last + 1):
+        start = layout[k, THETA_OFFSET]
+        k_in, k_out = layout[k, N_IN], layout[k, N_OUT]
+        W = theta[start:start + (k_in + 1) * k_out].reshape((k_in + 1, k_out))
+        for j in range(k_out):
+            for i in range(n):
+                Bp[j, i] = 0.0
+                Bm[j, i] = 0.0
+            for m in range(rows):
+                w = W[(c if k == l + 1 else m) + 1, j]
+                for i in range(n):
+                    Bp[j, i] += Ap[m, i] * w
+                    Bm[j, i] += Am[m, i] * w
+        if k < last:
+            kcode = layout[k, ACTIVATION]
+            ucode = _u_code(kcode)
+            Zk, Ak = _block_t(ZT, layout, k, n), _block_t(AT, layout, k, n)
             for j in range(k_out):
                 for i in range(n):
-                    Bp[j, i] = 0.0
-                    Bm[j, i] = 0.0
-                for m in range(rows):
-                    w = W[(c if k == l + 1 else m) + 1, j]
-                    for i in range(n):
-                        Bp[j, i] += Ap[m, i] * w
-                        Bm[j, i] += Am[m, i] * w
-            if k < last:
-                kcode = layout[k, ACTIVATION]
-                ucode = _u_code(kcode)
-                Zk, Ak = _block_t(ZT, layout, k, n), _block_t(AT, layout, k, n)
-                for j in range(k_out):
-                    for i in range(n):
-                        dp, dm = Bp[j, i], Bm[j, i]
-                        Ap[j, i] = _delta(kcode, Zk[j, i], Ak[j, i], dp, _u_of(ucode, dp))
-                        Am[j, i] = _delta(kcode, Zk[j, i], Ak[j, i], dm, _u_of(ucode, dm))
-                rows = k_out
-        _output_differences(out_code, loss_code, ZL, AL, YT, mass, Bp, Bm, diff, sp, sm)
+                    dp, dm = Bp[j, i], Bm[j, i]
+                    Ap[j, i] = _delta(kcode, Zk[j, i], Ak[j, i], dp, _u_of(ucode, dp))
+                    Am[j, i] = _delta(kcode, Zk[j, i], Ak[j, i], dm, _u_of(ucode, dm))
+            rows = k_out
+    _output_differences(out_code, loss_code, _block_t(ZT, layout, last, n), _block_t(AT, layout, last, n),
+                        YT.reshape((p, n)), mass, Bp, Bm, diff, sp, sm)
+    return _scaled_sum(loss_code, n, p, diff, partial)
+
+
+@kernel
+def _scaled_sum(loss_code, n, p, diff, partial):
+    """The loss difference from per-sample differences: scale * pairwise sum (1/2 for squared)."""
     half = 0.5 if loss_code == SQUARED else 1.0
-    return half * loss_scale(loss_code, n, YT.shape[0]) * pairwise_sum(diff, n, partial)
+    return half * loss_scale(loss_code, n, p) * pairwise_sum(diff, n, partial)
 
 
-@njit(cache=True)
+@kernel
 def _difference_share(theta, layout, loss_code, h, entries, first, stride, cache, grad):
     """grad[k] for k = first, first + stride, ... (interleaved, so that costly and cheap
     layers are spread evenly), with private scratch."""
     XT, YT, ZT, AT, UT, mass = cache
-    scratch = _scratch(layout, XT.shape[1])
+    scratch = _scratch(layout, mass.shape[0])
     for k in range(first, entries.shape[0], stride):
         grad[k] = entry_difference(theta, layout, loss_code, h, entries[k], XT, YT, ZT, AT, UT, mass,
                                    scratch) / (2.0 * h)
 
 
-@njit(cache=True)
+@kernel
 def incremental_gradient_serial(theta, layout, X, Y, loss_code, h, entries):
     """Central differences for theta[entries] by incremental re-evaluation, serially."""
     cache = prepare(theta, layout, X, Y, loss_code, h)
@@ -267,7 +332,7 @@ def incremental_gradient_serial(theta, layout, X, Y, loss_code, h, entries):
     return grad
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def incremental_gradient_parallel(theta, layout, X, Y, loss_code, h, entries, n_shares):
     """The same, the entries dealt out in ``n_shares`` interleaved shares over threads."""
     cache = prepare(theta, layout, X, Y, loss_code, h)

@@ -4,12 +4,12 @@ Blocks of 128 are summed with 8 interleaved accumulators (which the compiler can
 in vector registers), then the block sums are added as a balanced tree. The order is
 fixed by n alone, so every thread gets the same result.
 """
-from numba import njit
+from .jit import kernel
 
 BLOCK = 128
 
 
-@njit(cache=True)
+@kernel
 def _block_sum(x, start, stop):
     a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
     i = start
@@ -30,7 +30,7 @@ def _block_sum(x, start, stop):
     return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + tail
 
 
-@njit(cache=True)
+@kernel
 def pairwise_sum(x, n, partial):
     """sum(x[:n]); ``partial`` is scratch of length >= ceil(n / 128)."""
     blocks = (n + BLOCK - 1) // BLOCK

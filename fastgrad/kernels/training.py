@@ -10,12 +10,13 @@ the last good step's update.
 import math
 
 import numpy as np
-from numba import njit
 
 from .backprop import backprop
 from .finite_diff import central_difference, central_gradient_parallel, central_gradient_serial
 from .forward import cache_size, loss_at
 from .incremental import incremental_gradient_parallel, incremental_gradient_serial
+from .jit import kernel
+
 
 ANALYTIC = 0
 FULL_SERIAL = 1
@@ -24,7 +25,7 @@ INCREMENTAL_SERIAL = 3
 INCREMENTAL_PARALLEL = 4
 
 
-@njit(cache=True)
+@kernel
 def _all_finite(x):
     for v in x:
         if not math.isfinite(v):
@@ -32,14 +33,14 @@ def _all_finite(x):
     return True
 
 
-@njit(cache=True)
+@kernel
 def _gather(X, Y, rows, Xb, Yb):
     for r in range(rows.shape[0]):
         Xb[r] = X[rows[r]]
         Yb[r] = Y[rows[r]]
 
 
-@njit(cache=True)
+@kernel
 def gradient_steps(theta, layout, X, Y, loss_code, kind, eta, h, batches, n_shares, limit, last_good,
                    losses):
     """losses.size steps of theta <- theta - eta g(theta).
@@ -83,7 +84,7 @@ def gradient_steps(theta, layout, X, Y, loss_code, kind, eta, h, batches, n_shar
     return steps
 
 
-@njit(cache=True)
+@kernel
 def coordinate_sweeps(theta, layout, X, Y, loss_code, eta, h, limit, last_good, losses):
     """losses.size sweeps of the textbook's update: for q = 0..P-1 in order,
     theta_q <- theta_q - eta (E(theta + h e_q) - E(theta - h e_q)) / (2h), with the
