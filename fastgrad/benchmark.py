@@ -18,8 +18,11 @@ from .gradients.analytic import analytic_gradient
 from .gradients.numerical import numerical_gradient
 from .model import MLP
 
-NUMERICAL_BACKENDS = ("python", "numpy", "numba", "numba-parallel")
+NUMERICAL_BACKENDS = ("python", "numpy", "numba-full", "numba-parallel-full", "numba", "numba-parallel")
 ANALYTIC_BACKENDS = ("numpy", "numba")
+ALL_BACKENDS = NUMERICAL_BACKENDS + tuple(f"analytic-{b}" for b in ANALYTIC_BACKENDS)
+# Slow cases differentiate a subset of about this many units of work (n * entries) and scale up.
+SUBSET_BUDGET = {"python": 4e6, "numba-full": 1.5e8, "numba-parallel-full": 3e8}
 ALLOCATOR_VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
 TUNED_ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": 268435456, "MALLOC_TRIM_THRESHOLD_": 536870912}
 _MALLOPT = {"MALLOC_TRIM_THRESHOLD_": -1, "MALLOC_MMAP_THRESHOLD_": -3}  # glibc's M_* parameters
@@ -49,13 +52,18 @@ def group_name(sizes, n):
     return f"{'-'.join(str(s) for s in sizes)} n={n}"
 
 
-PYTHON_OPERATIONS = 4e6  # a python-backend case differentiates about this many n * P units of work
+def parallel(name):
+    """Whether a case's time depends on the thread count."""
+    return name.startswith("numerical/numba-parallel")
 
 
-def gradient_cases(sizes, n, backends=NUMERICAL_BACKENDS + tuple(f"analytic-{b}" for b in ANALYTIC_BACKENDS)):
-    """One Case per backend for the net ``sizes`` on n samples."""
+def gradient_cases(sizes, n, backends=ALL_BACKENDS):
+    """One Case per backend for the net ``sizes`` on n samples.
+
+    Backends: python, numpy, numba-full and numba-parallel-full (whole forward pass per
+    evaluation), numba and numba-parallel (incremental), analytic-numpy, analytic-numba.
+    """
     net, X, Y = benchmark_problem(sizes, n)
-    max_python_entries = int(min(64, max(4, PYTHON_OPERATIONS // (n * net.n_params))))
     group = group_name(sizes, n)
     cases = []
     for backend in backends:
@@ -66,17 +74,20 @@ def gradient_cases(sizes, n, backends=NUMERICAL_BACKENDS + tuple(f"analytic-{b}"
             continue
         entries = None
         scale = 1.0
-        if backend == "python" and net.n_params > max_python_entries:
-            entries = np.linspace(0, net.n_params - 1, max_python_entries).round().astype(np.int64)
-            scale = net.n_params / max_python_entries
+        budget = SUBSET_BUDGET.get(backend)  # entries cost n * P each in these backends
+        count = net.n_params if budget is None else int(min(net.n_params, max(4, budget // (n * net.n_params))))
+        if count < net.n_params:
+            entries = np.linspace(0, net.n_params - 1, count).round().astype(np.int64)
+            scale = net.n_params / count
+        kind, strategy = (backend[:-5], "full") if backend.endswith("-full") else (backend, None)
         cases.append(Case(group, f"numerical/{backend}",
-                          lambda b=backend, e=entries: numerical_gradient(net, X, Y, backend=b, entries=e),
+                          lambda b=kind, e=entries, s=strategy: numerical_gradient(net, X, Y, backend=b, entries=e,
+                                                                                   strategy=s),
                           scale, net.n_params))
     return cases
 
 
-def training_cases(example_name, backends=NUMERICAL_BACKENDS + tuple(f"analytic-{b}" for b in ANALYTIC_BACKENDS),
-                   compiled_steps=200):
+def training_cases(example_name, backends=ALL_BACKENDS, compiled_steps=200):
     """One Case per backend: one full-batch gradient step of a textbook example.
 
     Uncompiled backends time one step (gradient, then theta -= eta g) on a copy of the
@@ -92,10 +103,14 @@ def training_cases(example_name, backends=NUMERICAL_BACKENDS + tuple(f"analytic-
         net = example.net.copy()
         gradient, kind = ("analytic", backend.split("-", 1)[1]) if backend.startswith("analytic-") \
             else ("numerical", backend)
-        if kind in ("numba", "numba-parallel"):
-            def run(net=net, gradient=gradient, kind=kind):
+        if kind.startswith("numba"):
+            strategy = "full" if kind.endswith("-full") else None
+            kind = kind[:-5] if strategy else kind
+
+            def run(net=net, gradient=gradient, kind=kind, strategy=strategy):
                 net.theta[:] = example.net.theta
-                return train(net, X, Y, loss=loss, gradient=gradient, backend=kind, steps=compiled_steps, eta=eta)
+                return train(net, X, Y, loss=loss, gradient=gradient, backend=kind, steps=compiled_steps, eta=eta,
+                             strategy=strategy)
             scale = 1.0 / compiled_steps
         else:
             grad = analytic_gradient if gradient == "analytic" else numerical_gradient
@@ -105,7 +120,8 @@ def training_cases(example_name, backends=NUMERICAL_BACKENDS + tuple(f"analytic-
                 net.theta -= eta * grad(net, X, Y, loss=loss, backend=kind)
                 return net.theta
             scale = 1.0
-        cases.append(Case(group, f"{gradient}/{kind}", run, scale, example.net.n_params))
+        cases.append(Case(group, f"{gradient}/{backend.split('-', 1)[1] if gradient == 'analytic' else backend}",
+                          run, scale, example.net.n_params))
     return cases
 
 
@@ -192,13 +208,13 @@ def run_grid(specs, backends, thread_counts, progress=None, min_seconds=0.2):
             for case in gradient_cases(sizes, n, backends):
                 net, X, Y = benchmark_problem(sizes, n)
                 exact = analytic_gradient(net, X, Y, backend="numpy")
-                for threads in thread_counts if case.name == "numerical/numba-parallel" else [before]:
+                for threads in thread_counts if parallel(case.name) else [before]:
                     set_num_threads(threads)
                     grad = case.run()
                     entries = _case_entries(case, net.n_params)
                     rel = float(np.abs(grad - exact[entries]).max() / np.abs(exact).max())
                     median, iqr, rounds = measure(case.run, min_seconds)
-                    used = threads if case.name == "numerical/numba-parallel" else 1
+                    used = threads if parallel(case.name) else 1
                     results.append(GridResult(case.group, case.name, case.n_params, used, median * case.scale,
                                               iqr * case.scale, rounds, case.scale != 1.0, rel))
                     if progress is not None:
@@ -220,9 +236,8 @@ def growth_exponents(results):
     """Fitted b in time ~ P^b per backend (single-thread rows; at least two sizes)."""
     exponents = {}
     for name in dict.fromkeys(r.name for r in results):
-        rows = [r for r in results if r.name == name and (r.name != "numerical/numba-parallel" or
-                                                          r.threads == max(x.threads for x in results
-                                                                           if x.name == name))]
+        top = max(r.threads for r in results if r.name == name)
+        rows = [r for r in results if r.name == name and r.threads == top]
         if len({r.n_params for r in rows}) >= 2:
             b, _ = np.polyfit(np.log([r.n_params for r in rows]), np.log([r.median for r in rows]), 1)
             exponents[name] = float(b)

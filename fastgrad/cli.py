@@ -277,7 +277,8 @@ def _thread_counts(ctx, param, value):
 @click.option("--sizes", "specs", multiple=True,
               help="Network and data size as WIDTHS:SAMPLES, e.g. 8-64-4:1000 (repeatable).")
 @click.option("--backends", default=None,
-              help="Comma-separated: python,numpy,numba,numba-parallel,analytic-numpy,analytic-numba [all].")
+              help="Comma-separated: python, numpy, numba-full, numba-parallel-full, numba, numba-parallel, "
+                   "analytic-numpy, analytic-numba [all].")
 @click.option("--threads", "thread_counts", callback=_thread_counts, default=None,
               help="Thread counts for numba-parallel, e.g. 1,2 [1 and all].")
 @click.option("--quick", is_flag=True, help="A small grid that runs in seconds.")
@@ -295,7 +296,7 @@ def bench_command(specs, backends, thread_counts, quick, prefix, old, default_al
     specs = list(specs) or list(benchmark.QUICK_GRID if quick else benchmark.DEFAULT_GRID)
     for spec in specs:
         benchmark.parse_size(spec)
-    names = benchmark.NUMERICAL_BACKENDS + tuple(f"analytic-{b}" for b in benchmark.ANALYTIC_BACKENDS)
+    names = benchmark.ALL_BACKENDS
     chosen = tuple(b.strip() for b in backends.split(",")) if backends else names
     for b in chosen:
         if b not in names:
@@ -315,7 +316,7 @@ def bench_command(specs, backends, thread_counts, quick, prefix, old, default_al
         benchmark.tune_allocator()
     for path in (prefix + ".json",):
         write_json(path, {"partial": True, "results": []})  # fail now, not after the run, if unwritable
-    total = len(specs) * (len(chosen) + (len(counts) - 1 if "numba-parallel" in chosen else 0))
+    total = len(specs) * sum(len(counts) if "parallel" in b else 1 for b in chosen)
     bar = None if quiet else click.progressbar(length=total, file=sys.stderr, label="benchmarking")
     if bar is not None:
         bar.__enter__()

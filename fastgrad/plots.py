@@ -101,14 +101,15 @@ def scaling_plot(path, results, exponents, title):
 
 
 def threads_plot(path, results, title):
-    """Speed-up of numba-parallel over its own one-thread time, per size."""
+    """Speed-up of the parallel backends over their own one-thread time, per size."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for group in dict.fromkeys(r.group for r in results):
-        rows = sorted((r for r in results if r.group == group and r.name == "numerical/numba-parallel"),
-                      key=lambda r: r.threads)
-        one = [r.median for r in rows if r.threads == 1]
-        if one and len(rows) > 1:
-            ax.plot([r.threads for r in rows], [one[0] / r.median for r in rows], "o-", label=group)
+        for name in dict.fromkeys(r.name for r in results if r.threads > 1):
+            rows = sorted((r for r in results if r.group == group and r.name == name), key=lambda r: r.threads)
+            one = [r.median for r in rows if r.threads == 1]
+            if one and len(rows) > 1:
+                ax.plot([r.threads for r in rows], [one[0] / r.median for r in rows], "o-",
+                        label=f"{group} {name.split('/')[1]}")
     ax.set_xlabel("threads")
     ax.set_ylabel("speed-up over 1 thread")
     ax.set_title(title)
