@@ -69,7 +69,7 @@ def test_numerical_gradient_steps_equal_explicit_gradient_descent(backend):
     ex = datasets.seed_numerical_example()
     net = ex.net.copy()
     for _ in range(5):
-        net.theta -= 0.01 * fg.numerical_gradient(net, ex.data.X, ex.data.Y, loss="mse", backend="numba")
+        net.theta -= 0.01 * fg.numerical_gradient(net, ex.data.X, ex.data.Y, loss="mse", h=1e-5, backend="numba")
     train(ex.net, ex.data.X, ex.data.Y, loss="mse", backend=backend, steps=5, eta=0.01)
     assert ex.net.theta.tobytes() == net.theta.tobytes()
 

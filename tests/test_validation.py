@@ -52,7 +52,7 @@ def test_one_dimensional_input_is_one_column():
     assert np.array_equal(fg.analytic_gradient(net, x, x), fg.analytic_gradient(net, x[:, None], x[:, None]))
 
 
-@pytest.mark.parametrize("h", [0, -1e-5, float("nan"), float("inf"), "1e-5", None])
+@pytest.mark.parametrize("h", [0, -1e-5, float("nan"), float("inf"), "1e-5", [1e-5]])
 def test_bad_step(small, h):
     with pytest.raises(ValueError, match=r"^h: expected"):
         fg.numerical_gradient(*small, h=h)

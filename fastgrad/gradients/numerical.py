@@ -1,32 +1,43 @@
-"""Numerical gradient by central differences, with a choice of backend and strategy.
+"""Numerical gradient by finite differences, with a choice of method, step, backend and strategy.
 
-    g_q = (E(theta + h e_q) - E(theta - h e_q)) / (2h)
-
-for every parameter q (or a chosen subset). Truncation error is O(h^2) and round-off
-about eps |E| / h, so h = 1e-5 balances them for losses of order one. The compiled
-backends evaluate the two losses either in "full" (a whole forward pass each) or
-"incremental"ly (only what the perturbation changes; see kernels/incremental.py).
+Methods and step rules are in ``methods.py``. The compiled backends evaluate each pair of
+losses either in "full" (a whole forward pass each) or "incremental"ly (only what the
+perturbation changes; see kernels/incremental.py); complex-step always re-evaluates in
+full, in complex arithmetic.
 """
+from typing import NamedTuple
+
 import numpy as np
 
-from .. import compiled
-from ..kernels.finite_diff import central_gradient_parallel, central_gradient_serial
-from ..kernels.incremental import incremental_gradient_parallel, incremental_gradient_serial
+from .. import compiled, losses
+from ..kernels.complex_step import complex_step_parallel, complex_step_serial
+from ..kernels.finite_diff import differences_parallel, differences_serial
+from ..kernels.incremental import incremental_differences_parallel, incremental_differences_serial
 from ..problem import problem
 from ..validation import choice, positive_number
-from .reference import numpy_central_gradient, python_central_gradient
+from .methods import METHODS, combine, step_sizes
+from .reference import numpy_differences, python_differences
 
 BACKENDS = ("python", "numpy", "numba", "numba-parallel")
 STRATEGIES = ("incremental", "full")
-KERNELS = {("numba", "full"): central_gradient_serial,
-           ("numba-parallel", "full"): central_gradient_parallel,
-           ("numba", "incremental"): incremental_gradient_serial,
-           ("numba-parallel", "incremental"): incremental_gradient_parallel}
+KERNELS = {("numba", "full"): differences_serial,
+           ("numba-parallel", "full"): differences_parallel,
+           ("numba", "incremental"): incremental_differences_serial,
+           ("numba-parallel", "incremental"): incremental_differences_parallel}
+NOT_ANALYTIC = ("relu",)
 
 
-def numerical_gradient(net, X, Y, loss=None, h=1e-5, backend="numba-parallel", entries=None,
-                       strategy=None):
-    """dE/dtheta by central finite differences.
+class NumericalGradient(NamedTuple):
+    """What ``numerical_gradient(..., full_output=True)`` returns."""
+    gradient: np.ndarray
+    steps: np.ndarray             # the step h_q used for each entry
+    error_estimate: np.ndarray    # richardson only, else None
+    method: str
+
+
+def numerical_gradient(net, X, Y, loss=None, h=None, backend="numba-parallel", entries=None,
+                       strategy=None, method="central", full_output=False):
+    """dE/dtheta by finite differences.
 
     Parameters
     ----------
@@ -35,8 +46,9 @@ def numerical_gradient(net, X, Y, loss=None, h=1e-5, backend="numba-parallel", e
     Y : array (n, p)
     loss : {"squared", "mse", "cross-entropy"} or None
         None picks the output's natural loss (cross-entropy after softmax, else squared).
-    h : float
-        Absolute step, > 0.
+    h : float or None
+        Absolute step for every entry; None applies the method's default rule,
+        eps^(1/(order+1)) max(1, |theta_q|) (see ``fastgrad.gradients.methods``).
     backend : {"numba-parallel", "numba", "numpy", "python"}
         "python": plain Python loops; "numpy": a Python loop over entries with a numpy
         forward pass (the textbook's way); "numba": the loop and the forward pass
@@ -47,25 +59,73 @@ def numerical_gradient(net, X, Y, loss=None, h=1e-5, backend="numba-parallel", e
     strategy : {"incremental", "full"} or None
         For the numba backends: re-evaluate only what each perturbation changes (the
         default), or the whole forward pass. The python and numpy baselines are "full".
+    method : {"central", "forward", "backward", "central4", "richardson", "complex-step"}
+        The difference rule; complex-step needs analytic activations (not relu) and a
+        numba backend.
+    full_output : bool
+        Return a NumericalGradient (gradient, steps, error_estimate, method) instead of
+        the gradient alone.
 
     Returns
     -------
-    ndarray
+    ndarray or NumericalGradient
         g aligned with ``net.theta`` (or with ``entries`` when given).
     """
     prob = problem(net, X, Y, loss)
-    h = positive_number("h", h)
     backend = choice("backend", backend, BACKENDS)
+    method = check_method(method, net, backend)
+    if h is not None:
+        h = positive_number("h", h)
     entries = _entries(entries, net.n_params)
     strategy = check_strategy(strategy, backend)
-    if backend == "python":
-        return python_central_gradient(prob, h, entries)
-    if backend == "numpy":
-        return numpy_central_gradient(prob, h, entries)
-    args = (net.theta, net.layout, prob.X, prob.Y, prob.loss_code, h, entries)
-    if backend == "numba-parallel":
-        args += (compiled.get_num_threads(),)
-    return compiled.call(KERNELS[(backend, strategy)], *args)
+    steps, base = step_sizes(net.theta[entries], method, h)
+    error = None
+    if method == "complex-step":
+        kernel = complex_step_serial if backend == "numba" else complex_step_parallel
+        args = (net.theta, net.layout, prob.X, prob.Y, prob.loss_code, steps, entries)
+        grad = compiled.call(kernel, *args, *_shares(backend))
+    else:
+        difference = _difference_function(prob, backend, strategy, entries, steps, base)
+        value = losses.value(prob.loss, net.output_preactivation(prob.X), prob.Y, net.output) \
+            if method == "richardson" else 0.0
+        grad, error = combine(method, difference, steps, value)
+    if full_output:
+        return NumericalGradient(grad, steps, error, method)
+    return grad
+
+
+def _shares(backend):
+    return (compiled.get_num_threads(),) if backend == "numba-parallel" else ()
+
+
+def _difference_function(prob, backend, strategy, entries, steps, base):
+    """(multiplier, m) -> E(theta + s e_q) - E(theta - m s e_q) with s = multiplier * steps."""
+    net = prob.net
+
+    def difference(multiplier, m):
+        s = multiplier * steps
+        if backend == "python":
+            return python_differences(prob, s, m, entries)
+        if backend == "numpy":
+            return numpy_differences(prob, s, m, entries)
+        args = (net.theta, net.layout, prob.X, prob.Y, prob.loss_code, s, m)
+        if strategy == "incremental":
+            args += (multiplier * base,)  # the step the u-table is built for
+        return compiled.call(KERNELS[(backend, strategy)], *args, entries, *_shares(backend))
+    return difference
+
+
+def check_method(method, net, backend):
+    """The method name, refusing complex-step where it cannot work."""
+    choice("method", method, METHODS)
+    if method == "complex-step":
+        bad = [a for a in net.hidden if a in NOT_ANALYTIC]
+        if bad:
+            raise ValueError(f"method: 'complex-step' needs analytic activations; {bad[0]!r} is not "
+                             "(use method='central')")
+        if not backend.startswith("numba"):
+            raise ValueError(f"method: 'complex-step' runs on the numba backends only, not {backend!r}")
+    return method
 
 
 def check_strategy(strategy, backend):

@@ -1,9 +1,10 @@
 """The slow baselines, kept honest: what the compiled backends are measured against.
 
-``python_central_gradient``: plain Python loops over lists with ``math``, no numpy in
-the inner work. ``numpy_central_gradient``: the textbook notebook's way, a Python loop
-over parameters with a numpy forward pass for every loss evaluation.
-Both compute (E(theta + h e_q) - E(theta - h e_q)) / (2h) for each requested entry q.
+``python_differences``: plain Python loops over lists with ``math``, no numpy in the
+inner work. ``numpy_differences``: the textbook notebook's way, a Python loop over
+parameters with a numpy forward pass for every loss evaluation. Both compute
+E(theta + s_k e_q) - E(theta - m s_k e_q) for each requested entry q (m = 1 for a
+symmetric pair; m = 0 subtracts E(theta) itself), as the compiled kernels do.
 """
 import math
 
@@ -48,41 +49,40 @@ def _python_loss(theta, layers, X, Y, loss):
     return total / (n * p) if loss == "mse" else total / n
 
 
-def python_central_gradient(prob, h, entries):
-    """Central differences in plain Python for theta[entries]."""
+def _differences(loss_at, theta, steps, m, entries):
+    """The difference loop shared by both baselines; ``theta`` is a mutable sequence."""
+    base = loss_at() if m == 0 else 0.0
+    out = np.empty(len(entries))
+    for k, (q, h) in enumerate(zip(entries.tolist(), steps.tolist())):
+        x0 = theta[q]
+        theta[q] = x0 + h
+        plus = loss_at()
+        if m:
+            theta[q] = x0 - h
+            minus = loss_at()
+        else:
+            minus = base
+        theta[q] = x0
+        out[k] = plus - minus
+    return out
+
+
+def python_differences(prob, steps, m, entries):
+    """Differences in plain Python, for theta[entries]."""
     net = prob.net
     n_layers = len(net.layout)
     layers = [(int(o), int(i), int(k), int(c), l < n_layers - 1)
               for l, (o, i, k, c, _) in enumerate(net.layout)]
     theta = net.theta.tolist()
     X, Y = prob.X.tolist(), prob.Y.tolist()
-    grad = []
-    for q in entries.tolist():
-        x0 = theta[q]
-        theta[q] = x0 + h
-        plus = _python_loss(theta, layers, X, Y, prob.loss)
-        theta[q] = x0 - h
-        minus = _python_loss(theta, layers, X, Y, prob.loss)
-        theta[q] = x0
-        grad.append((plus - minus) / (2.0 * h))
-    return np.array(grad, dtype=np.float64)
+    return _differences(lambda: _python_loss(theta, layers, X, Y, prob.loss), theta, steps, m, entries)
 
 
-def numpy_central_gradient(prob, h, entries):
-    """Central differences with a numpy forward pass per evaluation, as the notebook does."""
+def numpy_differences(prob, steps, m, entries):
+    """Differences with a numpy forward pass per evaluation, as the notebook does."""
     work = prob.net.copy()
-    theta = work.theta
 
     def loss_now():
         return losses.value(prob.loss, work.output_preactivation(prob.X), prob.Y, work.output)
 
-    grad = np.empty(entries.shape[0])
-    for k, q in enumerate(entries):
-        x0 = theta[q]
-        theta[q] = x0 + h
-        plus = loss_now()
-        theta[q] = x0 - h
-        minus = loss_now()
-        theta[q] = x0
-        grad[k] = (plus - minus) / (2.0 * h)
-    return grad
+    return _differences(loss_now, work.theta, steps, m, entries)

@@ -168,37 +168,44 @@ def _output_differences(out_code, loss_code, ZL, AL, YT, mass, Dp, Dm, diff, sp,
 
 
 @kernel
-def _column_differences(out_code, loss_code, c, IN, xbase, bias, h, ZT, AT, obase, YT, mass, diff):
-    """diff_i for a perturbation of the output layer's W[r, c] (one output column moves);
-    the weight's input is IN[xbase + i], or 1 for the bias (bias = 1.0)."""
+def _column_differences(out_code, loss_code, c, IN, xbase, bias, h, m, ZT, AT, obase, YT, mass, diff):
+    """diff_i = l_i(W[r, c] + h) - l_i(W[r, c] - m h) for the output layer (one output column
+    moves); the weight's input is IN[xbase + i], or 1 for the bias (bias = 1.0)."""
     n = np.uint64(diff.shape[0])  # unsigned offsets: no negative-index checks, so loops vectorise
     zc, yc, xbase = np.uint64(obase + c * n), np.uint64(c * n), np.uint64(xbase)
-    if loss_code != CROSS_ENTROPY and out_code == IDENTITY:  # (r+2d)^2 - (r-2d)^2 = 4 d r
+    if loss_code != CROSS_ENTROPY and out_code == IDENTITY:  # (r + d)^2 - (r - m d)^2
         for i in range(n):
             d = h * (bias + (1.0 - bias) * IN[xbase + i])
-            diff[i] = 4.0 * d * (AT[zc + i] - YT[yc + i])
+            diff[i] = (1.0 + m) * d * (2.0 * (AT[zc + i] - YT[yc + i]) + (1.0 - m) * d)
         return
     for i in range(n):
         d = h * (bias + (1.0 - bias) * IN[xbase + i])
         if loss_code == CROSS_ENTROPY:
             pc = AT[zc + i]
-            diff[i] = mass[i] * (math.log1p(pc * math.expm1(d)) - math.log1p(pc * math.expm1(-d))) \
-                - YT[yc + i] * 2.0 * d
+            diff[i] = mass[i] * (math.log1p(pc * math.expm1(d)) - math.log1p(pc * math.expm1(-m * d))) \
+                - YT[yc + i] * (1.0 + m) * d
         else:
             u = tanh_of_small(0.5 * d)
             dp = _delta(SIGMOID, ZT[zc + i], AT[zc + i], d, u)
-            dm = _delta(SIGMOID, ZT[zc + i], AT[zc + i], -d, -u)
+            dm = _delta(SIGMOID, ZT[zc + i], AT[zc + i], -m * d, -m * u)
             diff[i] = (dp - dm) * (2.0 * (AT[zc + i] - YT[yc + i]) + dp + dm)
 
 
 @kernel
-def _first_change(code, ZT, AT, zbase, UT, ubase, IN, xbase, bias, h, u_bias, dap, dam):
-    """Changes of a_l[c] (at zbase in ZT, AT) for +h and -h: one loop per activation, so that
-    each vectorises. The weight's input is IN[xbase + i] with u-table UT[ubase + i], or 1
-    and u_bias for the bias (bias = 1.0)."""
+def _first_change(code, ZT, AT, zbase, UT, ubase, IN, xbase, bias, h, m, table, dap, dam):
+    """Changes of a_l[c] (at zbase in ZT, AT) for steps +h and -m h: one loop per activation,
+    so that each vectorises. The weight's input is IN[xbase + i], or 1 for the bias (bias =
+    1.0); u comes from the u-table UT[ubase + i] when it was built for this h (``table``)."""
     n = np.uint64(dap.shape[0])  # unsigned offsets: no negative-index checks, so loops vectorise
     zbase, ubase, xbase = np.uint64(zbase), np.uint64(ubase), np.uint64(xbase)
-    if code == TANH or code == SIGMOID:
+    ucode = _u_code(code)
+    if (code == TANH or code == SIGMOID) and not (table or bias == 1.0):
+        for i in range(n):  # a step the u-table was not built for: u per sample
+            d = h * IN[xbase + i]
+            dap[i] = _delta(code, ZT[zbase + i], AT[zbase + i], d, _u_of(ucode, d))
+            dam[i] = _delta(code, ZT[zbase + i], AT[zbase + i], -m * d, -m * _u_of(ucode, d))
+    elif code == TANH or code == SIGMOID:
+        u_bias = _u_of(ucode, h)
         for i in range(n):
             u = bias * u_bias + (1.0 - bias) * UT[ubase + i]
             a = AT[zbase + i]
@@ -206,17 +213,17 @@ def _first_change(code, ZT, AT, zbase, UT, ubase, IN, xbase, bias, h, u_bias, da
             s = u * (1.0 - t * t) if code == TANH else 2.0 * u * a * (1.0 - a)
             inverse = s / ((1.0 + t * u) * (1.0 - t * u))  # one division for both signs
             dap[i] = inverse * (1.0 - t * u)
-            dam[i] = -inverse * (1.0 + t * u)
+            dam[i] = -m * inverse * (1.0 + t * u)
     elif code == RELU:
         for i in range(n):
             d = h * (bias + (1.0 - bias) * IN[xbase + i])
             dap[i] = _delta(RELU, ZT[zbase + i], AT[zbase + i], d, 0.0)
-            dam[i] = _delta(RELU, ZT[zbase + i], AT[zbase + i], -d, 0.0)
+            dam[i] = _delta(RELU, ZT[zbase + i], AT[zbase + i], -m * d, 0.0)
     else:
         for i in range(n):
             d = h * (bias + (1.0 - bias) * IN[xbase + i])
             dap[i] = d
-            dam[i] = -d
+            dam[i] = -m * d
 
 
 @kernel
@@ -247,8 +254,9 @@ def _scratch(layout, n):
 
 
 @kernel
-def entry_difference(theta, layout, loss_code, h, q, XT, YT, ZT, AT, UT, mass, scratch):
-    """E(theta + h e_q) - E(theta - h e_q) by incremental re-evaluation."""
+def entry_difference(theta, layout, loss_code, h, m, table, q, XT, YT, ZT, AT, UT, mass, scratch):
+    """E(theta + h e_q) - E(theta - m h e_q) by incremental re-evaluation: m = 1 for a
+    symmetric pair, m = 0 for a one-sided difference. ``table``: the u-table is for this h."""
     Ap, Am, Bp, Bm, diff, sp, sm, partial = scratch
     n = mass.shape[0]
     p = YT.shape[0] // n
@@ -264,12 +272,12 @@ def entry_difference(theta, layout, loss_code, h, q, XT, YT, ZT, AT, UT, mass, s
     out_code = layout[last, ACTIVATION]
     obase = n * layout[last, CACHE_OFFSET]
     if l == last:
-        _column_differences(out_code, loss_code, c, IN, xbase, bias, h, ZT, AT, obase, YT, mass, diff)
+        _column_differences(out_code, loss_code, c, IN, xbase, bias, h, m, ZT, AT, obase, YT, mass, diff)
         return _scaled_sum(loss_code, n, p, diff, partial)
     code = layout[l, ACTIVATION]
     ubase = n * (_input_offset(layout, l) + max(r - 1, 0))
-    _first_change(code, ZT, AT, n * (layout[l, CACHE_OFFSET] + c), UT, ubase, IN, xbase, bias, h,
-                  _u_of(_u_code(code), h), sp, sm)
+    _first_change(code, ZT, AT, n * (layout[l, CACHE_OFFSET] + c), UT, ubase, IN, xbase, bias, h, m, table,
+                  sp, sm)
     if l == last - 1 and out_code == IDENTITY and loss_code != CROSS_ENTROPY:
         wbase = layout[last, THETA_OFFSET] + (c + 1) * layout[last, N_OUT]
         _rank_one_squared(theta, wbase, p, sp, sm, AT, obase, YT, diff)
@@ -313,30 +321,47 @@ def _scaled_sum(loss_code, n, p, diff, partial):
 
 
 @kernel
-def _difference_share(theta, layout, loss_code, h, entries, first, stride, cache, grad):
-    """grad[k] for k = first, first + stride, ... (interleaved, so that costly and cheap
-    layers are spread evenly), with private scratch."""
+def _difference_share(theta, layout, loss_code, steps, m, h_table, entries, first, stride, cache, out):
+    """out[k] = E(theta + steps[k] e_q) - E(theta - m steps[k] e_q), q = entries[k], for
+    k = first, first + stride, ... (interleaved, so that costly and cheap layers are spread
+    evenly), with private scratch."""
     XT, YT, ZT, AT, UT, mass = cache
     scratch = _scratch(layout, mass.shape[0])
     for k in range(first, entries.shape[0], stride):
-        grad[k] = entry_difference(theta, layout, loss_code, h, entries[k], XT, YT, ZT, AT, UT, mass,
-                                   scratch) / (2.0 * h)
+        out[k] = entry_difference(theta, layout, loss_code, steps[k], m, steps[k] == h_table, entries[k],
+                                  XT, YT, ZT, AT, UT, mass, scratch)
+
+
+@kernel
+def incremental_differences_serial(theta, layout, X, Y, loss_code, steps, m, h_table, entries):
+    """E(theta + s_k e_q) - E(theta - m s_k e_q) for every entry, one after another; the
+    u-table is built for the step h_table (other steps compute u per sample)."""
+    cache = prepare(theta, layout, X, Y, loss_code, h_table)
+    out = np.empty(entries.shape[0])
+    _difference_share(theta, layout, loss_code, steps, m, h_table, entries, 0, 1, cache, out)
+    return out
+
+
+@kernel(parallel=True)
+def incremental_differences_parallel(theta, layout, X, Y, loss_code, steps, m, h_table, entries, n_shares):
+    """The same, the entries dealt out in ``n_shares`` interleaved shares over threads."""
+    cache = prepare(theta, layout, X, Y, loss_code, h_table)
+    out = np.empty(entries.shape[0])
+    for b in prange(n_shares):
+        _difference_share(theta, layout, loss_code, steps, m, h_table, entries, b, n_shares, cache, out)
+    return out
 
 
 @kernel
 def incremental_gradient_serial(theta, layout, X, Y, loss_code, h, entries):
-    """Central differences for theta[entries] by incremental re-evaluation, serially."""
-    cache = prepare(theta, layout, X, Y, loss_code, h)
-    grad = np.empty(entries.shape[0])
-    _difference_share(theta, layout, loss_code, h, entries, 0, 1, cache, grad)
-    return grad
+    """Central differences with the step h for theta[entries], serially."""
+    steps = np.full(entries.shape[0], h)
+    return incremental_differences_serial(theta, layout, X, Y, loss_code, steps, 1.0, h, entries) / (2.0 * h)
 
 
-@kernel(parallel=True)
+@kernel
 def incremental_gradient_parallel(theta, layout, X, Y, loss_code, h, entries, n_shares):
-    """The same, the entries dealt out in ``n_shares`` interleaved shares over threads."""
-    cache = prepare(theta, layout, X, Y, loss_code, h)
-    grad = np.empty(entries.shape[0])
-    for b in prange(n_shares):
-        _difference_share(theta, layout, loss_code, h, entries, b, n_shares, cache, grad)
-    return grad
+    """Central differences with the step h for theta[entries], over threads."""
+    steps = np.full(entries.shape[0], h)
+    return incremental_differences_parallel(theta, layout, X, Y, loss_code, steps, 1.0, h, entries,
+                                            n_shares) / (2.0 * h)
