@@ -7,9 +7,11 @@ from .gradients.analytic import analytic_gradient
 from .gradients.numerical import numerical_gradient
 from .model import MLP
 from .problem import loss
+from .sweep import HSweep, hsweep
+from .gradients.numerical import NumericalGradient
 from .train import DivergenceError, History, train
 from . import datasets
 
 __all__ = ["MLP", "analytic_gradient", "numerical_gradient", "gradcheck", "GradcheckReport", "loss",
            "set_num_threads", "get_num_threads", "runtime_info", "KernelError", "train", "History",
-           "DivergenceError", "datasets"]
+           "DivergenceError", "datasets", "hsweep", "HSweep", "NumericalGradient"]

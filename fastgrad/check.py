@@ -1,16 +1,20 @@
 """gradcheck: compare the analytic gradient with the numerical one, per layer and per entry.
 
 An entry passes when |a - g| <= atol + rtol |g| (a analytic, g numerical); its
-relative error is |a - g| / max(|a|, |g|), taken as 0 where both are 0.
+relative error is |a - g| / max(|a|, |g|), taken as 0 where both are 0. The fast mode
+first compares one random directional derivative, v^T a against
+(E(theta + s v) - E(theta - s v)) / (2s), and checks every entry only when that fails.
 """
 from dataclasses import dataclass
 
 import numpy as np
 
 from .gradients.analytic import analytic_gradient
-from .gradients.numerical import numerical_gradient
+from .gradients.methods import BASE_STEPS
+from .gradients.numerical import check_method, numerical_gradient
+from .problem import loss as loss_value
 from .problem import problem
-from .validation import positive_number
+from .validation import positive_int, positive_number
 
 
 @dataclass(frozen=True)
@@ -36,27 +40,38 @@ class LayerError:
 @dataclass(frozen=True)
 class GradcheckReport:
     passed: bool
-    max_abs_error: float
+    mode: str                      # "full", "fast" (one direction passed) or "fast, then full"
+    max_abs_error: float           # nan when only the fast check ran
     max_rel_error: float
-    layers: list
-    worst: EntryError
+    layers: list                   # empty when only the fast check ran
+    worst: list                    # the worst entries, worst first (at most ``top``)
     rtol: float
     atol: float
-    h: float
+    step: str                      # the step used, in words
+    method: str
     backend: str
-    relative_errors: np.ndarray  # per entry, aligned with theta
+    relative_errors: np.ndarray    # per entry, aligned with theta (None after a passing fast check)
+    directional: tuple = None      # (analytic v^T a, numerical) of the fast check
 
     def __str__(self):
-        lines = [f"gradcheck {'PASSED' if self.passed else 'FAILED'} "
-                 f"(rtol={self.rtol:g}, atol={self.atol:g}, h={self.h:g}, backend={self.backend})",
-                 f"{'layer':>5}  {'shape':>10}  {'max abs err':>12}  {'max rel err':>12}  ok"]
-        for e in self.layers:
-            shape = "x".join(str(s) for s in e.shape)
-            lines.append(f"{e.layer:>5}  {shape:>10}  {e.max_abs_error:>12.3e}  "
-                         f"{e.max_rel_error:>12.3e}  {'yes' if e.passed else 'NO'}")
-        w = self.worst
-        lines.append(f"worst entry: layer {w.layer} [{w.row}, {w.column}]  analytic {w.analytic:.10e}  "
-                     f"numerical {w.numerical:.10e}  abs {w.abs_error:.3e}  rel {w.rel_error:.3e}")
+        lines = [f"gradcheck {'PASSED' if self.passed else 'FAILED'} ({self.mode}; method={self.method}, "
+                 f"h={self.step}, rtol={self.rtol:g}, atol={self.atol:g}, backend={self.backend})"]
+        if self.directional is not None:
+            a, g = self.directional
+            lines.append(f"random direction: analytic {a:.12e}  numerical {g:.12e}  abs error {abs(a - g):.3e}")
+        if self.layers:
+            lines.append(f"{'layer':>5}  {'shape':>10}  {'max abs err':>12}  {'max rel err':>12}  ok")
+            for e in self.layers:
+                shape = "x".join(str(s) for s in e.shape)
+                lines.append(f"{e.layer:>5}  {shape:>10}  {e.max_abs_error:>12.3e}  "
+                             f"{e.max_rel_error:>12.3e}  {'yes' if e.passed else 'NO'}")
+        if self.worst:
+            lines.append("worst entries:")
+            lines.append(f"{'layer':>5} {'row':>4} {'col':>4}  {'analytic':>18}  {'numerical':>18}  "
+                         f"{'abs err':>9}  {'rel err':>9}")
+            for w in self.worst:
+                lines.append(f"{w.layer:>5} {w.row:>4} {w.column:>4}  {w.analytic:>18.10e}  {w.numerical:>18.10e}  "
+                             f"{w.abs_error:>9.2e}  {w.rel_error:>9.2e}")
         return "\n".join(lines)
 
 
@@ -66,28 +81,64 @@ def relative_error(a, g):
     return np.divide(np.abs(a - g), scale, out=np.zeros_like(scale), where=scale > 0)
 
 
-def gradcheck(net, X, Y, loss=None, h=1e-5, backend="numba-parallel", rtol=1e-5, atol=1e-8):
+def gradcheck(net, X, Y, loss=None, h=None, backend="numba-parallel", rtol=1e-5, atol=1e-8,
+              method="central", fast=False, top=5, seed=0):
     """Check ``analytic_gradient`` against ``numerical_gradient``; return a GradcheckReport.
 
-    Layers are numbered from 1 (W1 is the first layer's weights, as in the textbook).
+    ``h=None`` uses the method's default step rule; ``fast=True`` tries one random
+    direction first (seeded by ``seed``); ``top`` worst entries are listed. Layers are
+    numbered from 1 (W1 is the first layer's weights, as in the textbook).
     """
     rtol = positive_number("rtol", rtol)
     atol = positive_number("atol", atol)
-    loss = problem(net, X, Y, loss).loss
-    numerical = numerical_gradient(net, X, Y, loss=loss, h=h, backend=backend)
-    analytic = analytic_gradient(net, X, Y, loss=loss,
+    top = positive_int("top", top)
+    prob = problem(net, X, Y, loss)
+    method = check_method(method, net, backend)
+    if h is not None:
+        h = positive_number("h", h)
+    step = f"{h:g}" if h is not None else (
+        f"{BASE_STEPS[method]:.3g}" + ("" if method == "complex-step" else " x max(1, |theta_q|)"))
+    analytic = analytic_gradient(net, X, Y, loss=prob.loss,
                                  backend="numpy" if backend in ("python", "numpy") else "numba")
+    common = dict(rtol=rtol, atol=atol, step=step, method=method, backend=backend)
+    directional = None
+    if fast:
+        directional = _directional_check(prob, analytic, h, method, seed)
+        a, g = directional
+        if abs(a - g) <= atol + rtol * abs(g):
+            return GradcheckReport(True, "fast", float("nan"), float("nan"), [], [], relative_errors=None,
+                                   directional=directional, **common)
+    numerical = numerical_gradient(net, X, Y, loss=prob.loss, h=h, backend=backend, method=method)
     abs_err = np.abs(analytic - numerical)
     rel_err = relative_error(analytic, numerical)
     ok = abs_err <= atol + rtol * np.abs(numerical)
     layers = [LayerError(l + 1, W.shape, float(e.max()), float(r.max()), bool(o.all()))
               for l, (W, e, r, o) in enumerate(zip(net.weights, net.unflatten(abs_err),
                                                     net.unflatten(rel_err), net.unflatten(ok)))]
-    q = int(np.argmax(abs_err / (atol + rtol * np.abs(numerical))))
+    order = np.argsort(-(abs_err / (atol + rtol * np.abs(numerical))), kind="stable")[:top]
+    worst = [_entry(net, int(q), analytic, numerical, abs_err, rel_err) for q in order]
+    return GradcheckReport(bool(ok.all()), "fast, then full" if fast else "full", float(abs_err.max()),
+                           float(rel_err.max()), layers, worst, relative_errors=rel_err, directional=directional,
+                           **common)
+
+
+def _directional_check(prob, analytic, h, method, seed):
+    """(v^T a, central difference of E along v) for a seeded random unit vector v."""
+    net = prob.net
+    v = np.random.default_rng(seed).standard_normal(net.n_params)
+    v /= np.linalg.norm(v)
+    s = h if h is not None else BASE_STEPS["central"] * max(1.0, float(np.abs(net.theta).max()))
+    work = net.copy()
+    work.theta[:] = net.theta + s * v
+    plus = loss_value(work, prob.X, prob.Y, prob.loss)
+    work.theta[:] = net.theta - s * v
+    minus = loss_value(work, prob.X, prob.Y, prob.loss)
+    return float(analytic @ v), (plus - minus) / (2.0 * s)
+
+
+def _entry(net, q, analytic, numerical, abs_err, rel_err):
     layer = int(np.searchsorted(net.layout[:, 0], q, side="right")) - 1
     offset, _, n_out = net.layout[layer, :3]
     row, column = divmod(q - int(offset), int(n_out))
-    worst = EntryError(layer + 1, row, column, float(analytic[q]), float(numerical[q]),
-                       float(abs_err[q]), float(rel_err[q]))
-    return GradcheckReport(bool(ok.all()), float(abs_err.max()), float(rel_err.max()), layers, worst,
-                           rtol, atol, float(h), backend, rel_err)
+    return EntryError(layer + 1, row, column, float(analytic[q]), float(numerical[q]),
+                      float(abs_err[q]), float(rel_err[q]))

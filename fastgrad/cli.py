@@ -10,6 +10,7 @@ import click
 
 from . import compiled, datasets
 from .check import gradcheck
+from .gradients.methods import METHODS
 from .io import load_weights, save_weights, write_json, write_text
 from .model import INITS, MLP
 from .problem import loss as loss_value
@@ -74,8 +75,8 @@ def model_options(f):
         click.option("--backend", type=click.Choice(["numba-parallel", "numba"]), default="numba-parallel",
                      show_default=True, help="Compiled backend of the numerical gradient."),
         click.option("--threads", type=click.IntRange(min=1), default=None, help="Threads for numba-parallel."),
-        click.option("--h", "h", type=click.FloatRange(min=0, min_open=True), default=1e-5, show_default=True,
-                     help="Finite-difference step."),
+        click.option("--h", "h", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="Finite-difference step [train: 1e-5; gradcheck, hsweep: the method's rule]."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -160,7 +161,7 @@ def train_command(**o):
     with _progress(steps, o["quiet"], header) as report:
         try:
             history = train(net, data.X, data.Y, loss=loss, gradient=o["gradient"], backend=o["backend"],
-                            steps=steps, eta=eta, h=o["h"], batch_size=o["batch_size"], update=o["update"],
+                            steps=steps, eta=eta, h=o["h"] or 1e-5, batch_size=o["batch_size"], update=o["update"],
                             seed=o["seed"], progress=report)
             status = history.stopped
         except DivergenceError as exc:
@@ -246,15 +247,18 @@ class _progress:
 @model_options
 @click.option("--rtol", type=click.FloatRange(min=0, min_open=True), default=1e-5, show_default=True)
 @click.option("--atol", type=click.FloatRange(min=0, min_open=True), default=1e-8, show_default=True)
+@click.option("--method", type=click.Choice(METHODS), default="central", show_default=True)
+@click.option("--fast", is_flag=True, help="Check one random direction first; all entries only if it fails.")
+@click.option("--top", type=click.IntRange(min=1), default=5, show_default=True, help="Worst entries listed.")
 @click.option("--plot", type=click.Path(dir_okay=False), help="Save a heat map of the relative errors (PNG).")
 def gradcheck_command(**o):
     """Compare the analytic and numerical gradients; exit 1 when they disagree."""
     data, net, loss, _ = _setup(o)
-    report = gradcheck(net, data.X, data.Y, loss=loss, h=o["h"], backend=o["backend"],
-                       rtol=o["rtol"], atol=o["atol"])
+    report = gradcheck(net, data.X, data.Y, loss=loss, h=o["h"], backend=o["backend"], rtol=o["rtol"],
+                       atol=o["atol"], method=o["method"], fast=o["fast"], top=o["top"], seed=o["seed"] or 0)
     click.echo(_describe(o["data"], data, net, loss))
     click.echo(str(report))
-    if o["plot"]:
+    if o["plot"] and report.relative_errors is not None:
         from . import plots
         plots.error_heatmap(o["plot"], net, report.relative_errors,
                             f"gradcheck {o['data']} {net.sizes}: relative error per weight")
@@ -346,6 +350,38 @@ def bench_command(specs, backends, thread_counts, quick, prefix, old, default_al
     if partial:
         click.echo("Interrupted: the files hold what was measured, marked partial.", err=True)
         return 130
+    return 0
+
+
+@cli.command("hsweep")
+@model_options
+@click.option("--methods", default="forward,central,central4,richardson,complex-step", show_default=True,
+              help="Comma-separated difference methods.")
+@click.option("--h-min", type=click.FloatRange(min=0, min_open=True), default=1e-14, show_default=True)
+@click.option("--h-max", type=click.FloatRange(min=0, min_open=True), default=1e-1, show_default=True)
+@click.option("--points", type=click.IntRange(min=2), default=27, show_default=True)
+@click.option("--strategy", type=click.Choice(["full", "incremental"]), default="full", show_default=True,
+              help="full: subtract two losses (the classic round-off rise); incremental: direct differences.")
+@click.option("--plot", type=click.Path(dir_okay=False), help="Save the error-vs-h figure (PNG).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Save the numbers as JSON.")
+def hsweep_command(**o):
+    """Error of each difference method against the analytic gradient over a range of h."""
+    from .sweep import hsweep
+    data, net, loss, _ = _setup(o)
+    methods = [m.strip() for m in o["methods"].split(",") if m.strip()]
+    sweep = hsweep(net, data.X, data.Y, loss=loss, methods=methods, h_min=o["h_min"], h_max=o["h_max"],
+                   points=o["points"], backend=o["backend"], strategy=o["strategy"])
+    click.echo(_describe(o["data"], data, net, loss))
+    click.echo(f"{'method':>13}  {'best h':>9}  {'error there':>11}  {'truncation slope':>16}  expected")
+    for method, (h, error) in sweep.best.items():
+        slope = sweep.slopes.get(method)
+        click.echo(f"{method:>13}  {h:>9.2e}  {error:>11.2e}  {'-' if slope is None else f'{slope:.2f}':>16}  "
+                   f"{sweep.to_json()['expected_orders'][method]}")
+    if o["json_path"]:
+        write_json(o["json_path"], sweep.to_json())
+    if o["plot"]:
+        from . import plots
+        plots.hsweep_plot(o["plot"], sweep, f"h-sweep: {o['data']} {net.sizes}, {o['strategy']} re-evaluation")
     return 0
 
 

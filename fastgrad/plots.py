@@ -117,3 +117,21 @@ def threads_plot(path, results, title):
     if ax.get_legend_handles_labels()[0]:
         ax.legend()
     _save(fig, path)
+
+
+def hsweep_plot(path, sweep, title):
+    """Error against h per method, log-log, the best h of each marked, fitted slopes in the legend."""
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    for method, errors in sweep.errors.items():
+        floor = np.maximum(errors, 1e-18)
+        slope = sweep.slopes.get(method)
+        label = method + (f" (slope {slope:.2f})" if slope is not None else "")
+        line, = ax.loglog(sweep.hs, floor, "o-", ms=3, label=label)
+        h, e = sweep.best[method]
+        ax.loglog([h], [max(e, 1e-18)], "*", ms=14, color=line.get_color())
+    ax.set_xlabel("step h")
+    ax.set_ylabel("max |numerical - analytic| / max |analytic|")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    _save(fig, path)

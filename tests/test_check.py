@@ -14,7 +14,7 @@ def test_correct_gradient_passes_with_a_readable_table(seed_net):
     assert [e.shape for e in report.layers] == [(2, 10), (11, 1)]
     assert report.max_rel_error < 1e-6
     text = str(report)
-    assert "gradcheck PASSED" in text and "worst entry: layer" in text
+    assert "gradcheck PASSED (full; method=central" in text and "worst entries:" in text
     assert "2x10" in text and "11x1" in text
 
 
@@ -31,8 +31,9 @@ def test_wrong_analytic_gradient_is_caught_and_located(monkeypatch, seed_net):
     report = fg.gradcheck(net, X, Y)
     assert not report.passed
     assert [e.passed for e in report.layers] == [True, False]
-    w = report.worst
+    w = report.worst[0]
     assert (w.layer, w.row, w.column) == (2, 3, 0)
+    assert len(report.worst) == 5
     assert w.abs_error == pytest.approx(1e-3, rel=1e-4)
     assert "FAILED" in str(report)
 
@@ -45,3 +46,41 @@ def test_tolerances_are_validated():
     net, X, Y = make_problem([1, 2, 1])
     with pytest.raises(ValueError, match=r"rtol: expected a finite number > 0"):
         fg.gradcheck(net, X, Y, rtol=-1)
+
+
+def _with_one_wrong_entry(monkeypatch, q, amount):
+    true_gradient = check.analytic_gradient
+
+    def wrong(*args, **kwargs):
+        g = true_gradient(*args, **kwargs)
+        g[q] += amount
+        return g
+
+    monkeypatch.setattr(check, "analytic_gradient", wrong)
+
+
+def test_fast_mode_passes_a_correct_gradient_with_one_direction(seed_net):
+    report = fg.gradcheck(*seed_net, fast=True)
+    assert report.passed and report.mode == "fast" and report.layers == []
+    a, g = report.directional
+    assert abs(a - g) <= 1e-8 + 1e-5 * abs(g)
+    assert "random direction" in str(report)
+
+
+def test_fast_mode_catches_a_wrong_entry_and_falls_back_to_the_full_check(monkeypatch, seed_net):
+    _with_one_wrong_entry(monkeypatch, 7, 0.05)  # layer 1, row 0, column 7
+    report = fg.gradcheck(*seed_net, fast=True)
+    assert not report.passed and report.mode == "fast, then full"
+    assert (report.worst[0].layer, report.worst[0].row, report.worst[0].column) == (1, 0, 7)
+
+
+@pytest.mark.parametrize("method", ["central", "central4", "richardson", "complex-step", "forward"])
+def test_gradcheck_with_each_method(seed_net, method):
+    report = fg.gradcheck(*seed_net, method=method, rtol=1e-4 if method == "forward" else 1e-6)
+    assert report.passed and report.method == method
+
+
+def test_top_k_worst_entries_are_ordered(seed_net):
+    report = fg.gradcheck(*seed_net, top=3, h=1e-2)
+    ratios = [w.abs_error / (1e-8 + 1e-5 * abs(w.numerical)) for w in report.worst]
+    assert len(ratios) == 3 and ratios == sorted(ratios, reverse=True)
