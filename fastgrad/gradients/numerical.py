@@ -109,8 +109,9 @@ def _difference_function(prob, backend, strategy, entries, steps, base):
         if backend == "numpy":
             return numpy_differences(prob, s, m, entries)
         args = (net.theta, net.layout, prob.X, prob.Y, prob.loss_code, s, m)
-        if strategy == "incremental":
-            args += (multiplier * base,)  # the step the u-table is built for
+        if strategy == "incremental":  # with the step the u-table is built for; returns (D, E)
+            args += (multiplier * base,)
+            return compiled.call(KERNELS[(backend, strategy)], *args, entries, *_shares(backend))[0]
         return compiled.call(KERNELS[(backend, strategy)], *args, entries, *_shares(backend))
     return difference
 

@@ -29,7 +29,7 @@ from .codes import (ACTIVATION, CACHE_OFFSET, CROSS_ENTROPY, IDENTITY, N_IN, N_O
 from .elementary import tanh_into, tanh_of_small
 from .forward import activate_into, loss_scale
 from .jit import kernel
-from .summation import BLOCK, pairwise_sum
+from .summation import pairwise_sum
 
 
 @kernel
@@ -167,43 +167,45 @@ def _output_differences(out_code, loss_code, ZL, AL, YT, mass, Dp, Dm, diff, sp,
             diff[i] += (dp - dm) * (2.0 * (AL[j, i] - YT[j, i]) + dp + dm)
 
 
-@kernel
-def _column_differences(out_code, loss_code, c, IN, xbase, bias, h, m, ZT, AT, obase, YT, mass, diff):
+@kernel(inline="always")
+def _column_differences(out_code, loss_code, c, IN, xbase, bias, h, m, ZT, AT, obase, YT, mass, V):
     """diff_i = l_i(W[r, c] + h) - l_i(W[r, c] - m h) for the output layer (one output column
-    moves); the weight's input is IN[xbase + i], or 1 for the bias (bias = 1.0)."""
-    n = np.uint64(diff.shape[0])  # unsigned offsets: no negative-index checks, so loops vectorise
+    moves), written to V[i]; the weight's input is IN[xbase + i], or 1 for the bias (bias = 1.0)."""
+    n = np.uint64(mass.shape[0])  # unsigned offsets: no negative-index checks, so loops vectorise
     zc, yc, xbase = np.uint64(obase + c * n), np.uint64(c * n), np.uint64(xbase)
     if loss_code != CROSS_ENTROPY and out_code == IDENTITY:  # (r + d)^2 - (r - m d)^2
         for i in range(n):
             d = h * (bias + (1.0 - bias) * IN[xbase + i])
-            diff[i] = (1.0 + m) * d * (2.0 * (AT[zc + i] - YT[yc + i]) + (1.0 - m) * d)
+            V[i] = (1.0 + m) * d * (2.0 * (AT[zc + i] - YT[yc + i]) + (1.0 - m) * d)
         return
     for i in range(n):
         d = h * (bias + (1.0 - bias) * IN[xbase + i])
         if loss_code == CROSS_ENTROPY:
             pc = AT[zc + i]
-            diff[i] = mass[i] * (math.log1p(pc * math.expm1(d)) - math.log1p(pc * math.expm1(-m * d))) \
+            V[i] = mass[i] * (math.log1p(pc * math.expm1(d)) - math.log1p(pc * math.expm1(-m * d))) \
                 - YT[yc + i] * (1.0 + m) * d
         else:
             u = tanh_of_small(0.5 * d)
             dp = _delta(SIGMOID, ZT[zc + i], AT[zc + i], d, u)
             dm = _delta(SIGMOID, ZT[zc + i], AT[zc + i], -m * d, -m * u)
-            diff[i] = (dp - dm) * (2.0 * (AT[zc + i] - YT[yc + i]) + dp + dm)
+            V[i] = (dp - dm) * (2.0 * (AT[zc + i] - YT[yc + i]) + dp + dm)
 
 
-@kernel
-def _first_change(code, ZT, AT, zbase, UT, ubase, IN, xbase, bias, h, m, table, dap, dam):
+@kernel(inline="always")
+def _first_change(code, ZT, AT, zbase, UT, ubase, IN, xbase, bias, h, m, table, V):
     """Changes of a_l[c] (at zbase in ZT, AT) for steps +h and -m h: one loop per activation,
     so that each vectorises. The weight's input is IN[xbase + i], or 1 for the bias (bias =
-    1.0); u comes from the u-table UT[ubase + i] when it was built for this h (``table``)."""
-    n = np.uint64(dap.shape[0])  # unsigned offsets: no negative-index checks, so loops vectorise
+    1.0); u comes from the u-table UT[ubase + i] when it was built for this h (``table``).
+    The changes go to V[n + i] (+h) and V[2n + i] (-m h)."""
+    n = np.uint64(V.shape[0] // 4)  # unsigned offsets: no negative-index checks, so loops vectorise
+    dp_, dm_ = n, 2 * n
     zbase, ubase, xbase = np.uint64(zbase), np.uint64(ubase), np.uint64(xbase)
     ucode = _u_code(code)
     if (code == TANH or code == SIGMOID) and not (table or bias == 1.0):
         for i in range(n):  # a step the u-table was not built for: u per sample
             d = h * IN[xbase + i]
-            dap[i] = _delta(code, ZT[zbase + i], AT[zbase + i], d, _u_of(ucode, d))
-            dam[i] = _delta(code, ZT[zbase + i], AT[zbase + i], -m * d, -m * _u_of(ucode, d))
+            V[dp_ + i] = _delta(code, ZT[zbase + i], AT[zbase + i], d, _u_of(ucode, d))
+            V[dm_ + i] = _delta(code, ZT[zbase + i], AT[zbase + i], -m * d, -m * _u_of(ucode, d))
     elif code == TANH or code == SIGMOID:
         u_bias = _u_of(ucode, h)
         for i in range(n):
@@ -212,52 +214,53 @@ def _first_change(code, ZT, AT, zbase, UT, ubase, IN, xbase, bias, h, m, table, 
             t = a if code == TANH else 2.0 * a - 1.0
             s = u * (1.0 - t * t) if code == TANH else 2.0 * u * a * (1.0 - a)
             inverse = s / ((1.0 + t * u) * (1.0 - t * u))  # one division for both signs
-            dap[i] = inverse * (1.0 - t * u)
-            dam[i] = -m * inverse * (1.0 + t * u)
+            V[dp_ + i] = inverse * (1.0 - t * u)
+            V[dm_ + i] = -m * inverse * (1.0 + t * u)
     elif code == RELU:
         for i in range(n):
             d = h * (bias + (1.0 - bias) * IN[xbase + i])
-            dap[i] = _delta(RELU, ZT[zbase + i], AT[zbase + i], d, 0.0)
-            dam[i] = _delta(RELU, ZT[zbase + i], AT[zbase + i], -m * d, 0.0)
+            V[dp_ + i] = _delta(RELU, ZT[zbase + i], AT[zbase + i], d, 0.0)
+            V[dm_ + i] = _delta(RELU, ZT[zbase + i], AT[zbase + i], -m * d, 0.0)
     else:
         for i in range(n):
             d = h * (bias + (1.0 - bias) * IN[xbase + i])
-            dap[i] = d
-            dam[i] = -m * d
+            V[dp_ + i] = d
+            V[dm_ + i] = -m * d
 
 
-@kernel
-def _rank_one_squared(theta, wbase, p, dap, dam, AT, obase, YT, diff):
+@kernel(inline="always")
+def _rank_one_squared(theta, wbase, p, AT, obase, YT, V):
     """Squared-error differences when only a_(L-1)[c] moved, with an identity output:
     dz_j = da w_j (w_j = theta[wbase + j]), and
-    l(+) - l(-) = sum_j (dz+_j - dz-_j)(2 (o_j - y_j) + dz+_j + dz-_j)."""
-    n = np.uint64(diff.shape[0])  # unsigned offsets: no negative-index checks, so loops vectorise
+    l(+) - l(-) = sum_j (dz+_j - dz-_j)(2 (o_j - y_j) + dz+_j + dz-_j),
+    reading the changes of a from V[n + i], V[2n + i] and writing the differences to V[i]."""
+    n = np.uint64(V.shape[0] // 4)  # unsigned offsets: no negative-index checks, so loops vectorise
     for i in range(n):
-        diff[i] = 0.0
+        V[i] = 0.0
     for j in range(p):
         w = theta[wbase + j]
         oj, yj = np.uint64(obase) + np.uint64(j) * n, np.uint64(j) * n
         for i in range(n):
-            dp = dap[i] * w
-            dm = dam[i] * w
-            diff[i] += (dp - dm) * (2.0 * (AT[oj + i] - YT[yj + i]) + dp + dm)
+            dp = V[n + i] * w
+            dm = V[2 * n + i] * w
+            V[i] += (dp - dm) * (2.0 * (AT[oj + i] - YT[yj + i]) + dp + dm)
 
 
 @kernel
 def _scratch(layout, n):
-    """Per-worker buffers: two (width, n) change matrices per sign, and three n-vectors."""
+    """Per-worker buffers: S, (4, width, n) changes of two layers for both signs; V, one flat
+    vector of 4n: differences, changes for +h and -m h, and pairwise-sum partials."""
     width = 1
     for l in range(layout.shape[0]):
         width = max(width, layout[l, N_OUT])
-    return (np.empty((width, n)), np.empty((width, n)), np.empty((width, n)), np.empty((width, n)),
-            np.empty(n), np.empty(n), np.empty(n), np.empty((n + BLOCK - 1) // BLOCK + 1))
+    return np.empty((4, width, n)), np.empty(4 * n + 2)
 
 
-@kernel
-def entry_difference(theta, layout, loss_code, h, m, table, q, XT, YT, ZT, AT, UT, mass, scratch):
+@kernel(inline="always")
+def entry_difference(theta, layout, loss_code, h, m, table, q, XT, YT, ZT, AT, UT, mass, S, V):
     """E(theta + h e_q) - E(theta - m h e_q) by incremental re-evaluation: m = 1 for a
-    symmetric pair, m = 0 for a one-sided difference. ``table``: the u-table is for this h."""
-    Ap, Am, Bp, Bm, diff, sp, sm, partial = scratch
+    symmetric pair, m = 0 for a one-sided difference. ``table``: the u-table is for this h.
+    S, V: scratch from ``_scratch``, passed as plain arrays (no per-entry views on the fast paths)."""
     n = mass.shape[0]
     p = YT.shape[0] // n
     last = layout.shape[0] - 1
@@ -272,16 +275,17 @@ def entry_difference(theta, layout, loss_code, h, m, table, q, XT, YT, ZT, AT, U
     out_code = layout[last, ACTIVATION]
     obase = n * layout[last, CACHE_OFFSET]
     if l == last:
-        _column_differences(out_code, loss_code, c, IN, xbase, bias, h, m, ZT, AT, obase, YT, mass, diff)
-        return _scaled_sum(loss_code, n, p, diff, partial)
+        _column_differences(out_code, loss_code, c, IN, xbase, bias, h, m, ZT, AT, obase, YT, mass, V)
+        return _scaled_sum(loss_code, n, p, V)
     code = layout[l, ACTIVATION]
     ubase = n * (_input_offset(layout, l) + max(r - 1, 0))
-    _first_change(code, ZT, AT, n * (layout[l, CACHE_OFFSET] + c), UT, ubase, IN, xbase, bias, h, m, table,
-                  sp, sm)
+    _first_change(code, ZT, AT, n * (layout[l, CACHE_OFFSET] + c), UT, ubase, IN, xbase, bias, h, m, table, V)
     if l == last - 1 and out_code == IDENTITY and loss_code != CROSS_ENTROPY:
         wbase = layout[last, THETA_OFFSET] + (c + 1) * layout[last, N_OUT]
-        _rank_one_squared(theta, wbase, p, sp, sm, AT, obase, YT, diff)
-        return _scaled_sum(loss_code, n, p, diff, partial)
+        _rank_one_squared(theta, wbase, p, AT, obase, YT, V)
+        return _scaled_sum(loss_code, n, p, V)
+    Ap, Am, Bp, Bm = S[0], S[1], S[2], S[3]
+    diff, sp, sm = V[:n], V[n:2 * n], V[2 * n:3 * n]
     Ap[0, :] = sp
     Am[0, :] = sm
     rows = 1  # Ap/Am hold changes of `rows` units of layer k-1 (just unit c when k = l+1)
@@ -310,14 +314,14 @@ def entry_difference(theta, layout, loss_code, h, m, table, q, XT, YT, ZT, AT, U
             rows = k_out
     _output_differences(out_code, loss_code, _block_t(ZT, layout, last, n), _block_t(AT, layout, last, n),
                         YT.reshape((p, n)), mass, Bp, Bm, diff, sp, sm)
-    return _scaled_sum(loss_code, n, p, diff, partial)
+    return _scaled_sum(loss_code, n, p, V)
 
 
-@kernel
-def _scaled_sum(loss_code, n, p, diff, partial):
+@kernel(inline="always")
+def _scaled_sum(loss_code, n, p, V):
     """The loss difference from per-sample differences: scale * pairwise sum (1/2 for squared)."""
     half = 0.5 if loss_code == SQUARED else 1.0
-    return half * loss_scale(loss_code, n, p) * pairwise_sum(diff, n, partial)
+    return half * loss_scale(loss_code, n, p) * pairwise_sum(V, n, V, 3 * n)
 
 
 @kernel
@@ -326,20 +330,49 @@ def _difference_share(theta, layout, loss_code, steps, m, h_table, entries, firs
     k = first, first + stride, ... (interleaved, so that costly and cheap layers are spread
     evenly), with private scratch."""
     XT, YT, ZT, AT, UT, mass = cache
-    scratch = _scratch(layout, mass.shape[0])
+    S, V = _scratch(layout, mass.shape[0])
     for k in range(first, entries.shape[0], stride):
         out[k] = entry_difference(theta, layout, loss_code, steps[k], m, steps[k] == h_table, entries[k],
-                                  XT, YT, ZT, AT, UT, mass, scratch)
+                                  XT, YT, ZT, AT, UT, mass, S, V)
+
+
+@kernel
+def cached_loss(layout, loss_code, cache):
+    """E(theta) from a ``prepare`` cache (the same equations as forward.output_loss)."""
+    XT, YT, ZT, AT, UT, mass = cache
+    n = mass.shape[0]
+    p = YT.shape[0] // n
+    base = n * layout[layout.shape[0] - 1, CACHE_OFFSET]
+    total = 0.0
+    for i in range(n):
+        s = 0.0
+        if loss_code == CROSS_ENTROPY:
+            top = ZT[base + i]
+            for j in range(1, p):
+                top = max(top, ZT[base + j * n + i])
+            e = 0.0
+            for j in range(p):
+                e += math.exp(ZT[base + j * n + i] - top)
+            lse = top + math.log(e)
+            for j in range(p):
+                s += YT[j * n + i] * (lse - ZT[base + j * n + i])
+        else:
+            for j in range(p):
+                r = AT[base + j * n + i] - YT[j * n + i]
+                s += r * r
+        total += s
+    half = 0.5 if loss_code == SQUARED else 1.0
+    return half * loss_scale(loss_code, n, p) * total
 
 
 @kernel
 def incremental_differences_serial(theta, layout, X, Y, loss_code, steps, m, h_table, entries):
-    """E(theta + s_k e_q) - E(theta - m s_k e_q) for every entry, one after another; the
-    u-table is built for the step h_table (other steps compute u per sample)."""
+    """E(theta + s_k e_q) - E(theta - m s_k e_q) for every entry, one after another, and
+    E(theta); the u-table is built for the step h_table (other steps compute u per sample)."""
     cache = prepare(theta, layout, X, Y, loss_code, h_table)
     out = np.empty(entries.shape[0])
     _difference_share(theta, layout, loss_code, steps, m, h_table, entries, 0, 1, cache, out)
-    return out
+    return out, cached_loss(layout, loss_code, cache)
 
 
 @kernel(parallel=True)
@@ -349,19 +382,23 @@ def incremental_differences_parallel(theta, layout, X, Y, loss_code, steps, m, h
     out = np.empty(entries.shape[0])
     for b in prange(n_shares):
         _difference_share(theta, layout, loss_code, steps, m, h_table, entries, b, n_shares, cache, out)
-    return out
+    return out, cached_loss(layout, loss_code, cache)
 
 
 @kernel
-def incremental_gradient_serial(theta, layout, X, Y, loss_code, h, entries):
-    """Central differences with the step h for theta[entries], serially."""
-    steps = np.full(entries.shape[0], h)
-    return incremental_differences_serial(theta, layout, X, Y, loss_code, steps, 1.0, h, entries) / (2.0 * h)
+def incremental_gradient_serial(theta, layout, X, Y, loss_code, h, entries, grad):
+    """Central differences with the step h for theta[entries] into ``grad``, serially;
+    returns E(theta)."""
+    out, loss = incremental_differences_serial(theta, layout, X, Y, loss_code, np.full(entries.shape[0], h),
+                                               1.0, h, entries)
+    grad[:] = out / (2.0 * h)
+    return loss
 
 
 @kernel
-def incremental_gradient_parallel(theta, layout, X, Y, loss_code, h, entries, n_shares):
-    """Central differences with the step h for theta[entries], over threads."""
-    steps = np.full(entries.shape[0], h)
-    return incremental_differences_parallel(theta, layout, X, Y, loss_code, steps, 1.0, h, entries,
-                                            n_shares) / (2.0 * h)
+def incremental_gradient_parallel(theta, layout, X, Y, loss_code, h, entries, n_shares, grad):
+    """The same over threads."""
+    out, loss = incremental_differences_parallel(theta, layout, X, Y, loss_code, np.full(entries.shape[0], h),
+                                                 1.0, h, entries, n_shares)
+    grad[:] = out / (2.0 * h)
+    return loss

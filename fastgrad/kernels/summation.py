@@ -31,18 +31,19 @@ def _block_sum(x, start, stop):
 
 
 @kernel
-def pairwise_sum(x, n, partial):
-    """sum(x[:n]); ``partial`` is scratch of length >= ceil(n / 128)."""
+def pairwise_sum(x, n, partial, at=0):
+    """sum(x[:n]); ``partial[at:]`` is scratch of length >= ceil(n / 128) (it may be the tail
+    of x itself, beyond n)."""
+    if n <= BLOCK:
+        return _block_sum(x, 0, n)
     blocks = (n + BLOCK - 1) // BLOCK
-    if blocks == 0:
-        return 0.0
     for b in range(blocks):
-        partial[b] = _block_sum(x, b * BLOCK, min(n, (b + 1) * BLOCK))
+        partial[at + b] = _block_sum(x, b * BLOCK, min(n, (b + 1) * BLOCK))
     while blocks > 1:
         half = blocks // 2
         for k in range(half):
-            partial[k] = partial[2 * k] + partial[2 * k + 1]
+            partial[at + k] = partial[at + 2 * k] + partial[at + 2 * k + 1]
         if blocks % 2:
-            partial[half] = partial[blocks - 1]
+            partial[at + half] = partial[at + blocks - 1]
         blocks = half + blocks % 2
-    return partial[0]
+    return partial[at]

@@ -64,16 +64,16 @@ def gradient_steps(theta, layout, X, Y, loss_code, kind, eta, h, batches, n_shar
             _gather(X, Y, batches[s], Xb, Yb)
         if kind == ANALYTIC:
             loss = backprop(theta, layout, Xb, Yb, loss_code, cache, grad)
+        elif kind == INCREMENTAL_SERIAL:
+            loss = incremental_gradient_serial(theta, layout, Xb, Yb, loss_code, h, entries, grad)
+        elif kind == INCREMENTAL_PARALLEL:
+            loss = incremental_gradient_parallel(theta, layout, Xb, Yb, loss_code, h, entries, n_shares, grad)
         else:
             loss = loss_at(theta, layout, Xb, Yb, loss_code, cache)
             if kind == FULL_SERIAL:
                 grad[:] = central_gradient_serial(theta, layout, Xb, Yb, loss_code, h, entries)
-            elif kind == FULL_PARALLEL:
-                grad[:] = central_gradient_parallel(theta, layout, Xb, Yb, loss_code, h, entries, n_shares)
-            elif kind == INCREMENTAL_SERIAL:
-                grad[:] = incremental_gradient_serial(theta, layout, Xb, Yb, loss_code, h, entries)
             else:
-                grad[:] = incremental_gradient_parallel(theta, layout, Xb, Yb, loss_code, h, entries, n_shares)
+                grad[:] = central_gradient_parallel(theta, layout, Xb, Yb, loss_code, h, entries, n_shares)
         if not (loss <= limit and _all_finite(grad)):
             theta[:] = last_good
             return s
