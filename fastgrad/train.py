@@ -14,7 +14,7 @@ import numpy as np
 
 from . import compiled
 from . import losses as losses_module
-from .gradients.numerical import check_strategy
+from .gradients.numerical import check_strategy, threads_pay_off
 from .kernels import training
 from .problem import problem
 from .validation import choice, positive_int, positive_number
@@ -119,6 +119,9 @@ def _chunk_runner(prob, gradient, backend, strategy, update, eta, h, batch_size,
             done = compiled.call(training.coordinate_sweeps, *args, eta, h, limit, last_good, losses)
             return losses[:done]
         return run
+    n = batch_size or prob.X.shape[0]
+    if not threads_pay_off(n, net.n_params, net.n_params, strategy):
+        backend = "numba"
     kind = training.ANALYTIC if gradient == "analytic" else _KERNEL_KIND[(backend, strategy)]
     batches = _batch_stream(prob.X.shape[0], batch_size, seed)
 

@@ -29,10 +29,10 @@ def as_float_matrix(name, value, n_cols):
 
 def check_finite(name, arr):
     """Raise if ``arr`` holds NaN or infinity, naming the first bad position."""
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"{name}: non-finite value {arr[where]} at index {where if len(where) > 1 else where[0]}")
+    if np.isfinite(arr).all():
+        return
+    where = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+    raise ValueError(f"{name}: non-finite value {arr[where]} at index {where if len(where) > 1 else where[0]}")
 
 
 def check_samples(X, Y):

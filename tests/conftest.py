@@ -17,3 +17,10 @@ def restore_threads():
     before = fg.get_num_threads()
     yield
     fg.set_num_threads(before)
+
+
+@pytest.fixture
+def force_threads(monkeypatch, restore_threads):
+    """Make "numba-parallel" use its threads even on problems too small for them to pay off."""
+    from fastgrad.gradients import numerical
+    monkeypatch.setattr(numerical, "PARALLEL_MIN_WORK", 0)

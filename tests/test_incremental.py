@@ -16,7 +16,7 @@ OUTPUT_LOSSES = [("identity", "squared"), ("identity", "mse"), ("sigmoid", "squa
 @pytest.mark.parametrize("sizes", ARCHITECTURES, ids=lambda s: f"{len(s) - 2}hidden")
 @pytest.mark.parametrize("hidden", ["tanh", "sigmoid", "relu", "identity"])
 @pytest.mark.parametrize("output,loss", OUTPUT_LOSSES)
-def test_incremental_equals_full_entry_by_entry(sizes, hidden, output, loss, restore_threads):
+def test_incremental_equals_full_entry_by_entry(sizes, hidden, output, loss, force_threads):
     net, X, Y = make_problem(sizes, hidden, output, n=30, seed=7)
     full = fg.numerical_gradient(net, X, Y, loss=loss, backend="numba", strategy="full")
     serial = fg.numerical_gradient(net, X, Y, loss=loss, backend="numba", strategy="incremental")

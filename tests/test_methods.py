@@ -78,7 +78,7 @@ def test_default_steps_follow_the_rule(smooth):
 
 @pytest.mark.parametrize("method", ["forward", "backward", "central", "central4", "richardson"])
 @pytest.mark.parametrize("output,loss", [("identity", "squared"), ("sigmoid", "mse"), ("softmax", "cross-entropy")])
-def test_every_method_agrees_across_backends_and_strategies(method, output, loss, restore_threads):
+def test_every_method_agrees_across_backends_and_strategies(method, output, loss, force_threads):
     net, X, Y = make_problem([2, 4, 3, 3], "tanh", output, n=12, seed=6)
     net.theta[5] = 3.0  # a step off the u-table in the incremental kernel
     exact = fg.analytic_gradient(net, X, Y, loss=loss, backend="numpy")

@@ -19,7 +19,7 @@ def test_backends_agree_with_each_other(output, loss):
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_parallel_equals_serial_bit_for_bit(threads, restore_threads):
+def test_parallel_equals_serial_bit_for_bit(threads, force_threads):
     fg.set_num_threads(min(threads, fg.runtime_info()["max_threads"]))
     net, X, Y = make_problem([4, 16, 8, 3], "sigmoid", "softmax", n=40, seed=5)
     serial = fg.numerical_gradient(net, X, Y, backend="numba")
@@ -50,3 +50,10 @@ def test_step_size_controls_truncation_error():
     coarse = np.abs(fg.numerical_gradient(net, X, Y, h=1e-2) - exact).max()
     fine = np.abs(fg.numerical_gradient(net, X, Y, h=1e-3) - exact).max()
     assert 50 < coarse / fine < 200  # central differences: error ~ h^2
+
+
+def test_threads_are_used_only_where_they_pay_off():
+    from fastgrad.gradients.numerical import threads_pay_off
+    assert not threads_pay_off(25, 31, 31, "incremental")       # the textbook net: serial is faster
+    assert threads_pay_off(25, 31, 31, "full")                   # ... but not in full re-evaluation
+    assert threads_pay_off(1000, 836, 836, "incremental")

@@ -65,7 +65,7 @@ def test_seed_example_draws_match_the_notebook():
 
 
 @pytest.mark.parametrize("backend", ["numba", "numba-parallel"])
-def test_numerical_gradient_steps_equal_explicit_gradient_descent(backend):
+def test_numerical_gradient_steps_equal_explicit_gradient_descent(backend, force_threads):
     ex = datasets.seed_numerical_example()
     net = ex.net.copy()
     for _ in range(5):

@@ -25,6 +25,15 @@ KERNELS = {("numba", "full"): differences_serial,
            ("numba", "incremental"): incremental_differences_serial,
            ("numba-parallel", "incremental"): incremental_differences_parallel}
 NOT_ANALYTIC = ("relu",)
+PARALLEL_MIN_WORK = 20_000  # below this many sample-evaluations threads cost more than they save
+
+
+def threads_pay_off(n_samples, n_entries, n_params, strategy):
+    """Whether "numba-parallel" should use its threads: the work is about n * entries sample
+    evaluations incrementally, n * entries * P in full. Below PARALLEL_MIN_WORK it runs the
+    serial kernel, whose result is bit for bit the same."""
+    work = n_samples * n_entries * (1 if strategy == "incremental" else n_params)
+    return work >= PARALLEL_MIN_WORK
 
 
 class NumericalGradient(NamedTuple):
@@ -79,6 +88,9 @@ def numerical_gradient(net, X, Y, loss=None, h=None, backend="numba-parallel", e
     entries = _entries(entries, net.n_params)
     strategy = check_strategy(strategy, backend)
     steps, base = step_sizes(net.theta[entries], method, h)
+    if backend == "numba-parallel" and not threads_pay_off(prob.X.shape[0], entries.size, net.n_params,
+                                                           "full" if method == "complex-step" else strategy):
+        backend = "numba"
     error = None
     if method == "complex-step":
         kernel = complex_step_serial if backend == "numba" else complex_step_parallel
