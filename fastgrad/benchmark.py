@@ -259,11 +259,12 @@ def grid_markdown(results):
         for r in rows:
             over = [f"{base[k] / r.median:,.1f}" if k in base else "–"
                     for k in ("numerical/python", "numerical/numpy")]
-            err = "–" if r.name.startswith("analytic") else f"{r.rel_error:.1e}"
+            err = "–" if r.name.startswith("analytic") or not np.isfinite(r.rel_error) else f"{r.rel_error:.1e}"
             lines.append(f"| {group} | {r.name}{' ¹' if r.scaled else ''} | {r.threads} | "
                          f"{_format_seconds(r.median)} | {_format_seconds(r.iqr)} | {over[0]} | {over[1]} | {err} |")
     if any(r.scaled for r in results):
-        lines += ["", "¹ timed on an evenly spread subset of entries and scaled to the whole gradient."]
+        lines += ["", "¹ scaled: a gradient timed on an evenly spread subset of entries, or a compiled training "
+                      "run timed over many steps, then scaled to one whole gradient or one step."]
     return "\n".join(lines) + "\n"
 
 
@@ -278,39 +279,8 @@ def compare(results, old_json):
     return lines
 
 
-@dataclass(frozen=True)
-class Timing:
-    group: str
-    name: str
-    median: float    # seconds per whole gradient (already multiplied by the case's scale)
-    iqr: float
-    rounds: int
-    scaled: bool     # measured on a subset of entries and scaled up
-
-
 def _format_seconds(t):
     for unit, factor in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
         if t >= factor:
             return f"{t / factor:,.3g} {unit}" if t / factor < 100 else f"{t / factor:,.0f} {unit}"
     return f"{t / 1e-9:,.3g} ns"
-
-
-def markdown_table(timings):
-    """One table per group: median, IQR, speed-up over the python and numpy numerical backends."""
-    lines = []
-    for group in dict.fromkeys(t.group for t in timings):
-        rows = [t for t in timings if t.group == group]
-        base = {t.name: t.median for t in rows}
-        python, numpy_ = base.get("numerical/python"), base.get("numerical/numpy")
-        lines += [f"**{group}**", "",
-                  "| backend | median | IQR | rounds | × python | × numpy |",
-                  "|---|---:|---:|---:|---:|---:|"]
-        for t in sorted(rows, key=lambda t: -t.median):
-            note = " ¹" if t.scaled else ""
-            over = [f"{ref / t.median:,.1f}" if ref else "–" for ref in (python, numpy_)]
-            lines.append(f"| {t.name}{note} | {_format_seconds(t.median)} | {_format_seconds(t.iqr)} "
-                         f"| {t.rounds} | {over[0]} | {over[1]} |")
-        lines.append("")
-    if any(t.scaled for t in timings):
-        lines.append("¹ timed on an evenly spread subset of entries and scaled to the whole gradient.")
-    return "\n".join(lines)
