@@ -14,6 +14,17 @@ def _save(fig, path):
     plt.close(fig)
 
 
+def _finish(fig, ax, path, xlabel, ylabel, title):
+    """Label, grid, legend (if any line has a label), then save."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
+    _save(fig, path)
+
+
 def fit_plot(path, net, data, title):
     """1-D regression: the textbook's figure (prediction line, true function dotted, training
     points as open circles); 2-D classification: decision regions; otherwise predicted vs true."""
@@ -58,11 +69,7 @@ def loss_plot(path, history, title):
     """Training loss against step, log scale."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
     ax.semilogy(np.asarray(history.steps) + 1, history.losses, "b")
-    ax.set_xlabel("step")
-    ax.set_ylabel("training loss")
-    ax.set_title(title)
-    ax.grid(True, which="both", alpha=0.3)
-    _save(fig, path)
+    _finish(fig, ax, path, "step", "training loss", title)
 
 
 def error_heatmap(path, net, rel_errors, title):
@@ -92,12 +99,7 @@ def scaling_plot(path, results, exponents, title):
         rows = sorted((r for r in rows if r.threads == top), key=lambda r: r.n_params)
         label = f"{name} (P^{exponents[name]:.2f})" if name in exponents else name
         ax.loglog([r.n_params for r in rows], [r.median for r in rows], "o-", label=label)
-    ax.set_xlabel("parameters P")
-    ax.set_ylabel("seconds per gradient (median)")
-    ax.set_title(title)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    _save(fig, path)
+    _finish(fig, ax, path, "parameters P", "seconds per gradient (median)", title)
 
 
 def threads_plot(path, results, title):
@@ -110,13 +112,7 @@ def threads_plot(path, results, title):
             if one and len(rows) > 1:
                 ax.plot([r.threads for r in rows], [one[0] / r.median for r in rows], "o-",
                         label=f"{group} {name.split('/')[1]}")
-    ax.set_xlabel("threads")
-    ax.set_ylabel("speed-up over 1 thread")
-    ax.set_title(title)
-    ax.grid(True, alpha=0.3)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend()
-    _save(fig, path)
+    _finish(fig, ax, path, "threads", "speed-up over 1 thread", title)
 
 
 def hsweep_plot(path, sweep, title):
@@ -129,9 +125,4 @@ def hsweep_plot(path, sweep, title):
         line, = ax.loglog(sweep.hs, floor, "o-", ms=3, label=label)
         h, e = sweep.best[method]
         ax.loglog([h], [max(e, 1e-18)], "*", ms=14, color=line.get_color())
-    ax.set_xlabel("step h")
-    ax.set_ylabel("max |numerical - analytic| / max |analytic|")
-    ax.set_title(title)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    _save(fig, path)
+    _finish(fig, ax, path, "step h", "max |numerical - analytic| / max |analytic|", title)

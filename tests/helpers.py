@@ -3,6 +3,11 @@ import numpy as np
 
 import fastgrad as fg
 
+ARCHITECTURES = [[2, 5, 2], [2, 4, 3, 2], [3, 4, 3, 5, 2]]  # 1, 2 and 3 hidden layers
+HIDDEN = ["tanh", "sigmoid", "relu", "identity"]
+OUTPUT_LOSSES = [("identity", "squared"), ("identity", "mse"), ("sigmoid", "squared"),
+                 ("sigmoid", "mse"), ("softmax", "cross-entropy")]
+
 
 def make_problem(sizes, hidden="tanh", output="identity", n=12, seed=0):
     """A random net and data; one-hot targets for a softmax output."""

@@ -5,16 +5,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import fastgrad as fg
-from helpers import make_problem, min_abs_preactivation, scaled_error
+from helpers import ARCHITECTURES, HIDDEN, OUTPUT_LOSSES, make_problem, min_abs_preactivation, scaled_error
 
 NUMERICAL_BACKENDS = ["python", "numpy", "numba", "numba-parallel"]
-ARCHITECTURES = [[2, 5, 2], [2, 4, 3, 2], [3, 4, 3, 5, 2]]
-OUTPUT_LOSSES = [("identity", "squared"), ("identity", "mse"), ("sigmoid", "squared"),
-                 ("sigmoid", "mse"), ("softmax", "cross-entropy")]
 
 
 @pytest.mark.parametrize("sizes", ARCHITECTURES, ids=lambda s: f"{len(s) - 2}hidden")
-@pytest.mark.parametrize("hidden", ["tanh", "sigmoid", "relu", "identity"])
+@pytest.mark.parametrize("hidden", HIDDEN)
 @pytest.mark.parametrize("output,loss", OUTPUT_LOSSES)
 @pytest.mark.parametrize("backend", NUMERICAL_BACKENDS)
 def test_numerical_matches_analytic(sizes, hidden, output, loss, backend):
@@ -28,7 +25,7 @@ def test_numerical_matches_analytic(sizes, hidden, output, loss, backend):
 
 
 @pytest.mark.parametrize("sizes", ARCHITECTURES, ids=lambda s: f"{len(s) - 2}hidden")
-@pytest.mark.parametrize("hidden", ["tanh", "sigmoid", "relu", "identity"])
+@pytest.mark.parametrize("hidden", HIDDEN)
 @pytest.mark.parametrize("output,loss", OUTPUT_LOSSES)
 def test_analytic_backends_agree(sizes, hidden, output, loss):
     net, X, Y = make_problem(sizes, hidden, output)
@@ -39,7 +36,7 @@ def test_analytic_backends_agree(sizes, hidden, output, loss):
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sizes=st.lists(st.integers(1, 6), min_size=2, max_size=5),
-       hidden=st.sampled_from(["tanh", "sigmoid", "relu", "identity"]),
+       hidden=st.sampled_from(HIDDEN),
        n=st.integers(1, 15), seed=st.integers(0, 2**32 - 1))
 def test_random_architectures_agree(sizes, hidden, n, seed):
     net, X, Y = make_problem(sizes, hidden, "identity", n=n, seed=seed)

@@ -6,15 +6,12 @@ import pytest
 
 import fastgrad as fg
 from fastgrad.kernels.summation import pairwise_sum
-from helpers import make_problem, scaled_error
+from helpers import ARCHITECTURES, HIDDEN, OUTPUT_LOSSES, make_problem, scaled_error
 
-ARCHITECTURES = [[2, 5, 2], [2, 4, 3, 2], [3, 4, 3, 5, 2]]
-OUTPUT_LOSSES = [("identity", "squared"), ("identity", "mse"), ("sigmoid", "squared"),
-                 ("sigmoid", "mse"), ("softmax", "cross-entropy")]
 
 
 @pytest.mark.parametrize("sizes", ARCHITECTURES, ids=lambda s: f"{len(s) - 2}hidden")
-@pytest.mark.parametrize("hidden", ["tanh", "sigmoid", "relu", "identity"])
+@pytest.mark.parametrize("hidden", HIDDEN)
 @pytest.mark.parametrize("output,loss", OUTPUT_LOSSES)
 def test_incremental_equals_full_entry_by_entry(sizes, hidden, output, loss, force_threads):
     net, X, Y = make_problem(sizes, hidden, output, n=30, seed=7)
