@@ -76,13 +76,14 @@ def _scale_by_powers(out, bits):
         out[i] *= scale[i]
 
 
-@kernel
-def exp_into(x, out, bits):
-    """out = e^x for |x| <= 708, within 1 ulp, in loops the compiler vectorises: e^r by its
+@kernel(inline="always")
+def _exp_of_abs(x, scale, cap, out, bits):
+    """out = e^(scale min(|x|, cap)) within 1 ulp, in loops the compiler vectorises: e^r by its
     Taylor polynomial, 2^k assembled in the exponent bits of ``bits`` (int64 scratch of x's
-    length). ``out`` must not be x (overlap stops the vectorisation)."""
+    length). |scale cap| must stay below 708; ``out`` must not be x (overlap stops the
+    vectorisation)."""
     for i in range(x.shape[0]):
-        p, k = _exp_parts(min(max(x[i], -708.0), 708.0))
+        p, k = _exp_parts(scale * min(abs(x[i]), cap))
         out[i] = p
         bits[i] = (np.int64(k) + 1023) << 52
     _scale_by_powers(out, bits)
@@ -90,15 +91,10 @@ def exp_into(x, out, bits):
 
 @kernel
 def tanh_into(x, out, bits):
-    """out = tanh x elementwise, within 2 ulp, vectorised (see ``tanh``; e^(2|x|) as in
-    ``exp_into``, then one division per element for either branch). ``out`` must not be x."""
-    n = x.shape[0]
-    for i in range(n):
-        p, k = _exp_parts(2.0 * min(abs(x[i]), 20.0))
-        out[i] = p
-        bits[i] = (np.int64(k) + 1023) << 52
-    _scale_by_powers(out, bits)  # out = e^(2 min(|x|, 20))
-    for i in range(n):
+    """out = tanh x elementwise, within 2 ulp, vectorised (see ``tanh``; e^(2|x|) by
+    ``_exp_of_abs``, then one division per element for either branch). ``out`` must not be x."""
+    _exp_of_abs(x, 2.0, 20.0, out, bits)  # out = e^(2 min(|x|, 20))
+    for i in range(x.shape[0]):
         v = x[i]
         a = min(abs(v), 20.0)
         m = min(a, SMALL)
@@ -115,12 +111,7 @@ def tanh_into(x, out, bits):
 def sigmoid_into(x, out, bits):
     """out = 1/(1 + e^-x) elementwise, vectorised: with e = e^-|x|, f = 1/(1+e) for x >= 0
     and e/(1+e) below, so that nothing overflows. ``out`` must not be x."""
-    n = x.shape[0]
-    for i in range(n):
-        p, k = _exp_parts(-min(abs(x[i]), 708.0))
-        out[i] = p
-        bits[i] = (np.int64(k) + 1023) << 52
-    _scale_by_powers(out, bits)  # out = e^-|x|
-    for i in range(n):
+    _exp_of_abs(x, -1.0, 708.0, out, bits)  # out = e^-|x|
+    for i in range(x.shape[0]):
         e = out[i]
         out[i] = (1.0 if x[i] >= 0.0 else e) / (1.0 + e)
