@@ -259,7 +259,8 @@ def grid_markdown(results):
         for r in rows:
             over = [f"{base[k] / r.median:,.1f}" if k in base else "–"
                     for k in ("numerical/python", "numerical/numpy")]
-            err = "–" if r.name.startswith("analytic") or not np.isfinite(r.rel_error) else f"{r.rel_error:.1e}"
+            known = np.isfinite(r.rel_error) and not r.name.startswith("analytic")
+            err = f"{r.rel_error:.1e}" if known else "–"
             lines.append(f"| {group} | {r.name}{' ¹' if r.scaled else ''} | {r.threads} | "
                          f"{_format_seconds(r.median)} | {_format_seconds(r.iqr)} | {over[0]} | {over[1]} | {err} |")
     if any(r.scaled for r in results):
@@ -275,7 +276,8 @@ def compare(results, old_json):
     for r in results:
         key = (r.group, r.name, r.threads)
         if key in old and old[key] > 0:
-            lines.append(f"{r.group:>18}  {r.name:<26} {r.threads:>2} threads: {r.median / old[key]:6.2f}x the old time")
+            ratio = r.median / old[key]
+            lines.append(f"{r.group:>18}  {r.name:<26} {r.threads:>2} threads: {ratio:6.2f}x the old time")
     return lines
 
 

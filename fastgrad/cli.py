@@ -137,7 +137,8 @@ def cli():
 @click.option("--gradient", type=click.Choice(GRADIENTS), default="numerical", show_default=True)
 @click.option("--update", type=click.Choice(UPDATES), default="gradient", show_default=True,
               help="gradient: theta -= eta g; coordinate: the notebook's entry-by-entry sweep.")
-@click.option("--steps", type=click.IntRange(min=1), default=None, help="Steps (sweeps) [seed: 10000, seed-analytic: 100000, else 1000].")
+@click.option("--steps", type=click.IntRange(min=1), default=None,
+              help="Steps (sweeps) [seed: 10000, seed-analytic: 100000, else 1000].")
 @click.option("--eta", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Step size [seed: 0.01, seed-analytic: 0.1, else 0.1].")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Minibatch size (default: full batch).")

@@ -115,8 +115,9 @@ def test_history_records_losses_every_k_steps():
 @pytest.mark.parametrize("update", ["gradient", "coordinate"])
 def test_divergence_stops_with_the_last_finite_weights(update):
     ex = datasets.seed_numerical_example()
-    with pytest.raises(DivergenceError, match=r"training diverged: the loss at step \d+ is not finite or above 1e\+12 times the initial loss "
-                                              r"\(last finite loss .* at step \d+\); try a smaller eta") as info:
+    message = (r"training diverged: the loss at step \d+ is not finite or above 1e\+12 times the initial loss "
+               r"\(last finite loss .* at step \d+\); try a smaller eta")
+    with pytest.raises(DivergenceError, match=message) as info:
         train(ex.net, ex.data.X, ex.data.Y, loss="mse", steps=1000, eta=1e6, update=update)
     history = info.value.history
     assert history.stopped == "diverged" and history.steps_done < 1000

@@ -5,7 +5,7 @@ With D_L = dE/dZ_L from the loss, for l = L..1:
     D_(l-1) = (D_l W_l[1:]^T) * f'_(l-1)(z_(l-1)).
 """
 from .codes import ACTIVATION, CACHE_OFFSET, N_OUT
-from .forward import forward, layer_block, layer_weights, loss_at, output_delta, slope
+from .forward import layer_block, layer_weights, loss_at, output_delta, slope
 from .jit import kernel
 
 
