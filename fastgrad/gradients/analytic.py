@@ -36,7 +36,8 @@ def analytic_gradient(net, X, Y, loss=None, backend="numba"):
         return numpy_backprop(prob)
     grad = np.empty_like(net.theta)
     cache = np.empty(cache_size(net.layout, prob.X.shape[0]))
-    compiled.call(backprop, net.theta, net.layout, prob.X, prob.Y, prob.loss_code, cache, grad)
+    compiled.call(backprop, net.theta, net.layout, np.ascontiguousarray(prob.X.T), np.ascontiguousarray(prob.Y.T),
+                  prob.loss_code, cache, grad)
     return grad
 
 

@@ -1,51 +1,80 @@
-"""Compiled analytic gradient by backpropagation.
+"""Compiled analytic gradient by backpropagation, on the transposed cache of forward.py.
 
 With D_L = dE/dZ_L from the loss, for l = L..1:
-    grad W_l = [1, a_(l-1)]^T D_l,
-    D_(l-1) = (D_l W_l[1:]^T) * f'_(l-1)(z_(l-1)).
+    grad W_l[0, j] = sum_i D_l[j, i],   grad W_l[r+1, j] = sum_i a_(l-1)[r, i] D_l[j, i],
+    D_(l-1)[r, i] = (sum_j W_l[r+1, j] D_l[j, i]) f'_(l-1)(z_(l-1)[r, i]).
+The deltas live in the cache's workspace, so a call allocates nothing.
 """
-from .codes import ACTIVATION, CACHE_OFFSET, N_OUT
-from .forward import layer_block, layer_weights, loss_at, output_delta, slope
+from .codes import ACTIVATION, RELU, SIGMOID, TANH
+from .forward import a_rows, delta_rows, layer_weights, loss_at, output_delta
 from .jit import kernel
+from .summation import block_sum
 
 
 @kernel
-def backprop(theta, layout, X, Y, loss_code, cache, grad):
-    """Write dE/dtheta into ``grad`` and return E(theta).
+def _dot(A, r, B, j):
+    """sum_i A[r, i] B[j, i] with eight interleaved accumulators (a fixed order, vectorisable)."""
+    n = A.shape[1]
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
+    i = 0
+    while i + 8 <= n:
+        a0 += A[r, i] * B[j, i]
+        a1 += A[r, i + 1] * B[j, i + 1]
+        a2 += A[r, i + 2] * B[j, i + 2]
+        a3 += A[r, i + 3] * B[j, i + 3]
+        a4 += A[r, i + 4] * B[j, i + 4]
+        a5 += A[r, i + 5] * B[j, i + 5]
+        a6 += A[r, i + 6] * B[j, i + 6]
+        a7 += A[r, i + 7] * B[j, i + 7]
+        i += 8
+    tail = 0.0
+    while i < n:
+        tail += A[r, i] * B[j, i]
+        i += 1
+    return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + tail
 
-    The deltas D_l live in the cache's workspace (two halves, used in turn), so a call
-    allocates nothing.
-    """
-    n = X.shape[0]
+
+@kernel
+def _times_slope(code, A, D):
+    """D *= f'(z) elementwise, with f' expressed through a = f(z)."""
+    rows, n = D.shape
+    for r in range(rows):
+        if code == TANH:
+            for i in range(n):
+                D[r, i] *= 1.0 - A[r, i] * A[r, i]
+        elif code == SIGMOID:
+            for i in range(n):
+                D[r, i] *= A[r, i] * (1.0 - A[r, i])
+        elif code == RELU:
+            for i in range(n):
+                D[r, i] = D[r, i] if A[r, i] > 0.0 else 0.0
+
+
+@kernel
+def backprop(theta, layout, XT, YT, loss_code, cache, grad):
+    """Write dE/dtheta into ``grad`` and return E(theta)."""
+    n = XT.shape[1]
     last = layout.shape[0] - 1
-    loss = loss_at(theta, layout, X, Y, loss_code, cache)
-    work = n * (layout[last, CACHE_OFFSET] + layout[last, N_OUT])
-    span = cache.shape[0] - work
-    half = span // 2
-    D = cache[work:work + n * layout[last, N_OUT]].reshape((n, layout[last, N_OUT]))
-    output_delta(layer_block(cache, layout, last, n), Y, layout[last, ACTIVATION], loss_code, D)
+    loss = loss_at(theta, layout, XT, YT, loss_code, cache)
+    D = delta_rows(cache, layout, 0, YT.shape[0], n)
+    output_delta(layout, loss_code, YT, cache, D)
     for l in range(last, -1, -1):
-        A = X if l == 0 else layer_block(cache, layout, l - 1, n)
+        IN = XT if l == 0 else a_rows(cache, layout, l - 1, n)
         W = layer_weights(theta, layout, l)
         G = layer_weights(grad, layout, l)
-        n_in, n_out = A.shape[1], D.shape[1]
-        G[:, :] = 0.0
-        for i in range(n):
-            for j in range(n_out):
-                G[0, j] += D[i, j]
-            for k in range(n_in):
-                a = A[i, k]
-                for j in range(n_out):
-                    G[k + 1, j] += a * D[i, j]
+        for j in range(D.shape[0]):
+            G[0, j] = block_sum(D[j], 0, n)
+            for r in range(IN.shape[0]):
+                G[r + 1, j] = _dot(IN, r, D, j)
         if l > 0:
-            code = layout[l - 1, ACTIVATION]
-            start = work + (half if (last - l) % 2 == 0 else 0)
-            below = cache[start:start + n * n_in].reshape((n, n_in))
-            for i in range(n):
-                for k in range(n_in):
-                    s = 0.0
-                    for j in range(n_out):
-                        s += D[i, j] * W[k + 1, j]
-                    below[i, k] = s * slope(code, A[i, k])
+            below = delta_rows(cache, layout, (last - l + 1) % 2, IN.shape[0], n)
+            for r in range(IN.shape[0]):
+                for i in range(n):
+                    below[r, i] = 0.0
+                for j in range(D.shape[0]):
+                    w = W[r + 1, j]
+                    for i in range(n):
+                        below[r, i] += w * D[j, i]
+            _times_slope(layout[l - 1, ACTIVATION], IN, below)
             D = below
     return loss

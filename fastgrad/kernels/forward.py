@@ -1,91 +1,81 @@
-"""Compiled forward pass and loss.
+"""Compiled forward pass and loss, on one flat, transposed cache.
 
-A forward cache is one flat float64 array; layer l's outputs occupy the
-row-major (n, n_out) block starting at ``n * layout[l, CACHE_OFFSET]``.
-Hidden layers store their activations a_l = f_l(z_l); the output layer stores
-its pre-activation z_L, from which the loss applies the output activation.
+The cache holds every layer's pre-activations Z_l and activations A_l as (n_out, n)
+blocks — unit j of layer l at row j, the samples contiguous, so that loops over samples
+vectorise — then workspace:
+
+    [ Z_1 .. Z_L | A_1 .. A_L | two (width, n) delta blocks | n int64 bits ]
+
+A_l = f_l(Z_l) for hidden layers; for the output layer A_L = o = f_L(Z_L), or the softmax
+probabilities when the loss is cross-entropy. Inputs and targets come transposed too:
+XT (d, n) and YT (p, n).
 """
 import math
 
 import numpy as np
 
-from .codes import (ACTIVATION, CACHE_OFFSET, CROSS_ENTROPY, MSE, N_IN, N_OUT, RELU,
-                    SIGMOID, SQUARED, TANH, THETA_OFFSET)
-from .elementary import sigmoid_into, tanh, tanh_into
+from .codes import (ACTIVATION, CACHE_OFFSET, CROSS_ENTROPY, MSE, N_IN, N_OUT, RELU, SIGMOID,
+                    SOFTMAX, SQUARED, TANH, THETA_OFFSET)
+from .elementary import sigmoid_into, tanh_into
 from .jit import kernel
 
 
 @kernel
-def activate(code, x):
-    """f(x) for one activation code (softmax is applied by the loss, not here)."""
-    if code == TANH:
-        return tanh(x)
-    if code == SIGMOID:
-        if x >= 0.0:
-            return 1.0 / (1.0 + math.exp(-x))
-        e = math.exp(x)
-        return e / (1.0 + e)
-    if code == RELU:
-        return x if x > 0.0 else 0.0
-    return x
-
-
-@kernel
-def slope(code, a):
-    """f'(z) expressed through a = f(z)."""
-    if code == TANH:
-        return 1.0 - a * a
-    if code == SIGMOID:
-        return a * (1.0 - a)
-    if code == RELU:
-        return 1.0 if a > 0.0 else 0.0
-    return 1.0
-
-
-@kernel
-def _width(layout):
+def width(layout):
     """The widest layer's output count."""
-    width = 0
+    w = 0
     for l in range(layout.shape[0]):
-        width = max(width, layout[l, N_OUT])
-    return width
+        w = max(w, layout[l, N_OUT])
+    return w
+
+
+@kernel
+def units(layout):
+    """Output units of all layers together (the rows of Z, and of A)."""
+    last = layout.shape[0] - 1
+    return layout[last, CACHE_OFFSET] + layout[last, N_OUT]
 
 
 @kernel
 def cache_size(layout, n):
-    """Length of the forward cache for n samples: every layer's block, then workspace."""
-    last = layout.shape[0] - 1
-    return n * (layout[last, CACHE_OFFSET] + layout[last, N_OUT] + 2 * _width(layout))
+    """Length of the cache for n samples (see the module docstring)."""
+    return n * (2 * units(layout) + 2 * width(layout) + 1)
 
 
 @kernel
 def layer_weights(theta, layout, l):
     """Layer l's (n_in+1, n_out) view of theta, bias row first."""
     start = layout[l, THETA_OFFSET]
-    n_in = layout[l, N_IN]
-    n_out = layout[l, N_OUT]
-    return theta[start:start + (n_in + 1) * n_out].reshape((n_in + 1, n_out))
+    return theta[start:start + (layout[l, N_IN] + 1) * layout[l, N_OUT]].reshape((layout[l, N_IN] + 1,
+                                                                                   layout[l, N_OUT]))
 
 
 @kernel
-def layer_block(buffer, layout, l, n):
-    """Layer l's (n, n_out) block of a forward cache."""
+def z_rows(cache, layout, l, n):
+    """Layer l's pre-activations, (n_out, n)."""
     start = n * layout[l, CACHE_OFFSET]
-    n_out = layout[l, N_OUT]
-    return buffer[start:start + n * n_out].reshape((n, n_out))
+    return cache[start:start + n * layout[l, N_OUT]].reshape((layout[l, N_OUT], n))
 
 
 @kernel
-def affine(A, W, out):
-    """out = [1, A] @ W, i.e. out_ij = W_0j + sum_k A_ik W_(k+1)j."""
-    n, n_in = A.shape
-    n_out = W.shape[1]
-    for i in range(n):
-        for j in range(n_out):
-            s = W[0, j]
-            for k in range(n_in):
-                s += A[i, k] * W[k + 1, j]
-            out[i, j] = s
+def a_rows(cache, layout, l, n):
+    """Layer l's activations, (n_out, n)."""
+    start = n * (units(layout) + layout[l, CACHE_OFFSET])
+    return cache[start:start + n * layout[l, N_OUT]].reshape((layout[l, N_OUT], n))
+
+
+@kernel
+def delta_rows(cache, layout, which, rows, n):
+    """Delta block ``which`` (0 or 1) of the workspace, (rows, n)."""
+    start = n * (2 * units(layout) + which * width(layout))
+    return cache[start:start + rows * n].reshape((rows, n))
+
+
+@kernel
+def bits_of(cache, layout, n):
+    """The n int64 scratch values at the end of the cache."""
+    start = n * (2 * units(layout) + 2 * width(layout))
+    return cache[start:start + n].view(np.int64)
 
 
 @kernel
@@ -103,57 +93,45 @@ def activate_into(code, z, out, bits):
 
 
 @kernel
-def forward(theta, layout, X, cache):
-    """Fill the forward cache: z_l = [1, a_(l-1)] W_l, a_l = f_l(z_l), a_0 = X."""
-    n = X.shape[0]
-    last = layout.shape[0] - 1
-    work = n * (layout[last, CACHE_OFFSET] + layout[last, N_OUT])
-    span = n * _width(layout)
-    A = X
-    for l in range(last + 1):
-        out = layer_block(cache, layout, l, n)
-        W = layer_weights(theta, layout, l)
-        if l == last:
-            affine(A, W, out)
-        else:
-            m = n * layout[l, N_OUT]
-            z = cache[work:work + m]
-            affine(A, W, z.reshape(out.shape))
-            start = n * layout[l, CACHE_OFFSET]
-            activate_into(layout[l, ACTIVATION], z, cache[start:start + m],
-                          cache[work + span:work + span + m].view(np.int64))
-        A = out
-
-
-@kernel
-def log_sum_exp(Z, i):
-    """log sum_j exp(Z_ij), shifted by max_j Z_ij so that nothing overflows."""
-    p = Z.shape[1]
-    top = Z[i, 0]
-    for j in range(1, p):
-        top = max(top, Z[i, j])
-    s = 0.0
-    for j in range(p):
-        s += math.exp(Z[i, j] - top)
-    return top + math.log(s)
-
-
-@kernel
-def sample_loss(Z, Y, i, out_code, loss_code):
-    """Sample i's unscaled loss from its output pre-activation Z[i] (rows by index: no views)."""
-    p = Z.shape[1]
-    s = 0.0
-    if loss_code == CROSS_ENTROPY:
-        lse = log_sum_exp(Z, i)
+def _softmax_columns(Z, A):
+    """A[:, i] = softmax(Z[:, i]), shifted by the column's maximum."""
+    p, n = Z.shape
+    for i in range(n):
+        top = Z[0, i]
+        for j in range(1, p):
+            top = max(top, Z[j, i])
+        s = 0.0
         for j in range(p):
-            s += Y[i, j] * (lse - Z[i, j])
-        return s
-    for j in range(p):
-        r = activate(out_code, Z[i, j]) - Y[i, j]
-        s += r * r
-    if loss_code == SQUARED:
-        return 0.5 * s
-    return s
+            A[j, i] = math.exp(Z[j, i] - top)
+            s += A[j, i]
+        for j in range(p):
+            A[j, i] /= s
+
+
+@kernel
+def forward(theta, layout, XT, cache):
+    """Fill Z and A: z_l = W_l[0] + W_l[1:]^T a_(l-1) per sample, a_l = f_l(z_l), a_0 = x."""
+    n = XT.shape[1]
+    bits = bits_of(cache, layout, n)
+    last = layout.shape[0] - 1
+    IN = XT
+    for l in range(last + 1):
+        W = layer_weights(theta, layout, l)
+        Z, A = z_rows(cache, layout, l, n), a_rows(cache, layout, l, n)
+        for j in range(Z.shape[0]):
+            for i in range(n):
+                Z[j, i] = W[0, j]
+            for r in range(IN.shape[0]):
+                w = W[r + 1, j]
+                for i in range(n):
+                    Z[j, i] += IN[r, i] * w
+        code = layout[l, ACTIVATION]
+        if code == SOFTMAX:
+            _softmax_columns(Z, A)
+        else:
+            for j in range(Z.shape[0]):
+                activate_into(code, Z[j], A[j], bits)
+        IN = A
 
 
 @kernel
@@ -165,51 +143,66 @@ def loss_scale(loss_code, n, p):
 
 
 @kernel
-def output_loss(Z, Y, out_code, loss_code):
-    """Loss from the output pre-activations, summed over samples with Neumaier's compensation."""
-    n, p = Z.shape
+def cached_loss(layout, loss_code, YT, cache):
+    """E(theta) from a filled cache (the equations are in fastgrad.losses), summed over samples
+    with Neumaier's compensation. Cross-entropy uses log-sum-exp of the logits Z_L."""
+    p, n = YT.shape
+    last = layout.shape[0] - 1
+    Z, A = z_rows(cache, layout, last, n), a_rows(cache, layout, last, n)
     total = 0.0
     carry = 0.0
     for i in range(n):
-        term = sample_loss(Z, Y, i, out_code, loss_code)
-        t = total + term
-        if abs(total) >= abs(term):
-            carry += (total - t) + term
+        s = 0.0
+        if loss_code == CROSS_ENTROPY:
+            top = Z[0, i]
+            for j in range(1, p):
+                top = max(top, Z[j, i])
+            e = 0.0
+            for j in range(p):
+                e += math.exp(Z[j, i] - top)
+            lse = top + math.log(e)
+            for j in range(p):
+                s += YT[j, i] * (lse - Z[j, i])
         else:
-            carry += (term - t) + total
+            for j in range(p):
+                r = A[j, i] - YT[j, i]
+                s += r * r
+        t = total + s
+        carry += (total - t) + s if abs(total) >= abs(s) else (s - t) + total
         total = t
-    return (total + carry) * loss_scale(loss_code, n, p)
+    half = 0.5 if loss_code == SQUARED else 1.0
+    return half * loss_scale(loss_code, n, p) * (total + carry)
 
 
 @kernel
-def output_delta(Z, Y, out_code, loss_code, D):
-    """D = dE/dZ at the output pre-activation.
+def loss_at(theta, layout, XT, YT, loss_code, cache):
+    """E(theta): a forward pass into ``cache`` followed by the loss."""
+    forward(theta, layout, XT, cache)
+    return cached_loss(layout, loss_code, YT, cache)
+
+
+@kernel
+def output_delta(layout, loss_code, YT, cache, D):
+    """D = dE/dZ_L, (p, n), from a filled cache.
 
     squared: (1/n)(o - y) f'(z); mse: 2/(n p)(o - y) f'(z);
     cross-entropy with softmax: (1/n)(softmax(z) sum_j y_j - y).
     """
-    n, p = Z.shape
+    p, n = YT.shape
+    last = layout.shape[0] - 1
+    A = a_rows(cache, layout, last, n)
     scale = loss_scale(loss_code, n, p)
-    for i in range(n):
-        if loss_code == CROSS_ENTROPY:
-            lse = log_sum_exp(Z, i)
+    if loss_code == CROSS_ENTROPY:
+        for i in range(n):
             mass = 0.0
             for j in range(p):
-                mass += Y[i, j]
+                mass += YT[j, i]
             for j in range(p):
-                D[i, j] = scale * (math.exp(Z[i, j] - lse) * mass - Y[i, j])
-        else:
-            factor = scale if loss_code == SQUARED else 2.0 * scale
-            for j in range(p):
-                o = activate(out_code, Z[i, j])
-                D[i, j] = factor * (o - Y[i, j]) * slope(out_code, o)
-
-
-@kernel
-def loss_at(theta, layout, X, Y, loss_code, cache):
-    """E(theta): a forward pass into ``cache`` followed by the loss."""
-    forward(theta, layout, X, cache)
-    last = layout.shape[0] - 1
-    Z = layer_block(cache, layout, last, X.shape[0])
-    return output_loss(Z, Y, layout[last, ACTIVATION], loss_code)
-
+                D[j, i] = scale * (A[j, i] * mass - YT[j, i])
+        return
+    factor = scale if loss_code == SQUARED else 2.0 * scale
+    sigmoid = layout[last, ACTIVATION] == SIGMOID
+    for j in range(p):
+        for i in range(n):
+            o = A[j, i]
+            D[j, i] = factor * (o - YT[j, i]) * (o * (1.0 - o) if sigmoid else 1.0)

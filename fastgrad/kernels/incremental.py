@@ -25,9 +25,9 @@ import numpy as np
 from numba import prange
 
 from .codes import (ACTIVATION, CACHE_OFFSET, CROSS_ENTROPY, IDENTITY, N_IN, N_OUT, RELU, SIGMOID,
-                    SQUARED, SOFTMAX, TANH, THETA_OFFSET)
+                    SQUARED, TANH, THETA_OFFSET)
 from .elementary import tanh_into, tanh_of_small
-from .forward import activate_into, loss_scale
+from .forward import cache_size, cached_loss, forward, loss_scale, units
 from .jit import kernel
 from .summation import pairwise_sum
 
@@ -79,64 +79,40 @@ def _delta(code, z, a, d, u):
 
 @kernel
 def prepare(theta, layout, X, Y, loss_code, h):
-    """The cached forward pass, transposed and flat: (XT, YT, ZT, AT, UT, mass).
+    """The cached forward pass, transposed and flat: (XT, YT, ZT, AT, UT, mass, E).
 
     Unit j of a (units, n) block sits at base + j n. XT, YT: inputs and targets; ZT, AT:
-    pre-activations and activations of every layer (for the output layer AT holds o = f(z),
-    or softmax probabilities with cross-entropy); UT: u(h x) of every layer's inputs;
-    mass: sum_j y_ij.
+    pre-activations and activations of every layer, as forward.py leaves them; UT: u(h x)
+    of every layer's inputs; mass: sum_j y_ij; E: the loss at theta.
     """
     n = X.shape[0]
     last = layout.shape[0] - 1
     XT = np.ascontiguousarray(X.T)
-    YT = np.ascontiguousarray(Y.T).ravel()
-    size = n * (layout[last, CACHE_OFFSET] + layout[last, N_OUT])
-    ZT = np.empty(size)
-    AT = np.empty(size)
+    YT = np.ascontiguousarray(Y.T)
+    cache = np.empty(cache_size(layout, n))
+    forward(theta, layout, XT, cache)
+    total = n * units(layout)
+    AT = cache[total:2 * total]
     UT = np.empty(n * _input_offset(layout, last + 1))
     scaled = np.empty(n)
     bits = np.empty(n, dtype=np.int64)
     for l in range(last + 1):
-        n_in, n_out = layout[l, N_IN], layout[l, N_OUT]
-        start = layout[l, THETA_OFFSET]
-        W = theta[start:start + (n_in + 1) * n_out].reshape((n_in + 1, n_out))
-        IN = XT if l == 0 else _block_t(AT, layout, l - 1, n)
-        Z = _block_t(ZT, layout, l, n)
-        A = _block_t(AT, layout, l, n)
         code = layout[l, ACTIVATION]
-        U = UT[n * _input_offset(layout, l):n * _input_offset(layout, l + 1)].reshape((n_in, n))
         if code == TANH or code == SIGMOID:  # u = tanh(h x), or tanh(h x / 2) for sigmoid
+            n_in = layout[l, N_IN]
+            IN = XT if l == 0 else _block_t(AT, layout, l - 1, n)
+            U = UT[n * _input_offset(layout, l):n * _input_offset(layout, l + 1)].reshape((n_in, n))
             half = 1.0 if code == TANH else 0.5
             for r in range(n_in):
                 for i in range(n):
                     scaled[i] = half * h * IN[r, i]
                 tanh_into(scaled, U[r], bits)
-        for j in range(n_out):
-            for i in range(n):
-                Z[j, i] = W[0, j]
-            for r in range(n_in):
-                w = W[r + 1, j]
-                for i in range(n):
-                    Z[j, i] += IN[r, i] * w
-        if code == SOFTMAX:
-            for i in range(n):
-                top = Z[0, i]
-                for j in range(1, n_out):
-                    top = max(top, Z[j, i])
-                s = 0.0
-                for j in range(n_out):
-                    A[j, i] = math.exp(Z[j, i] - top)
-                    s += A[j, i]
-                for j in range(n_out):
-                    A[j, i] /= s
-        else:
-            for j in range(n_out):
-                activate_into(code, Z[j], A[j], bits)
     mass = np.zeros(n)
     for j in range(Y.shape[1]):
         for i in range(n):
-            mass[i] += YT[j * n + i]
-    return XT.ravel(), YT, ZT, AT, UT, mass
+            mass[i] += YT[j, i]
+    loss = cached_loss(layout, loss_code, YT, cache)
+    return XT.ravel(), YT.ravel(), cache[:total], AT, UT, mass, loss
 
 
 @kernel
@@ -329,40 +305,11 @@ def _difference_share(theta, layout, loss_code, steps, m, h_table, entries, firs
     """out[k] = E(theta + steps[k] e_q) - E(theta - m steps[k] e_q), q = entries[k], for
     k = first, first + stride, ... (interleaved, so that costly and cheap layers are spread
     evenly), with private scratch."""
-    XT, YT, ZT, AT, UT, mass = cache
+    XT, YT, ZT, AT, UT, mass, _ = cache
     S, V = _scratch(layout, mass.shape[0])
     for k in range(first, entries.shape[0], stride):
         out[k] = entry_difference(theta, layout, loss_code, steps[k], m, steps[k] == h_table, entries[k],
                                   XT, YT, ZT, AT, UT, mass, S, V)
-
-
-@kernel
-def cached_loss(layout, loss_code, cache):
-    """E(theta) from a ``prepare`` cache (the same equations as forward.output_loss)."""
-    XT, YT, ZT, AT, UT, mass = cache
-    n = mass.shape[0]
-    p = YT.shape[0] // n
-    base = n * layout[layout.shape[0] - 1, CACHE_OFFSET]
-    total = 0.0
-    for i in range(n):
-        s = 0.0
-        if loss_code == CROSS_ENTROPY:
-            top = ZT[base + i]
-            for j in range(1, p):
-                top = max(top, ZT[base + j * n + i])
-            e = 0.0
-            for j in range(p):
-                e += math.exp(ZT[base + j * n + i] - top)
-            lse = top + math.log(e)
-            for j in range(p):
-                s += YT[j * n + i] * (lse - ZT[base + j * n + i])
-        else:
-            for j in range(p):
-                r = AT[base + j * n + i] - YT[j * n + i]
-                s += r * r
-        total += s
-    half = 0.5 if loss_code == SQUARED else 1.0
-    return half * loss_scale(loss_code, n, p) * total
 
 
 @kernel
@@ -372,7 +319,7 @@ def incremental_differences_serial(theta, layout, X, Y, loss_code, steps, m, h_t
     cache = prepare(theta, layout, X, Y, loss_code, h_table)
     out = np.empty(entries.shape[0])
     _difference_share(theta, layout, loss_code, steps, m, h_table, entries, 0, 1, cache, out)
-    return out, cached_loss(layout, loss_code, cache)
+    return out, cache[6]
 
 
 @kernel(parallel=True)
@@ -382,7 +329,7 @@ def incremental_differences_parallel(theta, layout, X, Y, loss_code, steps, m, h
     out = np.empty(entries.shape[0])
     for b in prange(n_shares):
         _difference_share(theta, layout, loss_code, steps, m, h_table, entries, b, n_shares, cache, out)
-    return out, cached_loss(layout, loss_code, cache)
+    return out, cache[6]
 
 
 @kernel

@@ -10,7 +10,8 @@ BLOCK = 128
 
 
 @kernel
-def _block_sum(x, start, stop):
+def block_sum(x, start, stop):
+    """sum(x[start:stop]) with eight interleaved accumulators (a fixed order, vectorisable)."""
     a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
     i = start
     while i + 8 <= stop:
@@ -35,10 +36,10 @@ def pairwise_sum(x, n, partial, at=0):
     """sum(x[:n]); ``partial[at:]`` is scratch of length >= ceil(n / 128) (it may be the tail
     of x itself, beyond n)."""
     if n <= BLOCK:
-        return _block_sum(x, 0, n)
+        return block_sum(x, 0, n)
     blocks = (n + BLOCK - 1) // BLOCK
     for b in range(blocks):
-        partial[at + b] = _block_sum(x, b * BLOCK, min(n, (b + 1) * BLOCK))
+        partial[at + b] = block_sum(x, b * BLOCK, min(n, (b + 1) * BLOCK))
     while blocks > 1:
         half = blocks // 2
         for k in range(half):

@@ -34,10 +34,13 @@ def _all_finite(x):
 
 
 @kernel
-def _gather(X, Y, rows, Xb, Yb):
+def _gather(X, Y, rows, Xb, Yb, XbT, YbT):
+    """The batch's rows, in sample-major (Xb, Yb) and transposed (XbT, YbT) form."""
     for r in range(rows.shape[0]):
         Xb[r] = X[rows[r]]
         Yb[r] = Y[rows[r]]
+        XbT[:, r] = X[rows[r]]
+        YbT[:, r] = Y[rows[r]]
 
 
 @kernel
@@ -51,25 +54,24 @@ def gradient_steps(theta, layout, X, Y, loss_code, kind, eta, h, batches, n_shar
     steps = losses.shape[0]
     minibatch = batches.shape[0] > 0
     nb = batches.shape[1] if minibatch else X.shape[0]
-    Xb = np.empty((nb, X.shape[1]))
-    Yb = np.empty((nb, Y.shape[1]))
+    Xb, Yb = np.empty((nb, X.shape[1])), np.empty((nb, Y.shape[1]))
+    XbT, YbT = np.empty((X.shape[1], nb)), np.empty((Y.shape[1], nb))
     if not minibatch:
-        Xb[:] = X
-        Yb[:] = Y
+        _gather(X, Y, np.arange(nb), Xb, Yb, XbT, YbT)
     cache = np.empty(cache_size(layout, nb))
     grad = np.empty_like(theta)
     entries = np.arange(theta.shape[0])
     for s in range(steps):
         if minibatch:
-            _gather(X, Y, batches[s], Xb, Yb)
+            _gather(X, Y, batches[s], Xb, Yb, XbT, YbT)
         if kind == ANALYTIC:
-            loss = backprop(theta, layout, Xb, Yb, loss_code, cache, grad)
+            loss = backprop(theta, layout, XbT, YbT, loss_code, cache, grad)
         elif kind == INCREMENTAL_SERIAL:
             loss = incremental_gradient_serial(theta, layout, Xb, Yb, loss_code, h, entries, grad)
         elif kind == INCREMENTAL_PARALLEL:
             loss = incremental_gradient_parallel(theta, layout, Xb, Yb, loss_code, h, entries, n_shares, grad)
         else:
-            loss = loss_at(theta, layout, Xb, Yb, loss_code, cache)
+            loss = loss_at(theta, layout, XbT, YbT, loss_code, cache)
             if kind == FULL_SERIAL:
                 grad[:] = central_gradient_serial(theta, layout, Xb, Yb, loss_code, h, entries)
             else:
@@ -91,15 +93,16 @@ def coordinate_sweeps(theta, layout, X, Y, loss_code, eta, h, limit, last_good, 
     entries before q already updated. losses[s] is E(theta) at the start of sweep s.
     """
     cache = np.empty(cache_size(layout, X.shape[0]))
+    XT, YT = np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
     for s in range(losses.shape[0]):
-        loss = loss_at(theta, layout, X, Y, loss_code, cache)
+        loss = loss_at(theta, layout, XT, YT, loss_code, cache)
         if not loss <= limit:
             theta[:] = last_good
             return s
         losses[s] = loss
         last_good[:] = theta
         for q in range(theta.shape[0]):
-            g = central_difference(theta, q, h, layout, X, Y, loss_code, cache)
+            g = central_difference(theta, q, h, layout, XT, YT, loss_code, cache)
             if not math.isfinite(g):
                 theta[:] = last_good
                 return s
