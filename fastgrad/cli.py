@@ -176,7 +176,8 @@ def train_command(**o):
     if "testing_loss" in metrics:
         click.echo(f"testing loss = {metrics['testing_loss']:.6g}")
     per_step = history.seconds / max(history.steps_done, 1)
-    click.echo(f"time {history.seconds:.3g} s for {history.steps_done} steps ({per_step * 1e6:.3g} µs per step)")
+    click.echo(f"time {history.seconds:.3g} s for {history.steps_done} steps ({per_step * 1e6:.3g} µs per step; "
+               f"{history.load_seconds:.2g} s before that to load the compiled kernels)")
     _write_outputs(o, data, net, history, metrics)
     return code
 
@@ -185,7 +186,8 @@ def _metrics(o, data, net, loss, steps, eta, history, status):
     metrics = {"data": o["data"], "sizes": net.sizes, "activations": net.activations, "loss": loss,
                "gradient": o["gradient"], "backend": o["backend"], "update": o["update"], "eta": eta,
                "steps_requested": steps, "steps_done": history.steps_done, "status": status,
-               "seconds": history.seconds, "training_loss": loss_value(net, data.X, data.Y, loss),
+               "seconds": history.seconds, "load_seconds": history.load_seconds,
+               "training_loss": loss_value(net, data.X, data.Y, loss),
                "history": {"step": history.steps, "loss": history.losses},
                "runtime": compiled.runtime_info()}
     if data.X_test is not None:

@@ -36,7 +36,8 @@ class History:
     losses: list = field(default_factory=list)   # loss before that step's update
     steps_done: int = 0
     last_loss: float = float("nan")             # loss before the last finite step's update
-    seconds: float = 0.0
+    seconds: float = 0.0                        # the steps themselves
+    load_seconds: float = 0.0                   # compiling or loading the kernels beforehand
     stopped: str = "completed"                   # "completed", "diverged" or "interrupted"
 
 
@@ -164,6 +165,9 @@ def _run_in_chunks(prob, run, steps, record_every, progress):
     start = time.perf_counter()
     chunk = 1
     try:
+        run(0)  # compile, or load from the cache, before the clock starts
+        history.load_seconds = time.perf_counter() - start
+        start = time.perf_counter()
         while history.steps_done < steps:
             count = min(chunk, steps - history.steps_done)
             t0 = time.perf_counter()
