@@ -35,8 +35,9 @@ class Case:
     group: str       # what is compared: the network, the data size
     name: str        # e.g. "numerical/numba-parallel"
     run: Callable[[], object]
-    scale: float     # time of run() times scale = time of a whole gradient
+    scale: float     # time of run() times scale = time of a whole gradient (or of one step)
     n_params: int
+    entries: np.ndarray = None  # the subset of theta a scaled gradient case differentiates
 
 
 def benchmark_problem(sizes, n, seed=0):
@@ -83,7 +84,7 @@ def gradient_cases(sizes, n, backends=ALL_BACKENDS):
         cases.append(Case(group, f"numerical/{backend}",
                           lambda b=kind, e=entries, s=strategy: numerical_gradient(net, X, Y, backend=b, entries=e,
                                                                                    strategy=s),
-                          scale, net.n_params))
+                          scale, net.n_params, entries))
     return cases
 
 
@@ -205,31 +206,24 @@ def run_grid(specs, backends, thread_counts, progress=None, min_seconds=0.2):
     try:
         for spec in specs:
             sizes, n = parse_size(spec)
+            exact = analytic_gradient(*benchmark_problem(sizes, n), backend="numpy")
             for case in gradient_cases(sizes, n, backends):
-                net, X, Y = benchmark_problem(sizes, n)
-                exact = analytic_gradient(net, X, Y, backend="numpy")
+                reference = exact if case.entries is None else exact[case.entries]
                 for threads in thread_counts if parallel(case.name) else [before]:
                     set_num_threads(threads)
                     grad = case.run()
-                    entries = _case_entries(case, net.n_params)
-                    rel = float(np.abs(grad - exact[entries]).max() / np.abs(exact).max())
+                    rel = float(np.abs(grad - reference).max() / np.abs(exact).max())
                     median, iqr, rounds = measure(case.run, min_seconds)
                     used = threads if parallel(case.name) else 1
                     results.append(GridResult(case.group, case.name, case.n_params, used, median * case.scale,
                                               iqr * case.scale, rounds, case.scale != 1.0, rel))
                     if progress is not None:
                         progress(results[-1])
-                set_num_threads(before)
     except KeyboardInterrupt:
         return results, True
     finally:
         set_num_threads(before)
     return results, False
-
-
-def _case_entries(case, n_params):
-    count = round(n_params / case.scale)
-    return np.linspace(0, n_params - 1, count).round().astype(np.int64) if case.scale != 1.0 else slice(None)
 
 
 def growth_exponents(results):

@@ -9,7 +9,7 @@ IDENTITY = 0
 TANH = 1
 SIGMOID = 2
 RELU = 3
-SOFTMAX = 4  # output layer only; the kernels keep its logits and let the loss normalise
+SOFTMAX = 4  # output layer only, paired with cross-entropy (which reads the logits)
 
 # losses
 SQUARED = 0        # (1/n) sum_i 1/2 ||y_i - o_i||^2
