@@ -2,11 +2,12 @@
 __version__ = "0.1.0"
 
 from .check import GradcheckReport, gradcheck
-from .compiled import KernelError, get_num_threads, runtime_info, set_num_threads
+from .diagnostics import runtime_info
 from .gradients.analytic import analytic_gradient
 from .gradients.numerical import numerical_gradient
 from .model import MLP
 from .problem import loss
+from .runtime import KernelError, get_num_threads, set_num_threads
 from .sweep import HSweep, hsweep
 from .gradients.numerical import NumericalGradient
 from .train import DivergenceError, History, train

@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from .compiled import runtime_info
+from .diagnostics import runtime_info
 from .gradients.analytic import analytic_gradient
 from .gradients.numerical import numerical_gradient
 from .model import MLP
@@ -200,7 +200,7 @@ def run_grid(specs, backends, thread_counts, progress=None, min_seconds=0.2):
 
     Stops early on KeyboardInterrupt and returns what it measured with ``partial`` True.
     """
-    from .compiled import get_num_threads, set_num_threads
+    from .runtime import get_num_threads, set_num_threads
     results = []
     before = get_num_threads()
     try:

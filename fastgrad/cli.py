@@ -1,16 +1,19 @@
 """The ``fastgrad`` command line: one thin command per job, calling the public API.
 
 Errors in the input end the program with one line on stderr and exit code 2; Ctrl-C
-during training exits 130 after saving the last weights when --save was given.
+exits 130 (during training after saving the last weights when --save was given). A job
+whose kernels are not yet compiled says so on stderr while numba compiles them.
 """
 import sys
+import threading
 import time
 
 import click
 
-from . import compiled, datasets
+from . import datasets, diagnostics, runtime
 from .check import gradcheck
 from .gradients.methods import METHODS
+from .gradients.numerical import threads_pay_off
 from .io import load_weights, save_weights, write_json, write_text
 from .model import INITS, MLP
 from .problem import loss as loss_value
@@ -32,7 +35,7 @@ class _Group(click.Group):
         except click.ClickException as exc:
             click.echo(f"Error: {exc.format_message()}", err=True)
             code = 2
-        except (ValueError, compiled.KernelError) as exc:
+        except (ValueError, runtime.KernelError) as exc:
             click.echo(f"Error: {exc}", err=True)
             code = 2
         except (KeyboardInterrupt, click.Abort):
@@ -86,7 +89,7 @@ def model_options(f):
 def _setup(o):
     """Data, net, loss and training defaults from the shared options."""
     if o["threads"] is not None:
-        compiled.set_num_threads(o["threads"])
+        runtime.set_num_threads(o["threads"])
     example = None
     if o["data"] in ("seed", "seed-analytic"):
         example = (datasets.seed_numerical_example() if o["data"] == "seed"
@@ -152,14 +155,20 @@ def train_command(**o):
     data, net, loss, example = _setup(o)
     steps = o["steps"] or (example.steps if example else 1000)
     eta = o["eta"] or (example.eta if example else 0.1)
-    threads = compiled.get_num_threads()
-    engine = (f"{o['backend']}, {threads} threads, {compiled.threading_layer()} layer"
-              if o["gradient"] == "numerical" and o["update"] == "gradient" else "numba")
+    threads = runtime.get_num_threads()
+    n = o["batch_size"] or data.X.shape[0]
+    if o["gradient"] == "analytic" or o["update"] == "coordinate":
+        engine = "numba"
+    elif o["backend"] == "numba-parallel" and threads_pay_off(n, net.n_params, net.n_params, "incremental"):
+        engine = f"numba-parallel, {threads} threads, {runtime.threading_layer()} layer"
+    else:
+        engine = o["backend"] + (", serial: too little work for threads" if o["backend"] == "numba-parallel" else "")
     header = (_describe(o["data"], data, net, loss) + "\n"
               + f"gradient {o['gradient']} ({engine}), update {o['update']}, eta {eta:g}, {steps} steps"
               + (f", batch {o['batch_size']}" if o["batch_size"] else ""))
     status, code = "completed", 0
-    with _progress(steps, o["quiet"], header) as report:
+    with _progress(steps, o["quiet"], header) as report, CompileNotice() as notice:
+        report.notice = notice
         try:
             history = train(net, data.X, data.Y, loss=loss, gradient=o["gradient"], backend=o["backend"],
                             steps=steps, eta=eta, h=o["h"] or 1e-5, batch_size=o["batch_size"], update=o["update"],
@@ -175,9 +184,15 @@ def train_command(**o):
     click.echo(f"training loss = {metrics['training_loss']:.6g}")
     if "testing_loss" in metrics:
         click.echo(f"testing loss = {metrics['testing_loss']:.6g}")
-    per_step = history.seconds / max(history.steps_done, 1)
+    if history.steps_done == 0:
+        click.echo(f"no step done ({history.load_seconds:.2g} s compiling or loading the kernels); "
+                   "no file written", err=True)
+        return code
+    per_step = history.seconds / history.steps_done
+    before = ("to compile the kernels (first run; later runs load them)" if notice.watch.compiled
+              else "to load the compiled kernels")
     click.echo(f"time {history.seconds:.3g} s for {history.steps_done} steps ({per_step * 1e6:.3g} µs per step; "
-               f"{history.load_seconds:.2g} s before that to load the compiled kernels)")
+               f"{history.load_seconds:.2g} s before that {before})")
     _write_outputs(o, data, net, history, metrics)
     return code
 
@@ -189,7 +204,7 @@ def _metrics(o, data, net, loss, steps, eta, history, status):
                "seconds": history.seconds, "load_seconds": history.load_seconds,
                "training_loss": loss_value(net, data.X, data.Y, loss),
                "history": {"step": history.steps, "loss": history.losses},
-               "runtime": compiled.runtime_info()}
+               "runtime": diagnostics.runtime_info(start_threads=False)}
     if data.X_test is not None:
         metrics["testing_loss"] = loss_value(net, data.X_test, data.Y_test, loss)
     return metrics
@@ -210,29 +225,33 @@ def _write_outputs(o, data, net, history, metrics):
 
 
 class _progress:
-    """Prints ``header`` once training has started (its options all accepted), then a progress
-    bar on stderr with the current loss (no bar when quiet)."""
+    """Prints ``header`` once training has begun (its options all accepted, nothing compiled
+    yet), then, from the first chunk on, a progress bar on stderr with the current loss (no
+    bar when quiet)."""
 
     def __init__(self, steps, quiet, header):
         self.steps, self.quiet, self.header = steps, quiet, header
-        self.bar, self.done, self.loss = None, 0, None
+        self.bar, self.done, self.loss, self.notice = None, 0, None, None
 
     def __enter__(self):
         return self
 
-    def _start(self):
-        click.echo(self.header)
-        sys.stdout.flush()
-        if not self.quiet:
-            self.bar = click.progressbar(length=self.steps, file=sys.stderr, label="training",
-                                         item_show_func=lambda _: None if self.loss is None
-                                         else f"loss {self.loss:.4g}")
-            self.bar.__enter__()
+    def _start_bar(self):
+        self.bar = click.progressbar(length=self.steps, file=sys.stderr, label="training",
+                                     item_show_func=lambda _: None if self.loss is None else f"loss {self.loss:.4g}")
+        self.bar.__enter__()
 
     def __call__(self, done, loss):
         if self.header is not None:
-            self._start()
+            click.echo(self.header)
+            sys.stdout.flush()
             self.header = None
+        if done == 0:
+            return
+        if self.notice is not None:
+            self.notice.report()
+        if self.bar is None and not self.quiet:
+            self._start_bar()
         if self.bar is not None:
             self.loss = loss
             self.bar.update(done - self.done, done)
@@ -257,8 +276,9 @@ class _progress:
 def gradcheck_command(**o):
     """Compare the analytic and numerical gradients; exit 1 when they disagree."""
     data, net, loss, _ = _setup(o)
-    report = gradcheck(net, data.X, data.Y, loss=loss, h=o["h"], backend=o["backend"], rtol=o["rtol"],
-                       atol=o["atol"], method=o["method"], fast=o["fast"], top=o["top"], seed=o["seed"] or 0)
+    with CompileNotice():
+        report = gradcheck(net, data.X, data.Y, loss=loss, h=o["h"], backend=o["backend"], rtol=o["rtol"],
+                           atol=o["atol"], method=o["method"], fast=o["fast"], top=o["top"], seed=o["seed"] or 0)
     click.echo(_describe(o["data"], data, net, loss))
     click.echo(str(report))
     if o["plot"] and report.relative_errors is not None:
@@ -316,9 +336,9 @@ def bench_command(specs, backends, thread_counts, quick, prefix, old, default_al
             old_json["results"][0]["median"] if old_json["results"] else None
         except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
             raise ValueError(f"--compare: {old} is not a fastgrad bench JSON file ({exc})") from None
-    counts = thread_counts or sorted({1, compiled.runtime_info()["max_threads"]})
-    if counts[-1] > compiled.runtime_info()["max_threads"]:
-        raise ValueError(f"--threads: at most {compiled.runtime_info()['max_threads']} threads here")
+    counts = thread_counts or sorted({1, runtime.max_threads()})
+    if counts[-1] > runtime.max_threads():
+        raise ValueError(f"--threads: at most {runtime.max_threads()} threads here")
     if not default_allocator:
         benchmark.tune_allocator()
     for path in (prefix + ".json",):
@@ -372,8 +392,9 @@ def hsweep_command(**o):
     from .sweep import hsweep
     data, net, loss, _ = _setup(o)
     methods = [m.strip() for m in o["methods"].split(",") if m.strip()]
-    sweep = hsweep(net, data.X, data.Y, loss=loss, methods=methods, h_min=o["h_min"], h_max=o["h_max"],
-                   points=o["points"], backend=o["backend"], strategy=o["strategy"])
+    with CompileNotice():
+        sweep = hsweep(net, data.X, data.Y, loss=loss, methods=methods, h_min=o["h_min"], h_max=o["h_max"],
+                       points=o["points"], backend=o["backend"], strategy=o["strategy"])
     click.echo(_describe(o["data"], data, net, loss))
     click.echo(f"{'method':>13}  {'best h':>9}  {'error there':>11}  {'truncation slope':>16}  expected")
     for method, (h, error) in sweep.best.items():
@@ -389,18 +410,83 @@ def hsweep_command(**o):
 
 
 @cli.command("info")
-@click.option("--warm-up", is_flag=True, help="Compile (or load) every kernel now and report the time.")
+@click.option("--warm-up", is_flag=True,
+              help="Compile (or load) every kernel of the default configuration now; a table of times.")
 def info_command(warm_up):
     """Versions, CPUs, numba threads and threading layer, kernel cache."""
-    cached, total, _ = compiled.cache_status()
-    for key, value in compiled.runtime_info().items():
+    cached, total, _ = diagnostics.cache_status()
+    for key, value in diagnostics.runtime_info().items():
         click.echo(f"{key:>16}: {value}")
     click.echo(f"{'cache':>16}: {'warm' if cached == total else 'cold (first use compiles)'}")
     if warm_up:
-        seconds = compiled.warm_up()
-        what = "loaded from the cache" if cached == total else "compiled"
-        click.echo(f"{'warm-up':>16}: {seconds:.2f} s ({what})")
+        click.echo(f"\nwarm-up of every job for the default configuration "
+                   f"({', '.join(diagnostics.DEFAULT_CONFIGURATION)}):")
+        click.echo(f"{'job':<28} {'seconds':>8}  {'how':<9} kernel")
+        rows = diagnostics.warm_up()
+        for label, name, seconds, how in rows:
+            click.echo(f"{label:<28} {seconds:>8.2f}  {how:<9} {name}")
+        click.echo(f"{'total':<28} {sum(r[2] for r in rows):>8.2f}")
     return 0
+
+
+class CompileNotice:
+    """While numba compiles (not while it loads from the cache): "compiling kernels for this
+    configuration (first run only)…" on stderr, with the seconds so far on a terminal, then
+    "compiled in X s" once compiling stops (``report``, or the end of the block)."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.watch = runtime.CompileWatch(on_first=self._begin)
+        self.tty = self.stream.isatty()
+        self._reported = 0  # top-level compiles reported so far
+        self._stop = threading.Event()
+        self._ticker = None
+        self._start = None
+
+    def _begin(self):
+        self._start = time.perf_counter()
+        self.stream.write("compiling kernels for this configuration (first run only)…")
+        self.stream.write("" if self.tty else "\n")
+        self.stream.flush()
+        if self.tty:
+            self._ticker = threading.Thread(target=self._tick, daemon=True)
+            self._ticker.start()
+
+    def _tick(self):
+        while not self._stop.wait(1.0):
+            if self.watch.busy:
+                self.stream.write(f"\rcompiling kernels for this configuration (first run only)… "
+                                  f"{time.perf_counter() - self._start:.0f} s")
+                self.stream.flush()
+
+    def report(self):
+        """Say how long compiling took, if it has happened since the last report."""
+        if self.watch.failed:
+            self._stop.set()
+            self.stream.write(("\r\033[K" if self.tty else "") + "compiling stopped\n")
+            self.stream.flush()
+            self.watch.failed = False
+        elif len(self.watch.compiled) > self._reported and not self.watch.busy:
+            self._reported = len(self.watch.compiled)
+            self._stop.set()
+            if self._ticker is not None:
+                self._ticker.join()
+            self.stream.write(("\r\033[K" if self.tty else "") + f"compiled in {self.watch.seconds:.1f} s\n")
+            self.stream.flush()
+
+    def __enter__(self):
+        self.watch.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.watch.__exit__(*exc)
+        if exc[0] is None:
+            self.report()
+        else:
+            self._stop.set()
+            if self.watch.compiled or self.watch.busy:
+                self.stream.write("\n")
+        return False
 
 
 def main():

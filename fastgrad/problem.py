@@ -1,22 +1,33 @@
 """A net, its data and a loss, validated together before any compiled code runs."""
-from typing import NamedTuple
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import losses
+from .kernels import jobs
 from .model import MLP
 from .validation import as_float_matrix, check_finite, check_samples
 
 
-class Problem(NamedTuple):
+@dataclass(frozen=True)
+class Problem:
+    """A validated (net, X, Y, loss), with the transposed float64 copies the kernels read and
+    the formulas that select them."""
     net: MLP
     X: np.ndarray
     Y: np.ndarray
     loss: str
+    XT: np.ndarray = field(init=False, repr=False)
+    YT: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "XT", np.ascontiguousarray(self.X.T))
+        object.__setattr__(self, "YT", np.ascontiguousarray(self.Y.T))
 
     @property
-    def loss_code(self):
-        return losses.CODES[self.loss]
+    def formulas(self):
+        """The kernels' bindings for this net's activations and this loss."""
+        return jobs.formulas(self.net.hidden, self.net.output, self.loss)
 
 
 def default_loss(net):
@@ -31,7 +42,7 @@ def loss(net, X, Y, loss=None):
 
 
 def problem(net, X, Y, loss):
-    """Check shapes, finiteness and the loss/output pairing; return float64 C arrays.
+    """Check shapes, finiteness and the loss/output pairing; return a Problem.
 
     ``loss=None`` picks ``default_loss(net)``.
     """

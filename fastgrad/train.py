@@ -12,19 +12,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import compiled
 from . import losses as losses_module
+from . import runtime
 from .gradients.numerical import check_strategy, threads_pay_off
-from .kernels import training
+from .kernels import jobs
 from .problem import problem
 from .validation import choice, positive_int, positive_number
 
 GRADIENTS = ("numerical", "analytic")
 UPDATES = ("gradient", "coordinate")
-_KERNEL_KIND = {("numba", "full"): training.FULL_SERIAL,
-                ("numba-parallel", "full"): training.FULL_PARALLEL,
-                ("numba", "incremental"): training.INCREMENTAL_SERIAL,
-                ("numba-parallel", "incremental"): training.INCREMENTAL_PARALLEL}
 CHUNK_SECONDS = 0.2  # target wall time of one compiled chunk
 DIVERGENCE_RATIO = 1e12  # a loss this many times the initial one counts as diverged
 
@@ -71,7 +67,8 @@ def train(net, X, Y, loss=None, gradient="numerical", backend="numba-parallel", 
     record_every : int or None
         Keep the loss every this many steps (default: about 1000 points per run).
     progress : callable(steps_done, loss) or None
-        Called between chunks.
+        Called once with (0, initial loss) before the kernels are compiled or loaded, then
+        between chunks.
     strategy : {"incremental", "full"} or None
         How the numerical gradient re-evaluates the loss (see ``numerical_gradient``);
         update="coordinate" always re-evaluates in full, as the notebook does.
@@ -103,34 +100,37 @@ def train(net, X, Y, loss=None, gradient="numerical", backend="numba-parallel", 
     if update == "coordinate" and gradient == "analytic":
         raise ValueError("gradient: the coordinate update is defined with central differences; "
                          "use gradient='numerical'")
-    run = _chunk_runner(prob, gradient, backend, strategy, update, eta, h, batch_size, seed)
+    initial = losses_module.value(prob.loss, net.output_preactivation(prob.X), prob.Y, net.output)
+    if progress is not None:
+        progress(0, initial)  # before anything compiles: the caller knows the run has begun
+    run = _chunk_runner(prob, gradient, backend, strategy, update, eta, h, batch_size, seed, initial)
     return _run_in_chunks(prob, run, steps, record_every, progress)
 
 
-def _chunk_runner(prob, gradient, backend, strategy, update, eta, h, batch_size, seed):
+def _chunk_runner(prob, gradient, backend, strategy, update, eta, h, batch_size, seed, initial):
     """A function (count) -> per-step losses of the next ``count`` steps, updating theta."""
     net = prob.net
-    args = (net.theta, net.layout, prob.X, prob.Y, prob.loss_code)
-    initial = losses_module.value(prob.loss, net.output_preactivation(prob.X), prob.Y, net.output)
+    args = (net.theta, net.layout, prob.XT, prob.YT)
     limit = DIVERGENCE_RATIO * initial if initial > 0 else np.inf
     last_good = net.theta.copy()
     if update == "coordinate":
+        kernel = jobs.coordinate_kernel(prob.formulas)
+
         def run(count):
             losses = np.empty(count)
-            done = compiled.call(training.coordinate_sweeps, *args, eta, h, limit, last_good, losses)
+            done = runtime.call(kernel, *args, eta, h, limit, last_good, losses)
             return losses[:done]
         return run
     n = batch_size or prob.X.shape[0]
-    if not threads_pay_off(n, net.n_params, net.n_params, strategy):
-        backend = "numba"
-    kind = training.ANALYTIC if gradient == "analytic" else _KERNEL_KIND[(backend, strategy)]
+    parallel = (gradient == "numerical" and backend == "numba-parallel"
+                and threads_pay_off(n, net.n_params, net.n_params, strategy))
+    kernel = jobs.training_kernel(prob.formulas, gradient, strategy, parallel)
     batches = _batch_stream(prob.X.shape[0], batch_size, seed)
 
     def run(count):
         losses = np.empty(count)
-        done = compiled.call(training.gradient_steps, *args, kind, eta, h, batches(count),
-                             compiled.get_num_threads(), limit,
-                             last_good, losses)
+        shares = runtime.get_num_threads() if parallel else 1
+        done = runtime.call(kernel, *args, eta, h, batches(count), shares, limit, last_good, losses)
         return losses[:done]
     return run
 
@@ -165,8 +165,10 @@ def _run_in_chunks(prob, run, steps, record_every, progress):
     start = time.perf_counter()
     chunk = 1
     try:
-        run(0)  # compile, or load from the cache, before the clock starts
-        history.load_seconds = time.perf_counter() - start
+        try:
+            run(0)  # compile, or load from the cache, before the clock starts
+        finally:
+            history.load_seconds = time.perf_counter() - start
         start = time.perf_counter()
         while history.steps_done < steps:
             count = min(chunk, steps - history.steps_done)

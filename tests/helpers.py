@@ -5,13 +5,25 @@ import fastgrad as fg
 
 ARCHITECTURES = [[2, 5, 2], [2, 4, 3, 2], [3, 4, 3, 5, 2]]  # 1, 2 and 3 hidden layers
 HIDDEN = ["tanh", "sigmoid", "relu", "identity"]
+MIXED = "mixed"  # make_problem: the hidden activations in turn, one per layer
 OUTPUT_LOSSES = [("identity", "squared"), ("identity", "mse"), ("sigmoid", "squared"),
                  ("sigmoid", "mse"), ("softmax", "cross-entropy")]
+# A configuration (hidden activations, output, loss) compiles kernels of its own, seconds each,
+# so the tests do not take the whole cross product of 20: every hidden activation meets the
+# textbook's output and loss, every output and loss meets tanh, and mixed hidden layers (all
+# four activations in one kernel) meet both outputs that transform (sigmoid, softmax). Each
+# formula module thus runs in every template.
+CONFIGURATIONS = ([(h, "identity", "squared") for h in HIDDEN]
+                  + [("tanh", o, l) for o, l in OUTPUT_LOSSES[1:]]
+                  + [(MIXED, "sigmoid", "mse"), (MIXED, "softmax", "cross-entropy")])
 
 
 def make_problem(sizes, hidden="tanh", output="identity", n=12, seed=0):
-    """A random net and data; one-hot targets for a softmax output."""
+    """A random net and data; one-hot targets for a softmax output. ``hidden=MIXED`` gives
+    the layers the HIDDEN activations in turn."""
     rng = np.random.default_rng(seed)
+    if hidden == MIXED:
+        hidden = [HIDDEN[l % len(HIDDEN)] for l in range(len(sizes) - 2)]
     net = fg.MLP(sizes, hidden=hidden, output=output, seed=seed)
     X = rng.uniform(-1.5, 1.5, size=(n, sizes[0]))
     if output == "softmax":

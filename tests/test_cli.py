@@ -160,6 +160,9 @@ def test_installed_console_script_runs():
 
 def test_ctrl_c_saves_complete_weights_and_exits_130(tmp_path):
     w = tmp_path / "w.npz"
+    warm = subprocess.run(_fastgrad_command() + ["train", "--steps", "1", "--quiet"], capture_output=True,
+                          timeout=600)
+    assert warm.returncode == 0  # the kernels are compiled: Ctrl-C below lands in training
     proc = subprocess.Popen(_fastgrad_command() + ["train", "--steps", "100000000", "--save", str(w)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
@@ -174,3 +177,21 @@ def test_ctrl_c_saves_complete_weights_and_exits_130(tmp_path):
     net, meta = load_weights(w)
     assert meta["status"] == "interrupted" and 0 < meta["steps_done"] < 100000000
     assert net.sizes == [1, 10, 1] and np.all(np.isfinite(net.theta))
+
+
+def test_ctrl_c_while_compiling_exits_130_and_keeps_the_old_file(tmp_path):
+    w = tmp_path / "w.npz"
+    w.write_bytes(b"an earlier result")
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "empty-cache"))
+    proc = subprocess.Popen(_fastgrad_command() + ["train", "--save", str(w)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    header = proc.stdout.readline() + proc.stdout.readline()
+    assert "gradient numerical" in header  # printed before anything compiles
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "compiling kernels for this configuration (first run only)" in stderr
+    assert "Interrupted after 0 steps." in stderr and "no file written" in stderr
+    assert "Traceback" not in stderr and "compiled in" not in stderr
+    assert w.read_bytes() == b"an earlier result"

@@ -6,13 +6,12 @@ import pytest
 
 import fastgrad as fg
 from fastgrad.kernels.summation import pairwise_sum
-from helpers import ARCHITECTURES, HIDDEN, OUTPUT_LOSSES, make_problem, scaled_error
+from helpers import ARCHITECTURES, CONFIGURATIONS, make_problem, scaled_error
 
 
 
 @pytest.mark.parametrize("sizes", ARCHITECTURES, ids=lambda s: f"{len(s) - 2}hidden")
-@pytest.mark.parametrize("hidden", HIDDEN)
-@pytest.mark.parametrize("output,loss", OUTPUT_LOSSES)
+@pytest.mark.parametrize("hidden,output,loss", CONFIGURATIONS)
 def test_incremental_equals_full_entry_by_entry(sizes, hidden, output, loss, force_threads):
     net, X, Y = make_problem(sizes, hidden, output, n=30, seed=7)
     full = fg.numerical_gradient(net, X, Y, loss=loss, backend="numba", strategy="full")

@@ -5,9 +5,9 @@ With D_L = dE/dz_L (see ``fastgrad.losses``) and a_0 = X, for l = L..1:
 """
 import numpy as np
 
-from .. import activations, compiled, losses
-from ..kernels.backprop import backprop
-from ..kernels.forward import cache_size
+from .. import activations, losses, runtime
+from ..kernels import jobs
+from ..kernels.layers import cache_size
 from ..problem import problem
 from ..validation import choice
 
@@ -36,8 +36,7 @@ def analytic_gradient(net, X, Y, loss=None, backend="numba"):
         return numpy_backprop(prob)
     grad = np.empty_like(net.theta)
     cache = np.empty(cache_size(net.layout, prob.X.shape[0]))
-    compiled.call(backprop, net.theta, net.layout, np.ascontiguousarray(prob.X.T), np.ascontiguousarray(prob.Y.T),
-                  prob.loss_code, cache, grad)
+    runtime.call(jobs.backprop_kernel(prob.formulas), net.theta, net.layout, prob.XT, prob.YT, cache, grad)
     return grad
 
 

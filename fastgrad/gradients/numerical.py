@@ -9,10 +9,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .. import compiled, losses
-from ..kernels.complex_step import complex_step_parallel, complex_step_serial
-from ..kernels.finite_diff import differences_parallel, differences_serial
-from ..kernels.incremental import incremental_differences_parallel, incremental_differences_serial
+from .. import losses, runtime
+from ..kernels import jobs
 from ..problem import problem
 from ..validation import choice, positive_number
 from .methods import METHODS, combine, step_sizes
@@ -20,10 +18,6 @@ from .reference import numpy_differences, python_differences
 
 BACKENDS = ("python", "numpy", "numba", "numba-parallel")
 STRATEGIES = ("incremental", "full")
-KERNELS = {("numba", "full"): differences_serial,
-           ("numba-parallel", "full"): differences_parallel,
-           ("numba", "incremental"): incremental_differences_serial,
-           ("numba-parallel", "incremental"): incremental_differences_parallel}
 NOT_ANALYTIC = ("relu",)
 PARALLEL_MIN_WORK = 20_000  # below this many sample-evaluations threads cost more than they save
 
@@ -93,9 +87,9 @@ def numerical_gradient(net, X, Y, loss=None, h=None, backend="numba-parallel", e
         backend = "numba"
     error = None
     if method == "complex-step":
-        kernel = complex_step_serial if backend == "numba" else complex_step_parallel
-        args = (net.theta, net.layout, prob.X, prob.Y, prob.loss_code, steps, entries)
-        grad = compiled.call(kernel, *args, *_shares(backend))
+        grad = np.empty(entries.size)
+        kernel = jobs.complex_step_kernel(prob.formulas, backend == "numba-parallel")
+        runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, steps, entries, _shares(backend), grad)
     else:
         difference = _difference_function(prob, backend, strategy, entries, steps, base)
         value = losses.value(prob.loss, net.output_preactivation(prob.X), prob.Y, net.output) \
@@ -107,7 +101,8 @@ def numerical_gradient(net, X, Y, loss=None, h=None, backend="numba-parallel", e
 
 
 def _shares(backend):
-    return (compiled.get_num_threads(),) if backend == "numba-parallel" else ()
+    """How many interleaved shares the entries are dealt out in: one per thread, or one."""
+    return runtime.get_num_threads() if backend == "numba-parallel" else 1
 
 
 def _difference_function(prob, backend, strategy, entries, steps, base):
@@ -120,11 +115,12 @@ def _difference_function(prob, backend, strategy, entries, steps, base):
             return python_differences(prob, s, m, entries)
         if backend == "numpy":
             return numpy_differences(prob, s, m, entries)
-        args = (net.theta, net.layout, prob.X, prob.Y, prob.loss_code, s, m)
-        if strategy == "incremental":  # with the step the u-table is built for; returns (D, E)
-            args += (multiplier * base,)
-            return compiled.call(KERNELS[(backend, strategy)], *args, entries, *_shares(backend))[0]
-        return compiled.call(KERNELS[(backend, strategy)], *args, entries, *_shares(backend))
+        out = np.empty(entries.size)
+        kernel = jobs.differences_kernel(prob.formulas, strategy, backend == "numba-parallel")
+        # the incremental job builds its u-table for the step multiplier * base
+        runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, s, m, multiplier * base, entries,
+                     _shares(backend), out)
+        return out
     return difference
 
 

@@ -1,17 +1,21 @@
-"""Compiled analytic gradient by backpropagation, on the transposed cache of forward.py.
+"""The analytic gradient by backpropagation, on the transposed cache of ``layers.py``.
 
 With D_L = dE/dZ_L from the loss, for l = L..1:
     grad W_l[0, j] = sum_i D_l[j, i],   grad W_l[r+1, j] = sum_i a_(l-1)[r, i] D_l[j, i],
     D_(l-1)[r, i] = (sum_j W_l[r+1, j] D_l[j, i]) f'_(l-1)(z_(l-1)[r, i]).
 The deltas live in the cache's workspace, so a call allocates nothing.
 """
-from .codes import ACTIVATION, RELU, SIGMOID, TANH
-from .forward import a_rows, delta_rows, layer_weights, loss_at, output_delta
-from .jit import kernel
+from .codes import ACTIVATION
+from .forward import loss_at, output_delta
+from .jit import helper
+from .layers import a_rows, delta_rows, layer_weights
+from .specialise import entry
 from .summation import block_sum
 
+hidden = None  # bound per configuration by specialise()
 
-@kernel
+
+@helper
 def _dot(A, r, B, j):
     """sum_i A[r, i] B[j, i] with eight interleaved accumulators (a fixed order, vectorisable)."""
     n = A.shape[1]
@@ -34,30 +38,14 @@ def _dot(A, r, B, j):
     return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + tail
 
 
-@kernel
-def _times_slope(code, A, D):
-    """D *= f'(z) elementwise, with f' expressed through a = f(z)."""
-    rows, n = D.shape
-    for r in range(rows):
-        if code == TANH:
-            for i in range(n):
-                D[r, i] *= 1.0 - A[r, i] * A[r, i]
-        elif code == SIGMOID:
-            for i in range(n):
-                D[r, i] *= A[r, i] * (1.0 - A[r, i])
-        elif code == RELU:
-            for i in range(n):
-                D[r, i] = D[r, i] if A[r, i] > 0.0 else 0.0
-
-
-@kernel
-def backprop(theta, layout, XT, YT, loss_code, cache, grad):
+@entry
+def backprop(theta, layout, XT, YT, cache, grad):
     """Write dE/dtheta into ``grad`` and return E(theta)."""
     n = XT.shape[1]
     last = layout.shape[0] - 1
-    loss = loss_at(theta, layout, XT, YT, loss_code, cache)
+    loss = loss_at(theta, layout, XT, YT, cache)
     D = delta_rows(cache, layout, 0, YT.shape[0], n)
-    output_delta(layout, loss_code, YT, cache, D)
+    output_delta(layout, YT, cache, D)
     for l in range(last, -1, -1):
         IN = XT if l == 0 else a_rows(cache, layout, l - 1, n)
         W = layer_weights(theta, layout, l)
@@ -68,6 +56,7 @@ def backprop(theta, layout, XT, YT, loss_code, cache, grad):
                 G[r + 1, j] = _dot(IN, r, D, j)
         if l > 0:
             below = delta_rows(cache, layout, (last - l + 1) % 2, IN.shape[0], n)
+            code = layout[l - 1, ACTIVATION]
             for r in range(IN.shape[0]):
                 for i in range(n):
                     below[r, i] = 0.0
@@ -75,6 +64,7 @@ def backprop(theta, layout, XT, YT, loss_code, cache, grad):
                     w = W[r + 1, j]
                     for i in range(n):
                         below[r, i] += w * D[j, i]
-            _times_slope(layout[l - 1, ACTIVATION], IN, below)
+                for i in range(n):
+                    below[r, i] = hidden.times_slope(code, below[r, i], IN[r, i])
             D = below
     return loss

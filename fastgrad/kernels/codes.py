@@ -1,7 +1,9 @@
 """Integer codes shared by the compiled kernels and the Python layer.
 
 Kernels receive plain integers, never strings: these constants are the only
-place where a code gets its meaning.
+place where a code gets its meaning. Activation codes sit in the layout table; only the
+``mixed`` hidden activation reads them (every other kernel is specialised to its
+activations, see specialise.py).
 """
 
 # activations
@@ -10,11 +12,6 @@ TANH = 1
 SIGMOID = 2
 RELU = 3
 SOFTMAX = 4  # output layer only, paired with cross-entropy (which reads the logits)
-
-# losses
-SQUARED = 0        # (1/n) sum_i 1/2 ||y_i - o_i||^2
-MSE = 1            # 1/(n p) sum_ij (y_ij - o_ij)^2
-CROSS_ENTROPY = 2  # (1/n) sum_ij -y_ij log softmax(z_i)_j
 
 # columns of the layer table ``layout`` (one row per layer)
 THETA_OFFSET = 0   # where the layer's (n_in+1, n_out) block starts in theta

@@ -16,7 +16,7 @@ from .jit import kernel
 SMALL = 0.625
 
 
-@kernel(inline="always")
+@kernel
 def _rational(x):
     """tanh x for |x| <= SMALL."""
     s = x * x
@@ -25,7 +25,7 @@ def _rational(x):
     return x + x * s * p / q
 
 
-@kernel(inline="always")
+@kernel
 def tanh(x):
     """tanh x within 2 ulp (see the module docstring)."""
     a = min(abs(x), 20.0)
@@ -34,7 +34,7 @@ def tanh(x):
     return math.copysign(big if a > SMALL else small, x)
 
 
-@kernel(inline="always")
+@kernel
 def tanh_of_small(x):
     """tanh x, exp-free when |x| <= 0.625."""
     if abs(x) <= SMALL:
@@ -47,7 +47,7 @@ _LN2_HI = 6.93147180369123816490e-01  # ln 2 = _LN2_HI + _LN2_LO (Cody and Waite
 _LN2_LO = 1.90821492927058770002e-10
 
 
-@kernel(inline="always")
+@kernel
 def _exp_parts(v):
     """(e^r, k) with v = k ln 2 + r, |r| <= ln(2)/2, for |v| <= 708: e^v = e^r 2^k."""
     k = math.floor(v * _LOG2E + 0.5)
@@ -68,7 +68,7 @@ def _exp_parts(v):
     return p * r + 1.0, k
 
 
-@kernel(inline="always")
+@kernel
 def _scale_by_powers(out, bits):
     """out *= 2^k, with the biased exponents (k + 1023) << 52 stored in ``bits``."""
     scale = bits.view(np.float64)
@@ -76,7 +76,7 @@ def _scale_by_powers(out, bits):
         out[i] *= scale[i]
 
 
-@kernel(inline="always")
+@kernel
 def _exp_of_abs(x, scale, cap, out, bits):
     """out = e^(scale min(|x|, cap)) within 1 ulp, in loops the compiler vectorises: e^r by its
     Taylor polynomial, 2^k assembled in the exponent bits of ``bits`` (int64 scratch of x's

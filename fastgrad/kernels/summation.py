@@ -4,12 +4,12 @@ Blocks of 128 are summed with 8 interleaved accumulators (which the compiler can
 in vector registers), then the block sums are added as a balanced tree. The order is
 fixed by n alone, so every thread gets the same result.
 """
-from .jit import kernel
+from .jit import helper
 
 BLOCK = 128
 
 
-@kernel
+@helper
 def block_sum(x, start, stop):
     """sum(x[start:stop]) with eight interleaved accumulators (a fixed order, vectorisable)."""
     a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
@@ -31,7 +31,7 @@ def block_sum(x, start, stop):
     return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + tail
 
 
-@kernel
+@helper
 def pairwise_sum(x, n, partial, at=0):
     """sum(x[:n]); ``partial[at:]`` is scratch of length >= ceil(n / 128) (it may be the tail
     of x itself, beyond n)."""

@@ -6,26 +6,27 @@ weights whose loss was within the limit and the chunk returns early: the return
 value is the number of good steps (== steps when nothing went wrong). ``last_good``
 is owned by the caller and carried from chunk to chunk: it holds the weights before
 the last good step's update.
+
+Templates: besides ``hidden``, ``output`` and ``loss``, ``ANALYTIC`` is bound to True
+(backprop) or False, and then ``differences`` to a compiled difference job (incremental or
+full, serial or parallel). The branch on the constant ANALYTIC is removed before numba
+types the code, so a kernel compiles one way of taking the gradient only.
 """
 import math
 
 import numpy as np
 
 from .backprop import backprop
-from .finite_diff import central_difference, central_gradient_parallel, central_gradient_serial
-from .forward import cache_size, loss_at
-from .incremental import incremental_gradient_parallel, incremental_gradient_serial
-from .jit import kernel
+from .finite_diff import difference
+from .forward import loss_at
+from .jit import helper
+from .layers import cache_size
+from .specialise import entry, template
+
+ANALYTIC = differences = None  # bound per configuration by specialise()
 
 
-ANALYTIC = 0
-FULL_SERIAL = 1
-FULL_PARALLEL = 2
-INCREMENTAL_SERIAL = 3
-INCREMENTAL_PARALLEL = 4
-
-
-@kernel
+@helper
 def _all_finite(x):
     for v in x:
         if not math.isfinite(v):
@@ -33,78 +34,75 @@ def _all_finite(x):
     return True
 
 
-@kernel
-def _gather(X, Y, rows, Xb, Yb, XbT, YbT):
-    """The batch's rows, in sample-major (Xb, Yb) and transposed (XbT, YbT) form."""
-    for r in range(rows.shape[0]):
-        Xb[r] = X[rows[r]]
-        Yb[r] = Y[rows[r]]
-        XbT[:, r] = X[rows[r]]
-        YbT[:, r] = Y[rows[r]]
+@helper
+def _gather(AT, columns, out):
+    """out[:, k] = AT[:, columns[k]]: a batch's samples of transposed inputs or targets."""
+    for j in range(AT.shape[0]):
+        for k in range(columns.shape[0]):
+            out[j, k] = AT[j, columns[k]]
 
 
-@kernel
-def gradient_steps(theta, layout, X, Y, loss_code, kind, eta, h, batches, n_shares, limit, last_good,
-                   losses):
-    """losses.size steps of theta <- theta - eta g(theta).
+@helper
+def _copy(source, target):
+    """target[:] = source (a loop: slice assignment compiles numpy's broadcasting errors)."""
+    for i in range(source.shape[0]):
+        target[i] = source[i]
 
-    g is backprop (kind ANALYTIC) or central differences (full or incremental, serial or parallel).
-    ``batches`` is (steps, batch) row indices for minibatches, or (0, 0) for the full batch.
+
+@entry
+def gradient_steps(theta, layout, XT, YT, eta, h, batches, n_shares, limit, last_good, losses):
+    """losses.size steps of theta <- theta - eta g(theta), with g by backprop (ANALYTIC) or
+    central differences g_q = (E(theta + h e_q) - E(theta - h e_q)) / 2h.
+
+    ``batches`` is (steps, batch) sample indices for minibatches, or (0, 0) for the full batch.
     """
     steps = losses.shape[0]
     minibatch = batches.shape[0] > 0
-    nb = batches.shape[1] if minibatch else X.shape[0]
-    Xb, Yb = np.empty((nb, X.shape[1])), np.empty((nb, Y.shape[1]))
-    XbT, YbT = np.empty((X.shape[1], nb)), np.empty((Y.shape[1], nb))
-    if not minibatch:
-        _gather(X, Y, np.arange(nb), Xb, Yb, XbT, YbT)
+    nb = batches.shape[1] if minibatch else XT.shape[1]
+    XbT = np.empty((XT.shape[0], nb)) if minibatch else XT
+    YbT = np.empty((YT.shape[0], nb)) if minibatch else YT
     cache = np.empty(cache_size(layout, nb))
     grad = np.empty_like(theta)
     entries = np.arange(theta.shape[0])
+    hs = np.full(theta.shape[0], h)
     for s in range(steps):
         if minibatch:
-            _gather(X, Y, batches[s], Xb, Yb, XbT, YbT)
-        if kind == ANALYTIC:
-            loss = backprop(theta, layout, XbT, YbT, loss_code, cache, grad)
-        elif kind == INCREMENTAL_SERIAL:
-            loss = incremental_gradient_serial(theta, layout, Xb, Yb, loss_code, h, entries, grad)
-        elif kind == INCREMENTAL_PARALLEL:
-            loss = incremental_gradient_parallel(theta, layout, Xb, Yb, loss_code, h, entries, n_shares, grad)
+            _gather(XT, batches[s], XbT)
+            _gather(YT, batches[s], YbT)
+        if ANALYTIC:
+            loss = backprop(theta, layout, XbT, YbT, cache, grad)
         else:
-            loss = loss_at(theta, layout, XbT, YbT, loss_code, cache)
-            if kind == FULL_SERIAL:
-                grad[:] = central_gradient_serial(theta, layout, Xb, Yb, loss_code, h, entries)
-            else:
-                grad[:] = central_gradient_parallel(theta, layout, Xb, Yb, loss_code, h, entries, n_shares)
+            loss = differences(theta, layout, XbT, YbT, hs, 1.0, h, entries, n_shares, grad)
+            for q in range(grad.shape[0]):
+                grad[q] /= 2.0 * h
         if not (loss <= limit and _all_finite(grad)):
-            theta[:] = last_good
+            _copy(last_good, theta)
             return s
         losses[s] = loss
-        last_good[:] = theta
+        _copy(theta, last_good)
         for q in range(theta.shape[0]):
             theta[q] -= eta * grad[q]
     return steps
 
 
-@kernel
-def coordinate_sweeps(theta, layout, X, Y, loss_code, eta, h, limit, last_good, losses):
+@entry
+def coordinate_sweeps(theta, layout, XT, YT, eta, h, limit, last_good, losses):
     """losses.size sweeps of the textbook's update: for q = 0..P-1 in order,
     theta_q <- theta_q - eta (E(theta + h e_q) - E(theta - h e_q)) / (2h), with the
     entries before q already updated. losses[s] is E(theta) at the start of sweep s.
     """
-    cache = np.empty(cache_size(layout, X.shape[0]))
-    XT, YT = np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
+    cache = np.empty(cache_size(layout, XT.shape[1]))
     for s in range(losses.shape[0]):
-        loss = loss_at(theta, layout, XT, YT, loss_code, cache)
+        loss = loss_at(theta, layout, XT, YT, cache)
         if not loss <= limit:
-            theta[:] = last_good
+            _copy(last_good, theta)
             return s
         losses[s] = loss
-        last_good[:] = theta
+        _copy(theta, last_good)
         for q in range(theta.shape[0]):
-            g = central_difference(theta, q, h, layout, XT, YT, loss_code, cache)
+            g = difference(theta, q, h, 1.0, 0.0, layout, XT, YT, cache) / (2.0 * h)
             if not math.isfinite(g):
-                theta[:] = last_good
+                _copy(last_good, theta)
                 return s
             theta[q] -= eta * g
     return losses.shape[0]

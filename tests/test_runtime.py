@@ -1,17 +1,10 @@
-"""Threads, runtime facts and compile errors kept from users."""
+"""Threads, runtime facts, compile errors kept from users, and the compile watch."""
 import numba
 import numpy as np
 import pytest
 
 import fastgrad as fg
-from fastgrad import compiled
-
-
-def test_runtime_info_names_threads_and_layer():
-    info = fg.runtime_info()
-    assert info["num_threads"] == fg.get_num_threads()
-    assert info["threading_layer"] in ("omp", "tbb", "workqueue")
-    assert info["numba"] == numba.__version__
+from fastgrad import runtime
 
 
 def test_set_num_threads(restore_threads):
@@ -28,18 +21,34 @@ def test_compile_failure_becomes_one_line_kernel_error():
         return x + 1.0
 
     with pytest.raises(fg.KernelError) as info:
-        compiled.call(needs_numbers, np.array(["text"]))
+        runtime.call(needs_numbers, np.array(["text"]))
     message = str(info.value)
-    assert message.startswith("compiling kernel 'needs_numbers' failed (TypingError")
+    assert message.startswith("compiling kernel 'test_compile_failure_becomes_one_line_kernel_error.<locals>."
+                              "needs_numbers' failed (TypingError")
     assert "\n" not in message and "backend='numpy'" in message
     assert info.value.__cause__ is None and info.value.__suppress_context__
 
 
-def test_cache_status_and_warm_up():
-    seconds = compiled.warm_up()
-    cached, total, directory = compiled.cache_status()
-    assert seconds > 0 and total == 7 and 0 <= cached <= total
-    assert "entry kernels cached in" in fg.runtime_info()["kernel_cache"]
+def test_compile_watch_sees_compiles_not_calls():
+    @numba.njit
+    def inner(x):
+        return 2.0 * x
+
+    @numba.njit
+    def outer(x):
+        return inner(x) + 1.0
+
+    started = []
+    with runtime.CompileWatch(on_first=lambda: started.append(True)) as watch:
+        assert outer(1.0) == 3.0
+        assert outer(2.0) == 5.0  # compiled already: no event
+    assert started == [True]
+    assert [name for name, _ in watch.compiled] == ["test_compile_watch_sees_compiles_not_calls.<locals>.outer"]
+    assert watch.seconds > 0 and not watch.busy
+    assert {n.rsplit(".", 1)[-1] for n in watch.every} == {"outer", "inner"}
+    with runtime.CompileWatch() as again:
+        outer(3.0)
+    assert again.compiled == [] and again.seconds == 0
 
 
 def test_unwritable_cache_directory_falls_back_to_compiling(tmp_path):

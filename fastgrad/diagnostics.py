@@ -1,0 +1,111 @@
+"""What the compiled kernels cost: warm-up with a time per kernel, the disk cache, runtime facts.
+
+This module sits above the API and the kernels (runtime.py sits below them): it builds
+every job of one configuration (``kernels/jobs.py``) and calls each on a tiny problem.
+"""
+import os
+import platform
+import time
+
+import numba
+import numpy as np
+
+from . import runtime
+from .kernels import jobs
+from .kernels.layers import cache_size
+from .kernels.specialise import ENTRIES, built_kernels
+from .model import MLP
+
+DEFAULT_CONFIGURATION = ("tanh", "identity", "mse")  # the textbook's: fastgrad train with no options
+
+
+def job_kernels(hidden="tanh", output="identity", loss="mse"):
+    """[(label, kernel, arguments-maker)] for every job of one configuration: the loss, backprop,
+    both difference strategies and the complex step (serial and parallel), every training
+    kernel and the coordinate sweeps. ``arguments-maker(net, XT, YT)`` gives the call's
+    arguments after (theta, layout, XT, YT)."""
+    f = jobs.formulas([hidden], output, loss)
+    P = lambda net: net.n_params  # noqa: E731
+
+    def differences(net, XT, YT):
+        return (np.full(P(net), 1e-5), 1.0, 1e-5, np.arange(P(net)), 1, np.empty(P(net)))
+
+    def complex_steps(net, XT, YT):
+        return (np.full(P(net), 1e-20), np.arange(P(net)), 1, np.empty(P(net)))
+
+    def steps(net, XT, YT):
+        return (1e-3, 1e-5, np.zeros((0, 0), dtype=np.int64), 1, np.inf, net.theta.copy(), np.empty(1))
+
+    table = [("loss", jobs.loss_kernel(f), lambda net, XT, YT: (np.empty(cache_size(net.layout, XT.shape[1])),)),
+             ("backprop", jobs.backprop_kernel(f),
+              lambda net, XT, YT: (np.empty(cache_size(net.layout, XT.shape[1])), np.empty(P(net))))]
+    for strategy in jobs.DIFFERENCES:
+        for parallel in (False, True):
+            table.append((f"{strategy} differences{' parallel' if parallel else ''}",
+                          jobs.differences_kernel(f, strategy, parallel), differences))
+    for parallel in (False, True):
+        table.append((f"complex step{' parallel' if parallel else ''}", jobs.complex_step_kernel(f, parallel),
+                      complex_steps))
+    table.append(("train analytic", jobs.training_kernel(f, "analytic", None, False), steps))
+    for strategy in jobs.DIFFERENCES:
+        for parallel in (False, True):
+            table.append((f"train {strategy}{' parallel' if parallel else ''}",
+                          jobs.training_kernel(f, "numerical", strategy, parallel), steps))
+    table.append(("train coordinate", jobs.coordinate_kernel(f),
+                  lambda net, XT, YT: (1e-3, 1e-5, np.inf, net.theta.copy(), np.empty(1))))
+    return table
+
+
+def warm_up(configuration=DEFAULT_CONFIGURATION):
+    """Compile (or load from the disk cache) every job of a configuration (hidden, output, loss)
+    on a tiny problem; [(label, kernel name, seconds, "compiled" or "loaded")] in order."""
+    hidden, output, loss = configuration
+    net = MLP([1, 2, 1], hidden=hidden, output=output, seed=0)
+    XT, YT = np.zeros((1, 2)), np.ones((1, 2))
+    rows = []
+    for label, kernel, arguments in job_kernels(hidden, output, loss):
+        with runtime.CompileWatch() as watch:
+            start = time.perf_counter()
+            runtime.call(kernel, net.theta.copy(), net.layout, XT, YT, *arguments(net, XT, YT))
+            seconds = time.perf_counter() - start
+        rows.append((label, runtime.kernel_name(kernel), seconds, "compiled" if watch.compiled else "loaded"))
+    return rows
+
+
+def entries_built():
+    """Entry names (``kernels.specialise.ENTRIES``) with the number of compiled specialisations each."""
+    counts = dict.fromkeys(ENTRIES, 0)
+    for name, _, _, kernel in built_kernels():
+        counts[name] += len(kernel.signatures)
+    return counts
+
+
+def cache_status(configuration=DEFAULT_CONFIGURATION):
+    """(cached, total, directory): how many jobs of a configuration have an on-disk cache index."""
+    kernels = [k for _, k, _ in job_kernels(*configuration)]
+    cached, directory = 0, "(none)"
+    for k in kernels:
+        try:
+            index = k._cache._cache_file._index_path  # numba internals: read only, never required
+        except AttributeError:
+            continue
+        directory = os.path.dirname(index)
+        cached += os.path.exists(index)
+    return cached, len(kernels), directory
+
+
+def runtime_info(start_threads=True):
+    """Versions, CPU count, threads, threading layer and the kernel cache of the default
+    configuration; ``start_threads=False`` reports the layer only if threads have started."""
+    from . import __version__
+    return {
+        "fastgrad": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "cpu_count": os.cpu_count(),
+        "num_threads": runtime.get_num_threads(),
+        "max_threads": runtime.max_threads(),
+        "threading_layer": runtime.threading_layer(start_threads),
+        "kernel_cache": "{} of {} jobs of the default configuration cached in {}".format(*cache_status()),
+    }

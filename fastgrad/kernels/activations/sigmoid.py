@@ -1,0 +1,48 @@
+"""sigmoid: f(z) = 1 / (1 + e^-z), f' = f (1 - f).
+
+f(z) = (1 + tanh(z/2)) / 2, so with u = tanh(d/2), without cancellation,
+    f(z + d) - f(z) = 2 u a (1 - a) / (1 + (2a - 1) u),   a = f(z).
+"""
+import cmath
+
+from ..elementary import sigmoid_into, tanh_of_small
+from ..jit import helper
+
+
+@helper
+def activate(code, Z, A, bits):
+    """A = sigmoid Z, row by row, vectorised."""
+    for j in range(Z.shape[0]):
+        sigmoid_into(Z[j], A[j], bits)
+
+
+@helper
+def times_slope(code, d, a):
+    return d * (a * (1.0 - a))
+
+
+@helper
+def u_scale(code):
+    return 0.5
+
+
+@helper
+def u_of(code, d):
+    return tanh_of_small(0.5 * d)
+
+
+@helper
+def tilt(code, a, u):
+    """(t, s) with f(z + d) - f(z) = s / (1 + t u)."""
+    return 2.0 * a - 1.0, 2.0 * u * a * (1.0 - a)
+
+
+@helper
+def change(code, z, a, d, u):
+    t, s = tilt(code, a, u)
+    return s / (1.0 + t * u)
+
+
+@helper
+def complex_value(code, z):
+    return 1.0 / (1.0 + cmath.exp(-z))

@@ -1,0 +1,48 @@
+"""tanh: f(z) = tanh z, f' = 1 - f^2.
+
+With u = tanh d, the addition formula gives, without cancellation,
+    f(z + d) - f(z) = u (1 - a^2) / (1 + a u),   a = f(z).
+"""
+import cmath
+
+from ..elementary import tanh_into, tanh_of_small
+from ..jit import helper
+
+
+@helper
+def activate(code, Z, A, bits):
+    """A = tanh Z, row by row, vectorised."""
+    for j in range(Z.shape[0]):
+        tanh_into(Z[j], A[j], bits)
+
+
+@helper
+def times_slope(code, d, a):
+    return d * (1.0 - a * a)
+
+
+@helper
+def u_scale(code):
+    return 1.0
+
+
+@helper
+def u_of(code, d):
+    return tanh_of_small(d)
+
+
+@helper
+def tilt(code, a, u):
+    """(t, s) with f(z + d) - f(z) = s / (1 + t u)."""
+    return a, u * (1.0 - a * a)
+
+
+@helper
+def change(code, z, a, d, u):
+    t, s = tilt(code, a, u)
+    return s / (1.0 + t * u)
+
+
+@helper
+def complex_value(code, z):
+    return cmath.tanh(z)

@@ -1,0 +1,60 @@
+"""The compiled jobs of one configuration: names in, specialised kernels out.
+
+A configuration is the net's hidden activations, its output activation and the loss
+(``formulas``); each job is specialised to it (``specialise.py``), so that a run compiles
+the formulas it uses and nothing else.
+"""
+import functools
+
+from . import activations, backprop, complex_step, finite_diff, forward, incremental, losses, training
+from .specialise import specialise
+
+DIFFERENCES = {"incremental": incremental.incremental_differences, "full": finite_diff.full_differences}
+
+
+def formulas(hidden, output, loss):
+    """Bindings for hidden activation names (one per hidden layer), an output name and a loss name."""
+    return _formulas(tuple(hidden), output, loss)
+
+
+@functools.lru_cache(maxsize=None)
+def _formulas(hidden, output, loss):
+    module = activations.hidden_formulas(hidden) if hidden else activations.identity
+    first_change = incremental.tabled_first_change if hasattr(module, "tilt") else incremental.exact_first_change
+    return (("hidden", module), ("output", activations.BY_NAME[output]), ("loss", losses.BY_NAME[loss]),
+            ("first_change", first_change))
+
+
+def loss_kernel(bindings):
+    """(theta, layout, XT, YT, cache) -> E."""
+    return specialise(forward.loss_at, bindings)
+
+
+def backprop_kernel(bindings):
+    """(theta, layout, XT, YT, cache, grad) -> E, grad = dE/dtheta."""
+    return specialise(backprop.backprop, bindings)
+
+
+def differences_kernel(bindings, strategy, parallel):
+    """(theta, layout, XT, YT, steps, m, h_table, entries, n_shares, out) -> E."""
+    return specialise(DIFFERENCES[strategy], bindings, parallel)
+
+
+def complex_step_kernel(bindings, parallel):
+    """(theta, layout, XT, YT, steps, entries, n_shares, out) -> E."""
+    return specialise(complex_step.complex_step, bindings, parallel)
+
+
+def training_kernel(bindings, gradient, strategy, parallel):
+    """(theta, layout, XT, YT, eta, h, batches, n_shares, limit, last_good, losses) -> steps done,
+    with backprop (gradient="analytic") or central differences by ``strategy``."""
+    if gradient == "analytic":
+        return specialise(training.gradient_steps, bindings + (("ANALYTIC", True),))
+    # serial: the job's template, pasted into the loop; parallel: the compiled parallel job
+    differences = differences_kernel(bindings, strategy, True) if parallel else DIFFERENCES[strategy]
+    return specialise(training.gradient_steps, bindings + (("ANALYTIC", False), ("differences", differences)))
+
+
+def coordinate_kernel(bindings):
+    """(theta, layout, XT, YT, eta, h, limit, last_good, losses) -> sweeps done."""
+    return specialise(training.coordinate_sweeps, bindings)

@@ -1,0 +1,20 @@
+"""The losses as kernel formulas: one module each, with the same functions.
+
+For n samples and p outputs, E = factor(n, p) * sum_i l_i. A module provides
+
+    factor(n, p)                     the factor in front of the sum over samples
+    sample(Z, A, YT, i)              l_i from the output block's logits Z and outputs A, (p, n)
+    delta(a, YT, j, i, n, p)         dE/d(output j of sample i): of o for squared errors,
+                                     of the logit for cross-entropy (softmax passes it through)
+    begin(diff, acc)                 clear the accumulators of a difference
+    accumulate(a, y, dp, dm, i, diff, acc)
+                                     add output unit j's part of l_i(+) - l_i(-) for the output
+                                     changes dp, dm (of o, or of the logit)
+    finish(mass, diff, acc)          complete diff[i] = l_i(+) - l_i(-); mass_i = sum_j y_ij
+    complex_sample(A, YT, i)         l_i for complex outputs (the complex step)
+
+The readable numpy reference that the tests compare with is ``fastgrad.losses``.
+"""
+from . import cross_entropy, mse, squared
+
+BY_NAME = {"squared": squared, "mse": mse, "cross-entropy": cross_entropy}

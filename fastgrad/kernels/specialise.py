@@ -1,0 +1,118 @@
+"""Kernels specialised to one configuration, so that numba compiles only what runs.
+
+A *template* is a kernel written against free names — ``hidden``, ``output`` and ``loss``
+(modules of formulas in ``activations/`` and ``losses/``), and names such as ``gradient``
+or ``first_change`` that stand for another kernel. ``specialise(template, bindings,
+parallel)`` copies the template's function with those names bound and compiles the copy
+with ``cache=True``. A branch that depends on the configuration is therefore chosen in
+Python, before numba sees the code, instead of being compiled and skipped at run time.
+
+Templates that a template calls are specialised with the same bindings: compiled on their
+own and linked in, or, where marked ``paste`` — and always where bound to a name, such as
+``first_change`` — pasted into the caller's code (numba's inline="always"; see jit.py). Each
+specialisation gets a qualified name that spells its bindings (``backprop.tanh.identity.mse``),
+which names its on-disk cache file, so specialisations never share a cache entry.
+Built kernels are memoised: asking twice returns the same dispatcher.
+
+``@entry`` marks the templates that the Python layer calls: the jobs. ``ENTRIES`` lists
+them for warm-up, ``fastgrad info`` and the tests.
+"""
+import types
+
+from .jit import compile_function
+
+TEMPLATES = set()  # every template function
+ENTRIES = {}     # name -> template, the jobs
+PASTED = set()    # templates pasted into their callers
+_BUILT = {}       # (template, bindings it uses, parallel, inline) -> dispatcher
+_ASKED = {}       # (template, bindings as asked, parallel, inline) -> dispatcher
+
+
+def template(function=None, *, paste=False):
+    """``@template``: mark ``function`` as a template (it is never compiled as written).
+
+    Specialised, a template compiles on its own and is linked into the kernels that call
+    it; ``@template(paste=True)`` marks a small piece whose code is pasted into its callers
+    instead (numba's inline="always"; see jit.py for why and when that pays).
+    """
+    if function is None:
+        return lambda f: template(f, paste=paste)
+    TEMPLATES.add(function)
+    if paste:
+        PASTED.add(function)
+    return function
+
+
+def entry(function):
+    """Mark ``function`` as a template that the Python layer calls (a job)."""
+    ENTRIES[function.__name__] = function
+    return template(function)
+
+
+def _is_template(value):
+    return isinstance(value, types.FunctionType) and value in TEMPLATES
+
+
+def _tag(name, value):
+    """A binding's part of a specialisation's name."""
+    if isinstance(value, types.ModuleType):
+        return value.__name__.rsplit(".", 1)[-1]
+    function = getattr(value, "py_func", value)  # a compiled kernel's Python function
+    return getattr(function, "__qualname__", None) or f"{name}={value!r}"
+
+
+def _needs(function, bindings):
+    """The names among ``bindings`` that ``function`` and the templates it calls refer to."""
+    found = set()
+    for name in function.__code__.co_names:
+        value = bindings.get(name, function.__globals__.get(name))
+        if name in bindings:
+            found.add(name)
+        if _is_template(value) and value is not function:
+            found |= _needs(value, bindings)
+    return found
+
+
+def specialise(function, bindings, parallel=False, inline=False):
+    """The compiled kernel of template ``function`` with its free names bound.
+
+    ``bindings`` is a tuple of (name, value) pairs: modules of formulas, templates, kernels
+    or constants; only those that the template (or a template it calls) refers to are
+    used. ``parallel=True`` compiles ``prange`` loops over threads; ``inline=True`` makes a
+    piece to paste into a caller (see ``template``).
+    """
+    asked = (function, bindings, parallel, inline)
+    built = _ASKED.get(asked)
+    if built is not None:
+        return built
+    by_name = dict(bindings)
+    needed = _needs(function, by_name)
+    bindings = tuple((name, value) for name, value in bindings if name in needed)
+    key = (function, bindings, parallel, inline)
+    built = _BUILT.get(key)
+    if built is not None:
+        _ASKED[asked] = built
+        return built
+    namespace = dict(function.__globals__)
+    for name, value in bindings:
+        namespace[name] = specialise(value, bindings, inline=True) if _is_template(value) else value
+    for name in function.__code__.co_names:
+        callee = function.__globals__.get(name)
+        if name not in by_name and _is_template(callee):
+            namespace[name] = specialise(callee, bindings, inline=callee in PASTED)
+    copy = types.FunctionType(function.__code__, namespace, function.__name__, function.__defaults__,
+                              function.__closure__)
+    copy.__qualname__ = ".".join([function.__qualname__] + [_tag(k, v) for k, v in bindings]
+                                 + (["parallel"] if parallel else []))
+    copy.__module__ = function.__module__
+    copy.__doc__ = function.__doc__
+    options = {"inline": "always"} if inline else {"parallel": parallel}
+    built = _BUILT[key] = _ASKED[asked] = compile_function(copy, **options)
+    return built
+
+
+def built_kernels():
+    """[(entry name, parallel, bindings, dispatcher)] for every entry specialised so far."""
+    names = {f: n for n, f in ENTRIES.items()}
+    return [(names[f], parallel, bindings, k) for (f, bindings, parallel, inline), k in _BUILT.items()
+            if f in names and not inline]

@@ -1,0 +1,34 @@
+"""Warm-up of every job, the disk cache, runtime facts."""
+import numba
+
+import fastgrad as fg
+from fastgrad import diagnostics
+from fastgrad.kernels.specialise import ENTRIES
+
+
+def test_runtime_info_names_threads_and_layer():
+    info = fg.runtime_info()
+    assert info["num_threads"] == fg.get_num_threads()
+    assert info["threading_layer"] in ("omp", "tbb", "workqueue")
+    assert info["numba"] == numba.__version__
+    assert "jobs of the default configuration cached in" in info["kernel_cache"]
+
+
+def test_warm_up_covers_every_entry_kernel():
+    """The registry of entry templates, not a hand-kept list, decides what a warm-up covers."""
+    rows = diagnostics.warm_up()
+    labels = [label for label, _, _, _ in rows]
+    assert len(labels) == len(set(labels)) == 14
+    assert {how for _, _, _, how in rows} <= {"compiled", "loaded"}
+    assert all(seconds > 0 for _, _, seconds, _ in rows)
+    assert all(".tanh.identity.mse" in name or name.endswith(".tanh.identity") for _, name, _, _ in rows
+               if not name.startswith(("loss_at", "complex_step", "coordinate")))
+    built = diagnostics.entries_built()
+    assert set(built) == set(ENTRIES) and all(count >= 1 for count in built.values()), built
+    assert any(name.startswith("complex_step") and name.endswith(".parallel") for _, name, _, _ in rows)
+
+
+def test_cache_status_counts_the_warmed_jobs():
+    diagnostics.warm_up()
+    cached, total, directory = diagnostics.cache_status()
+    assert total == 14 and cached == total and directory != "(none)"

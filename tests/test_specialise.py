@@ -1,0 +1,70 @@
+"""Kernels specialised per configuration: each compiles only what its configuration runs."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+from fastgrad.kernels import jobs, specialise
+from fastgrad.runtime import kernel_name
+from helpers import make_problem
+
+
+def test_specialisations_are_memoised_and_named_by_their_bindings():
+    f = jobs.formulas(["tanh"], "identity", "mse")
+    assert jobs.backprop_kernel(f) is jobs.backprop_kernel(jobs.formulas(["tanh"], "identity", "mse"))
+    assert kernel_name(jobs.backprop_kernel(f)) == "backprop.tanh.identity.mse"
+    assert kernel_name(jobs.differences_kernel(f, "incremental", True)) == \
+        "incremental_differences.tanh.identity.mse.tabled_first_change.parallel"
+    other = jobs.formulas(["relu"], "identity", "mse")
+    assert kernel_name(jobs.differences_kernel(other, "incremental", False)) == \
+        "incremental_differences.relu.identity.mse.exact_first_change"
+    # a binding a job does not use does not split its kernels
+    assert kernel_name(jobs.loss_kernel(f)) == "loss_at.tanh.identity.mse"
+    assert jobs.loss_kernel(f) is specialise.specialise(
+        jobs.forward.loss_at, f + (("differences", None),))
+
+
+def test_mixed_hidden_layers_share_one_kernel():
+    f = jobs.formulas(["tanh", "relu"], "identity", "squared")
+    assert kernel_name(jobs.backprop_kernel(f)) == "backprop.mixed.identity.squared"
+
+
+DEFAULT_TRAIN = """
+import json, fastgrad as fg
+from fastgrad import diagnostics
+from fastgrad.runtime import CompileWatch
+ex = fg.datasets.seed_numerical_example()
+with CompileWatch() as watch:
+    fg.train(ex.net, ex.data.X, ex.data.Y, loss="mse", eta=0.01, steps=20)
+print(json.dumps({"built": diagnostics.entries_built(), "top": [n for n, _ in watch.compiled],
+                  "every": watch.every}))
+"""
+
+
+def test_default_train_compiles_one_serial_incremental_training_kernel(tmp_path):
+    """`fastgrad train` with no options: the serial incremental tanh/identity/mse training
+    kernel and what it calls, nothing else (no parallel, backprop, full or complex kernel)."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    proc = subprocess.run([sys.executable, "-c", DEFAULT_TRAIN], env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert {k: v for k, v in report["built"].items() if v} == {"gradient_steps": 1}
+    assert report["top"] == ["gradient_steps.tanh.identity.mse.tabled_first_change.ANALYTIC=False"
+                             ".incremental_differences"]
+    for name in report["every"]:
+        assert not any(word in name for word in ("parallel", "backprop", "full_differences", "complex",
+                                                  "sigmoid", "relu", "softmax", "squared", "cross_entropy")), name
+
+
+def test_parallel_equals_serial_bit_for_bit_in_every_configuration_kind(force_threads, restore_threads):
+    import fastgrad as fg
+    for hidden, output in [("tanh", "identity"), (["relu", "sigmoid"], "softmax")]:
+        net, X, Y = make_problem([3, 5, 4, 3] if isinstance(hidden, list) else [3, 5, 3], hidden, output, n=9)
+        serial = fg.numerical_gradient(net, X, Y, backend="numba")
+        fg.set_num_threads(min(2, fg.runtime_info()["max_threads"]))
+        parallel = fg.numerical_gradient(net, X, Y, backend="numba-parallel")
+        assert parallel.tobytes() == serial.tobytes()
+        assert np.all(np.isfinite(serial))
