@@ -211,17 +211,18 @@ def _metrics(o, data, net, loss, steps, eta, history, status):
 
 
 def _write_outputs(o, data, net, history, metrics):
-    from . import plots
     title = f"{o['data']}: {net.sizes}, {o['gradient']} gradient, {history.steps_done} steps"
     if o["save"]:
         save_weights(o["save"], net, status=metrics["status"], steps_done=history.steps_done)
         click.echo(f"weights saved to {o['save']}")
     if o["json_path"]:
         write_json(o["json_path"], metrics)
-    if o["plot"]:
-        plots.fit_plot(o["plot"], net, data, title)
-    if o["loss_plot"] and history.losses:
-        plots.loss_plot(o["loss_plot"], history, title)
+    if o["plot"] or o["loss_plot"]:
+        from . import plots  # matplotlib takes a second to import: only when a figure is asked for
+        if o["plot"]:
+            plots.fit_plot(o["plot"], net, data, title)
+        if o["loss_plot"] and history.losses:
+            plots.loss_plot(o["loss_plot"], history, title)
 
 
 class _progress:

@@ -1,8 +1,8 @@
 """Kernels specialised to one configuration, so that numba compiles only what runs.
 
 A *template* is a kernel written against free names — ``hidden``, ``output`` and ``loss``
-(modules of formulas in ``activations/`` and ``losses/``), and names such as ``gradient``
-or ``first_change`` that stand for another kernel. ``specialise(template, bindings,
+(modules of formulas in ``activations/`` and ``losses/``), names such as ``differences``
+or ``first_change`` that stand for another kernel, and constants such as ``ANALYTIC``. ``specialise(template, bindings,
 parallel)`` copies the template's function with those names bound and compiles the copy
 with ``cache=True``. A branch that depends on the configuration is therefore chosen in
 Python, before numba sees the code, instead of being compiled and skipped at run time.

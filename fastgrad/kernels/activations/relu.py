@@ -1,5 +1,6 @@
 """relu: f(z) = max(z, 0), f' = [z > 0]; not analytic at 0, so no complex step."""
 from ..jit import helper
+from .identity import u_of, u_scale  # noqa: F401 (no u-table, as identity)
 
 
 @helper
@@ -12,16 +13,6 @@ def activate(code, Z, A, bits):
 @helper
 def times_slope(code, d, a):
     return d if a > 0.0 else 0.0
-
-
-@helper
-def u_scale(code):
-    return 0.0
-
-
-@helper
-def u_of(code, d):
-    return 0.0
 
 
 @helper
