@@ -29,7 +29,8 @@ def _timed(argv, cache, pythonpath):
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
     start = time.perf_counter()
-    proc = subprocess.run(argv, env=env, capture_output=True, text=True)
+    # run elsewhere: `python -m` would otherwise import the fastgrad/ of the working directory
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=cache)
     if proc.returncode not in (0, 1):  # gradcheck exits 1 on a failed check
         raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stderr}")
     return time.perf_counter() - start

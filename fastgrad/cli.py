@@ -179,6 +179,9 @@ def train_command(**o):
             click.echo(f"Error: {exc}", err=True)
     if status == "interrupted":
         code = 130
+        if history.steps_done == 0:
+            click.echo("Interrupted before the first step; no file written.", err=True)
+            return code
         click.echo(f"Interrupted after {history.steps_done} steps.", err=True)
     metrics = _metrics(o, data, net, loss, steps, eta, history, status)
     click.echo(f"training loss = {metrics['training_loss']:.6g}")
@@ -203,8 +206,9 @@ def _metrics(o, data, net, loss, steps, eta, history, status):
                "steps_requested": steps, "steps_done": history.steps_done, "status": status,
                "seconds": history.seconds, "load_seconds": history.load_seconds,
                "training_loss": loss_value(net, data.X, data.Y, loss),
-               "history": {"step": history.steps, "loss": history.losses},
-               "runtime": diagnostics.runtime_info(start_threads=False)}
+               "history": {"step": history.steps, "loss": history.losses}}
+    if o["json_path"]:  # the runtime facts cost a look at the kernel cache: only when recorded
+        metrics["runtime"] = diagnostics.runtime_info(start_threads=False)
     if data.X_test is not None:
         metrics["testing_loss"] = loss_value(net, data.X_test, data.Y_test, loss)
     return metrics
@@ -462,10 +466,11 @@ class CompileNotice:
 
     def report(self):
         """Say how long compiling took, if it has happened since the last report."""
-        if self.watch.failed:
+        if self.watch.failed:  # the caller says why (an error, Ctrl-C): end the notice's line
             self._stop.set()
-            self.stream.write(("\r\033[K" if self.tty else "") + "compiling stopped\n")
-            self.stream.flush()
+            if self.tty:
+                self.stream.write("\n")
+                self.stream.flush()
             self.watch.failed = False
         elif len(self.watch.compiled) > self._reported and not self.watch.busy:
             self._reported = len(self.watch.compiled)
