@@ -25,20 +25,18 @@ def job_kernels(hidden="tanh", output="identity", loss="mse"):
     kernel and the coordinate sweeps. ``arguments-maker(net, XT, YT)`` gives the call's
     arguments after (theta, layout, XT, YT)."""
     f = jobs.formulas([hidden], output, loss)
-    P = lambda net: net.n_params  # noqa: E731
-
     def differences(net, XT, YT):
-        return (np.full(P(net), 1e-5), 1.0, 1e-5, np.arange(P(net)), 1, np.empty(P(net)))
+        return (np.full(net.n_params, 1e-5), 1.0, 1e-5, np.arange(net.n_params), 1, np.empty(net.n_params))
 
     def complex_steps(net, XT, YT):
-        return (np.full(P(net), 1e-20), np.arange(P(net)), 1, np.empty(P(net)))
+        return (np.full(net.n_params, 1e-20), np.arange(net.n_params), 1, np.empty(net.n_params))
 
     def steps(net, XT, YT):
         return (1e-3, 1e-5, np.zeros((0, 0), dtype=np.int64), 1, np.inf, net.theta.copy(), np.empty(1))
 
     table = [("loss", jobs.loss_kernel(f), lambda net, XT, YT: (np.empty(cache_size(net.layout, XT.shape[1])),)),
              ("backprop", jobs.backprop_kernel(f),
-              lambda net, XT, YT: (np.empty(cache_size(net.layout, XT.shape[1])), np.empty(P(net))))]
+              lambda net, XT, YT: (np.empty(cache_size(net.layout, XT.shape[1])), np.empty(net.n_params)))]
     for strategy in jobs.DIFFERENCES:
         for parallel in (False, True):
             table.append((f"{strategy} differences{' parallel' if parallel else ''}",
