@@ -142,6 +142,12 @@ def test_unwritable_output_is_one_line(tmp_path):
     assert result.exit_code == 2 and "cannot write there" in result.output
 
 
+def _default_sigint():
+    """Give the child Python's Ctrl-C handling: a test worker may run with SIGINT ignored, and a
+    child that starts with SIGINT ignored never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _fastgrad_command():
     exe = os.path.join(os.path.dirname(sys.executable), "fastgrad")
     return [exe] if os.path.exists(exe) else [sys.executable, "-m", "fastgrad"]
@@ -164,7 +170,7 @@ def test_ctrl_c_saves_complete_weights_and_exits_130(tmp_path):
                           timeout=600)
     assert warm.returncode == 0  # the kernels are compiled: Ctrl-C below lands in training
     proc = subprocess.Popen(_fastgrad_command() + ["train", "--steps", "100000000", "--save", str(w)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
     deadline = time.time() + 120
     out = ""
     while "gradient numerical" not in out and time.time() < deadline:  # started training
@@ -184,7 +190,7 @@ def test_ctrl_c_while_compiling_exits_130_and_keeps_the_old_file(tmp_path):
     w.write_bytes(b"an earlier result")
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "empty-cache"))
     proc = subprocess.Popen(_fastgrad_command() + ["train", "--save", str(w)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+                            stderr=subprocess.PIPE, text=True, env=env, preexec_fn=_default_sigint)
     header = proc.stdout.readline() + proc.stdout.readline()
     assert "gradient numerical" in header  # printed before anything compiles
     time.sleep(2.0)

@@ -21,7 +21,7 @@ from .finite_diff import difference
 from .forward import loss_at
 from .jit import helper
 from .layers import cache_size
-from .specialise import entry, template
+from .specialise import entry
 
 ANALYTIC = differences = None  # bound per configuration by specialise()
 
