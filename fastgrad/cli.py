@@ -426,11 +426,11 @@ def info_command(warm_up):
     if warm_up:
         click.echo(f"\nwarm-up of every job for the default configuration "
                    f"({', '.join(diagnostics.DEFAULT_CONFIGURATION)}):")
-        click.echo(f"{'job':<28} {'seconds':>8}  {'how':<9} kernel")
+        click.echo(f"{'job':<33} {'seconds':>8}  {'how':<9} kernel")
         rows = diagnostics.warm_up()
         for label, name, seconds, how in rows:
-            click.echo(f"{label:<28} {seconds:>8.2f}  {how:<9} {name}")
-        click.echo(f"{'total':<28} {sum(r[2] for r in rows):>8.2f}")
+            click.echo(f"{label:<33} {seconds:>8.2f}  {how:<9} {name}")
+        click.echo(f"{'total':<33} {sum(r[2] for r in rows):>8.2f}")
     return 0
 
 

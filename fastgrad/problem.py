@@ -1,5 +1,6 @@
 """A net, its data and a loss, validated together before any compiled code runs."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -17,12 +18,16 @@ class Problem:
     X: np.ndarray
     Y: np.ndarray
     loss: str
-    XT: np.ndarray = field(init=False, repr=False)
-    YT: np.ndarray = field(init=False, repr=False)
 
-    def __post_init__(self):
-        object.__setattr__(self, "XT", np.ascontiguousarray(self.X.T))
-        object.__setattr__(self, "YT", np.ascontiguousarray(self.Y.T))
+    @cached_property
+    def XT(self):
+        """X transposed, (d, n), C-contiguous: the layout every kernel reads."""
+        return np.ascontiguousarray(self.X.T)
+
+    @cached_property
+    def YT(self):
+        """Y transposed, (p, n), C-contiguous."""
+        return np.ascontiguousarray(self.Y.T)
 
     @property
     def formulas(self):

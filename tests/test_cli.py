@@ -95,6 +95,20 @@ def test_info():
     assert "threading_layer" in result.output and "num_threads" in result.output
 
 
+def test_info_warm_up_prints_a_row_per_job(monkeypatch):
+    from fastgrad import diagnostics
+    rows = [("loss", "loss_at.tanh.identity.mse", 1.5, "compiled"),
+            ("complex step parallel", "complex_step.tanh.identity.mse.parallel", 0.25, "loaded")]
+    monkeypatch.setattr(diagnostics, "warm_up", lambda: rows)
+    result = run("info", "--warm-up")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert any(l.split() == ["loss", "1.50", "compiled", "loss_at.tanh.identity.mse"] for l in lines)
+    assert any(l.split() == ["complex", "step", "parallel", "0.25", "loaded",
+                             "complex_step.tanh.identity.mse.parallel"] for l in lines)
+    assert lines[-1].split() == ["total", "1.75"]
+
+
 @pytest.mark.parametrize("args,message", [
     (["train", "--data", "mnist"], "mnist: cannot read the file"),
     (["train", "--steps", "0"], "Invalid value for '--steps'"),
