@@ -14,7 +14,7 @@ from . import datasets, diagnostics, runtime
 from .check import gradcheck
 from .gradients.methods import METHODS
 from .gradients.numerical import threads_pay_off
-from .io import load_weights, save_weights, write_json, write_text
+from .io import check_writable, load_weights, save_weights, write_json, write_text
 from .model import INITS, MLP
 from .problem import loss as loss_value
 from .problem import problem
@@ -346,8 +346,7 @@ def bench_command(specs, backends, thread_counts, quick, prefix, old, default_al
         raise ValueError(f"--threads: at most {runtime.max_threads()} threads here")
     if not default_allocator:
         benchmark.tune_allocator()
-    for path in (prefix + ".json",):
-        write_json(path, {"partial": True, "results": []})  # fail now, not after the run, if unwritable
+    check_writable(prefix + ".json")  # fail now, not after the run; an earlier result stays until replaced
     total = len(specs) * sum(len(counts) if "parallel" in b else 1 for b in chosen)
     bar = None if quiet else click.progressbar(length=total, file=sys.stderr, label="benchmarking")
     if bar is not None:
@@ -358,6 +357,9 @@ def bench_command(specs, backends, thread_counts, quick, prefix, old, default_al
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    if not results:
+        click.echo("Interrupted before anything was measured; no file written.", err=True)
+        return 130
     env = benchmark.environment()
     table = benchmark.grid_markdown(results)
     exponents = benchmark.growth_exponents(results)

@@ -67,3 +67,15 @@ def test_malformed_compare_file(tmp_path):
                                       "--compare", str(bad)])
     assert result.exit_code == 2 and "--compare:" in result.output and "not a fastgrad bench JSON" in result.output
     assert not os.path.exists(tmp_path / "b.json")
+
+
+def test_bench_interrupted_before_measuring_keeps_the_previous_result(tmp_path, monkeypatch):
+    prefix = str(tmp_path / "prev")
+    with open(prefix + ".json", "w") as f:
+        f.write('{"partial": false, "results": ["earlier"]}')
+    monkeypatch.setattr(benchmark, "run_grid", lambda *args, **kwargs: ([], True))
+    result = CliRunner().invoke(cli, ["bench", "--quick", "--quiet", "--out", prefix])
+    assert result.exit_code == 130
+    assert "Interrupted before anything was measured; no file written." in result.output
+    assert open(prefix + ".json").read() == '{"partial": false, "results": ["earlier"]}'
+    assert sorted(os.listdir(tmp_path)) == ["prev.json"]

@@ -40,3 +40,29 @@ def test_unwritable_and_unreadable_paths(tmp_path):
     np.savez(tmp_path / "other.npz", x=np.zeros(3))
     with pytest.raises(ValueError, match=r"other.npz: not a fastgrad weights file"):
         load_weights(tmp_path / "other.npz")
+
+
+def test_atomic_write_keeps_permissions_and_follows_symlinks(tmp_path):
+    from fastgrad.io import write_json
+    target = tmp_path / "m.json"
+    target.write_text("{}")
+    os.chmod(target, 0o664)
+    write_json(target, {"a": 1})
+    assert os.stat(target).st_mode & 0o777 == 0o664 and '"a": 1' in target.read_text()
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    write_json(link, {"b": 2})
+    assert link.is_symlink() and '"b": 2' in target.read_text()
+    umask = os.umask(0o022)
+    try:
+        write_json(tmp_path / "new.json", {})
+    finally:
+        os.umask(umask)
+    assert os.stat(tmp_path / "new.json").st_mode & 0o777 == 0o644
+
+
+def test_a_device_is_written_not_replaced():
+    import stat
+    from fastgrad.io import write_json
+    write_json("/dev/null", {"a": 1})
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
