@@ -13,12 +13,11 @@ import click
 from . import datasets, diagnostics, runtime
 from .check import gradcheck
 from .gradients.methods import METHODS
-from .gradients.numerical import threads_pay_off
 from .io import check_writable, load_weights, save_weights, write_json, write_text
 from .model import INITS, MLP
 from .problem import loss as loss_value
 from .problem import problem
-from .train import GRADIENTS, UPDATES, DivergenceError, train
+from .train import GRADIENTS, UPDATES, DivergenceError, train, uses_threads
 
 BUILTIN_DATA = ("seed", "seed-analytic", "sine", "spirals")
 
@@ -156,11 +155,10 @@ def train_command(**o):
     steps = o["steps"] or (example.steps if example else 1000)
     eta = o["eta"] or (example.eta if example else 0.1)
     threads = runtime.get_num_threads()
-    n = o["batch_size"] or data.X.shape[0]
-    if o["gradient"] == "analytic" or o["update"] == "coordinate":
-        engine = "numba"
-    elif o["backend"] == "numba-parallel" and threads_pay_off(n, net.n_params, net.n_params, "incremental"):
+    if uses_threads(net, o["batch_size"] or data.X.shape[0], o["gradient"], o["backend"], o["update"]):
         engine = f"numba-parallel, {threads} threads, {runtime.threading_layer()} layer"
+    elif o["gradient"] == "analytic" or o["update"] == "coordinate":
+        engine = "numba"
     else:
         engine = o["backend"] + (", serial: too little work for threads" if o["backend"] == "numba-parallel" else "")
     header = (_describe(o["data"], data, net, loss) + "\n"

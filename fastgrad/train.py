@@ -107,6 +107,13 @@ def train(net, X, Y, loss=None, gradient="numerical", backend="numba-parallel", 
     return _run_in_chunks(prob, run, steps, record_every, progress)
 
 
+def uses_threads(net, batch, gradient, backend, update, strategy="incremental"):
+    """Whether training runs its gradient over threads: numerical gradient steps on
+    "numba-parallel" with enough work per step (``threads_pay_off``); otherwise serially."""
+    return (gradient == "numerical" and update == "gradient" and backend == "numba-parallel"
+            and threads_pay_off(batch, net.n_params, net.n_params, strategy))
+
+
 def _chunk_runner(prob, gradient, backend, strategy, update, eta, h, batch_size, seed, initial):
     """A function (count) -> per-step losses of the next ``count`` steps, updating theta."""
     net = prob.net
@@ -121,9 +128,7 @@ def _chunk_runner(prob, gradient, backend, strategy, update, eta, h, batch_size,
             done = runtime.call(kernel, *args, eta, h, limit, last_good, losses)
             return losses[:done]
         return run
-    n = batch_size or prob.X.shape[0]
-    parallel = (gradient == "numerical" and backend == "numba-parallel"
-                and threads_pay_off(n, net.n_params, net.n_params, strategy))
+    parallel = uses_threads(net, batch_size or prob.X.shape[0], gradient, backend, update, strategy)
     kernel = jobs.training_kernel(prob.formulas, gradient, strategy, parallel)
     batches = _batch_stream(prob.X.shape[0], batch_size, seed)
 
