@@ -1,7 +1,8 @@
 """gradcheck: compare the analytic gradient with the numerical one, per layer and per entry.
 
 An entry passes when |a - g| <= atol + rtol |g| (a analytic, g numerical); its
-relative error is |a - g| / max(|a|, |g|), taken as 0 where both are 0. The fast mode
+relative error is |a - g| / max(|a|, |g|), taken as 0 where both are 0. A non-finite
+entry fails, shows as NaN in its layer's maxima and heads the worst entries. The fast mode
 first compares one random directional derivative, v^T a against
 (E(theta + s v) - E(theta - s v)) / (2s), and checks every entry only when that fails.
 """
@@ -76,9 +77,11 @@ class GradcheckReport:
 
 
 def relative_error(a, g):
-    """|a - g| / max(|a|, |g|), 0 where both are 0."""
+    """|a - g| / max(|a|, |g|), 0 where both are 0, NaN where either is not finite."""
     scale = np.maximum(np.abs(a), np.abs(g))
-    return np.divide(np.abs(a - g), scale, out=np.zeros_like(scale), where=scale > 0)
+    error = np.divide(np.abs(a - g), scale, out=np.zeros_like(scale), where=scale > 0)
+    error[~(np.isfinite(a) & np.isfinite(g))] = np.nan
+    return error
 
 
 def gradcheck(net, X, Y, loss=None, h=None, backend="numba-parallel", rtol=1e-5, atol=1e-8,
@@ -115,7 +118,8 @@ def gradcheck(net, X, Y, loss=None, h=None, backend="numba-parallel", rtol=1e-5,
     layers = [LayerError(l + 1, W.shape, float(e.max()), float(r.max()), bool(o.all()))
               for l, (W, e, r, o) in enumerate(zip(net.weights, net.unflatten(abs_err),
                                                     net.unflatten(rel_err), net.unflatten(ok)))]
-    order = np.argsort(-(abs_err / (atol + rtol * np.abs(numerical))), kind="stable")[:top]
+    badness = np.nan_to_num(abs_err / (atol + rtol * np.abs(numerical)), nan=np.inf)  # a NaN entry is the worst
+    order = np.argsort(-badness, kind="stable")[:top]
     worst = [_entry(net, int(q), analytic, numerical, abs_err, rel_err) for q in order]
     return GradcheckReport(bool(ok.all()), "fast, then full" if fast else "full", float(abs_err.max()),
                            float(rel_err.max()), layers, worst, relative_errors=rel_err, directional=directional,

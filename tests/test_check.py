@@ -38,6 +38,27 @@ def test_wrong_analytic_gradient_is_caught_and_located(monkeypatch, seed_net):
     assert "FAILED" in str(report)
 
 
+@pytest.mark.parametrize("culprit", ["numerical_gradient", "analytic_gradient"])
+def test_a_nan_entry_fails_and_is_shown_first(monkeypatch, seed_net, culprit):
+    net, X, Y = seed_net
+    true_gradient = getattr(check, culprit)
+
+    def one_nan_entry(*args, **kwargs):
+        g = true_gradient(*args, **kwargs)
+        g[4] = np.nan  # layer 1, row 0, column 4
+        return g
+
+    monkeypatch.setattr(check, culprit, one_nan_entry)
+    report = fg.gradcheck(net, X, Y)
+    assert not report.passed
+    assert [e.passed for e in report.layers] == [False, True]
+    assert np.isnan(report.layers[0].max_abs_error) and np.isnan(report.layers[0].max_rel_error)
+    assert np.isnan(report.max_abs_error) and np.isnan(report.max_rel_error)
+    w = report.worst[0]
+    assert (w.layer, w.row, w.column) == (1, 0, 4) and np.isnan(w.rel_error)
+    assert "nan" in str(report).splitlines()[2]
+
+
 def test_relative_error_is_zero_where_both_are_zero():
     assert np.array_equal(check.relative_error(np.array([0.0, 1.0]), np.array([0.0, 3.0])), [0.0, 2.0 / 3.0])
 

@@ -32,6 +32,28 @@ def test_large_steps_stay_exact_differences(h):
     assert np.abs(incremental - full).max() <= 1e-10 * np.abs(full).max()
 
 
+@pytest.mark.parametrize("hidden,output", [("tanh", "identity"), ("sigmoid", "identity"), ("tanh", "sigmoid"),
+                                           ("sigmoid", "sigmoid")])
+@pytest.mark.parametrize("scale", [3e6, 1e5])
+def test_large_inputs_give_finite_exact_differences(hidden, output, scale):
+    """Inputs so large that a and u = tanh(h x) both round to +-1: the addition formula would
+    divide 0 by 0 (it returned NaN for [1, 10, 1] at x = 3e6); the differences must be those
+    of full re-evaluation wherever the loss is finite."""
+    rng = np.random.default_rng(11)
+    net = fg.MLP([2, 10, 5, 1], hidden=hidden, output=output, seed=11)
+    X = scale * rng.choice([-1.0, 1.0], size=(6, 2)) * rng.uniform(0.5, 1.0, size=(6, 2))
+    Y = rng.normal(size=(6, 1))
+    assert np.isfinite(fg.loss(net, X, Y))
+    full = fg.numerical_gradient(net, X, Y, backend="numba", strategy="full")
+    for backend in ("numba", "numba-parallel"):
+        incremental = fg.numerical_gradient(net, X, Y, backend=backend, strategy="incremental")
+        assert np.isfinite(incremental).all()
+        np.testing.assert_allclose(incremental, full, rtol=1e-9, atol=1e-9 * np.abs(full).max())
+    single = fg.MLP([1, 10, 1], seed=11)  # the case reported
+    X1, Y1 = np.full((5, 1), scale), np.zeros((5, 1))
+    assert np.isfinite(fg.numerical_gradient(single, X1, Y1)).all()
+
+
 def test_incremental_is_accurate_at_n_1000():
     """Pairwise sums of per-sample differences: as accurate as numpy's loop or better."""
     from fastgrad.benchmark import benchmark_problem

@@ -5,12 +5,12 @@ hidden layers differ) reads it. A module provides
 
     activate(code, Z, A, bits)   A = f(Z) for a (units, n) block (bits: n int64 of scratch)
     times_slope(code, d, a)      d f'(z), with f' written through a = f(z)
-    u_scale(code)                s in u = tanh(s d), the helper of ``change``; 0 for none
-    u_of(code, d)                u for a change d of z
-    change(code, z, a, d, u)     f(z + d) - f(z) from the cached a, without cancellation
+    u_scale(code)                s in u = tanh(s d), the helper of ``tilt``; 0 for none
+    change(code, z, a, d)        f(z + d) - f(z) from the cached a, without cancellation
     complex_value(code, z)       f(z) for complex z (the complex step)
 
-and tanh and sigmoid also ``tilt(code, a, u)`` = (t, s) with f(z + d) - f(z) = s / (1 + t u).
+and tanh and sigmoid also ``tilt(code, a, u)`` = (t, s) with f(z + d) - f(z) = s / (1 + t u),
+u = tanh(s d) (the u-table of the incremental differences).
 The readable numpy reference that the tests compare with is ``fastgrad.activations``.
 """
 from . import identity, mixed, relu, sigmoid, softmax, tanh

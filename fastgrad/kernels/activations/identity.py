@@ -21,12 +21,7 @@ def u_scale(code):
 
 
 @helper
-def u_of(code, d):
-    return 0.0
-
-
-@helper
-def change(code, z, a, d, u):
+def change(code, z, a, d):
     return d
 
 

@@ -40,15 +40,6 @@ def u_scale(code):
 
 
 @helper
-def u_of(code, d):
-    if code == codes.TANH:
-        return tanh.u_of(code, d)
-    if code == codes.SIGMOID:
-        return sigmoid.u_of(code, d)
-    return 0.0
-
-
-@helper
 def tilt(code, a, u):
     """tanh's or sigmoid's tilt (the only codes with u_scale > 0)."""
     if code == codes.TANH:
@@ -57,13 +48,13 @@ def tilt(code, a, u):
 
 
 @helper
-def change(code, z, a, d, u):
+def change(code, z, a, d):
     if code == codes.TANH:
-        return tanh.change(code, z, a, d, u)
+        return tanh.change(code, z, a, d)
     if code == codes.SIGMOID:
-        return sigmoid.change(code, z, a, d, u)
+        return sigmoid.change(code, z, a, d)
     if code == codes.RELU:
-        return relu.change(code, z, a, d, u)
+        return relu.change(code, z, a, d)
     return d
 
 

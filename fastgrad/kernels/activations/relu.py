@@ -1,6 +1,6 @@
 """relu: f(z) = max(z, 0), f' = [z > 0]; not analytic at 0, so no complex step."""
 from ..jit import helper
-from .identity import u_of, u_scale  # noqa: F401 (no u-table, as identity)
+from .identity import u_scale  # noqa: F401 (no u-table, as identity)
 
 
 @helper
@@ -16,7 +16,7 @@ def times_slope(code, d, a):
 
 
 @helper
-def change(code, z, a, d, u):
+def change(code, z, a, d):
     if z > 0.0 and z + d > 0.0:
         return d
     return max(z + d, 0.0) - max(z, 0.0)

@@ -1,11 +1,12 @@
 """sigmoid: f(z) = 1 / (1 + e^-z), f' = f (1 - f).
 
 f(z) = (1 + tanh(z/2)) / 2, so with u = tanh(d/2), without cancellation,
-    f(z + d) - f(z) = 2 u a (1 - a) / (1 + (2a - 1) u),   a = f(z).
+    f(z + d) - f(z) = 2 u a (1 - a) / (1 + (2a - 1) u),   a = f(z),
+for |d/2| <= SMALL and, as for tanh, sigmoid(z + d) - a above.
 """
 import cmath
 
-from ..elementary import sigmoid_into, tanh_of_small
+from ..elementary import SMALL, sigmoid, sigmoid_into, tanh_near_zero
 from ..jit import helper
 
 
@@ -27,20 +28,18 @@ def u_scale(code):
 
 
 @helper
-def u_of(code, d):
-    return tanh_of_small(0.5 * d)
-
-
-@helper
 def tilt(code, a, u):
     """(t, s) with f(z + d) - f(z) = s / (1 + t u)."""
     return 2.0 * a - 1.0, 2.0 * u * a * (1.0 - a)
 
 
 @helper
-def change(code, z, a, d, u):
-    t, s = tilt(code, a, u)
-    return s / (1.0 + t * u)
+def change(code, z, a, d):
+    if abs(0.5 * d) <= SMALL:
+        u = tanh_near_zero(0.5 * d)
+        t, s = tilt(code, a, u)
+        return s / (1.0 + t * u)
+    return sigmoid(z + d) - a
 
 
 @helper

@@ -7,7 +7,7 @@ slopes and changes through unchanged; ``activate`` fills A with the probabilitie
 import math
 
 from ..jit import helper
-from .identity import change, complex_value, times_slope, u_of  # noqa: F401 (passed through, as identity)
+from .identity import change, complex_value, times_slope  # noqa: F401 (passed through, as identity)
 
 
 @helper

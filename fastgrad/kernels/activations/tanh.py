@@ -2,10 +2,13 @@
 
 With u = tanh d, the addition formula gives, without cancellation,
     f(z + d) - f(z) = u (1 - a^2) / (1 + a u),   a = f(z).
+It serves small changes, |d| <= SMALL, where f(z + d) - a would cancel; for larger d
+there is no cancellation to avoid, and the formula could divide 0 by 0 (a and u both
+rounded to +-1 with opposite signs), so the change is tanh(z + d) - a.
 """
 import cmath
 
-from ..elementary import tanh_into, tanh_of_small
+from ..elementary import SMALL, tanh, tanh_into, tanh_near_zero
 from ..jit import helper
 
 
@@ -27,20 +30,18 @@ def u_scale(code):
 
 
 @helper
-def u_of(code, d):
-    return tanh_of_small(d)
-
-
-@helper
 def tilt(code, a, u):
     """(t, s) with f(z + d) - f(z) = s / (1 + t u)."""
     return a, u * (1.0 - a * a)
 
 
 @helper
-def change(code, z, a, d, u):
-    t, s = tilt(code, a, u)
-    return s / (1.0 + t * u)
+def change(code, z, a, d):
+    if abs(d) <= SMALL:
+        u = tanh_near_zero(d)
+        t, s = tilt(code, a, u)
+        return s / (1.0 + t * u)
+    return tanh(z + d) - a
 
 
 @helper
