@@ -3,15 +3,17 @@
 An entry passes when |a - g| <= atol + rtol |g| (a analytic, g numerical); its
 relative error is |a - g| / max(|a|, |g|), taken as 0 where both are 0. A non-finite
 entry fails, shows as NaN in its layer's maxima and heads the worst entries. The fast mode
-first compares one random directional derivative, v^T a against
-(E(theta + s v) - E(theta - s v)) / (2s), and checks every entry only when that fails.
+first compares one random directional derivative, v^T a against the derivative of
+f(t) = E(theta + t v) at 0 by the method asked for (central: (f(s) - f(-s)) / (2s)), and
+checks every entry only when that fails (complex-step has no fast mode: it needs f in
+complex arithmetic).
 """
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from .gradients.analytic import analytic_gradient
-from .gradients.methods import BASE_STEPS
+from .gradients.methods import BASE_STEPS, combine
 from .gradients.numerical import check_method, numerical_gradient
 from .problem import loss as loss_value
 from .problem import problem
@@ -53,6 +55,14 @@ class GradcheckReport:
     backend: str
     relative_errors: np.ndarray    # per entry, aligned with theta (None after a passing fast check)
     directional: tuple = None      # (analytic v^T a, numerical) of the fast check
+
+    def to_json(self):
+        """The report as JSON-ready values (the per-entry errors as a list, or None)."""
+        report = {k: v for k, v in asdict(self).items() if k not in ("layers", "worst", "relative_errors")}
+        report["layers"] = [asdict(e) for e in self.layers]
+        report["worst"] = [asdict(e) for e in self.worst]
+        report["relative_errors"] = None if self.relative_errors is None else self.relative_errors.tolist()
+        return report
 
     def __str__(self):
         lines = [f"gradcheck {'PASSED' if self.passed else 'FAILED'} ({self.mode}; method={self.method}, "
@@ -106,6 +116,9 @@ def gradcheck(net, X, Y, loss=None, h=None, backend="numba-parallel", rtol=1e-5,
     common = dict(rtol=rtol, atol=atol, step=step, method=method, backend=backend)
     directional = None
     if fast:
+        if method == "complex-step":
+            raise ValueError("fast: the fast check differences the loss along one direction, which complex-step "
+                             "cannot; leave out fast or choose another method")
         directional = _directional_check(prob, analytic, h, method, seed)
         a, g = directional
         if abs(a - g) <= atol + rtol * abs(g):
@@ -127,17 +140,23 @@ def gradcheck(net, X, Y, loss=None, h=None, backend="numba-parallel", rtol=1e-5,
 
 
 def _directional_check(prob, analytic, h, method, seed):
-    """(v^T a, central difference of E along v) for a seeded random unit vector v."""
+    """(v^T a, the derivative of f(t) = E(theta + t v) at 0 by ``method``) for a seeded random
+    unit vector v."""
     net = prob.net
     v = np.random.default_rng(seed).standard_normal(net.n_params)
     v /= np.linalg.norm(v)
-    s = h if h is not None else BASE_STEPS["central"] * max(1.0, float(np.abs(net.theta).max()))
+    s = h if h is not None else BASE_STEPS[method] * max(1.0, float(np.abs(net.theta).max()))
     work = net.copy()
-    work.theta[:] = net.theta + s * v
-    plus = loss_value(work, prob.X, prob.Y, prob.loss)
-    work.theta[:] = net.theta - s * v
-    minus = loss_value(work, prob.X, prob.Y, prob.loss)
-    return float(analytic @ v), (plus - minus) / (2.0 * s)
+
+    def f(t):
+        work.theta = net.theta + t * v
+        return loss_value(work, prob.X, prob.Y, prob.loss)
+
+    def difference(steps, m, multiplier):
+        return np.array([f(steps[0]) - f(-m * steps[0])])
+
+    derivative, _ = combine(method, difference, np.array([s]), f(0.0))
+    return float(analytic @ v), float(derivative[0])
 
 
 def _entry(net, q, analytic, numerical, abs_err, rel_err):

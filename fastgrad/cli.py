@@ -4,29 +4,50 @@ Errors in the input end the program with one line on stderr and exit code 2; Ctr
 exits 130 (during training after saving the last weights when --save was given). A job
 whose kernels are not yet compiled says so on stderr while numba compiles them.
 """
+import math
 import sys
 import threading
 import time
+import warnings
 
 import click
 
 from . import datasets, diagnostics, runtime
 from .check import gradcheck
 from .gradients.methods import METHODS
-from .io import check_writable, load_weights, save_weights, write_json, write_text
+from .io import check_outputs, figure_format, load_weights, save_weights, write_json, write_text
 from .model import INITS, MLP
 from .problem import loss as loss_value
 from .problem import problem
 from .train import GRADIENTS, UPDATES, DivergenceError, train, uses_threads
 
 BUILTIN_DATA = ("seed", "seed-analytic", "sine", "spirals")
+DEFAULT_SEED = 0
+OPTION_NAMES = {"batch_size": "--batch-size", "eta": "--eta", "steps": "--steps", "h": "--h", "seed": "--seed",
+                "threads": "--threads", "test_fraction": "--test-fraction", "n": "--samples", "hidden": "--activation",
+                "output": "--output", "loss": "--loss", "init": "--init", "rtol": "--rtol", "atol": "--atol",
+                "top": "--top", "methods": "--methods", "points": "--points", "h_min": "--h-min",
+                "h_max": "--h-max", "fast": "--fast", "method": "--method", "target": "--target",
+                "sizes": "--sizes"}
+
+
+def _in_option_words(message):
+    """An API message "batch_size: ..." as the command line says it: "--batch-size: ..."."""
+    name, colon, rest = message.partition(":")
+    return OPTION_NAMES[name] + colon + rest if colon and name in OPTION_NAMES else message
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    click.echo(f"Warning: {message}", err=True)
 
 
 class _Group(click.Group):
-    """A click group whose errors are one line and exit 2, with no traceback."""
+    """A click group whose errors are one line and exit 2, with no traceback; warnings are
+    one line too."""
 
     def main(self, args=None, prog_name=None, **extra):
         extra.pop("standalone_mode", None)
+        warnings.showwarning = _one_line_warning
         try:
             code = super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
         except click.exceptions.Exit as exc:
@@ -35,7 +56,7 @@ class _Group(click.Group):
             click.echo(f"Error: {exc.format_message()}", err=True)
             code = 2
         except (ValueError, runtime.KernelError) as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {_in_option_words(str(exc))}", err=True)
             code = 2
         except (KeyboardInterrupt, click.Abort):
             click.echo("Interrupted.", err=True)
@@ -50,6 +71,26 @@ def _sizes(ctx, param, value):
         return [int(v) for v in value.replace(" ", "").split(",")]
     except ValueError:
         raise click.BadParameter(f"expected comma-separated integers such as 1,10,1, got {value!r}") from None
+
+
+def _positive_number(ctx, param, value):
+    """A finite float > 0, from the text as typed (so that 1e-400 is said to underflow)."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise click.BadParameter(f"expected a number, got {value!r}") from None
+    if number == 0.0 and any(c in "123456789" for c in value.lower().split("e")[0]):
+        raise click.BadParameter(f"{value} underflows to 0 in float64 (the smallest is about 5e-324)")
+    if not math.isfinite(number) or number <= 0.0:
+        raise click.BadParameter(f"expected a finite number > 0, got {value}")
+    return number
+
+
+def positive_number_option(*names, **kwargs):
+    """A click option for a number > 0, checked by ``_positive_number``."""
+    return click.option(*names, type=str, callback=_positive_number, metavar="FLOAT", **kwargs)
 
 
 def model_options(f):
@@ -71,24 +112,39 @@ def model_options(f):
         click.option("--loss", type=click.Choice(["squared", "mse", "cross-entropy"]), default=None,
                      help="Loss [cross-entropy after softmax; mse for the seed example; else squared]."),
         click.option("--init", type=click.Choice(INITS), default=None, help="Weight initialisation [normal]."),
-        click.option("--seed", type=int, default=None, help="Seed for data, weights and minibatches."),
+        click.option("--seed", type=click.IntRange(min=0), default=None,
+                     help=f"Seed for data, weights and minibatches [{DEFAULT_SEED}]; printed and saved."),
         click.option("--resume", type=click.Path(dir_okay=False), default=None,
                      help="Start from weights saved with --save."),
         click.option("--backend", type=click.Choice(["numba-parallel", "numba"]), default="numba-parallel",
                      show_default=True, help="Compiled backend of the numerical gradient."),
         click.option("--threads", type=click.IntRange(min=1), default=None, help="Threads for numba-parallel."),
-        click.option("--h", "h", type=click.FloatRange(min=0, min_open=True), default=None,
-                     help="Finite-difference step [train: 1e-5; gradcheck, hsweep: the method's rule]."),
+        positive_number_option("--h", "h", default=None,
+                               help="Finite-difference step [train: 1e-5; gradcheck: the method's rule]."),
     ]
     for option in reversed(options):
         f = option(f)
     return f
 
 
+def _refuse_options_the_data_ignores(o):
+    if o["samples"] is not None and o["data"] not in ("sine", "spirals"):
+        raise ValueError(f"--samples: only sine and spirals take a sample count, not --data {o['data']}")
+    if o["data"] in BUILTIN_DATA:
+        for option, given in (("--target", o["target"]), ("--classify", o["classify"]),
+                              ("--test-fraction", o["test_fraction"])):
+            if given:
+                raise ValueError(f"{option}: only for CSV files, not --data {o['data']}")
+
+
 def _setup(o):
-    """Data, net, loss and training defaults from the shared options."""
+    """Data, net, loss and training defaults from the shared options; sets o["seed"] to the
+    seed used."""
+    _refuse_options_the_data_ignores(o)
     if o["threads"] is not None:
         runtime.set_num_threads(o["threads"])
+    custom_net = any(o[k] is not None for k in ("sizes", "activation", "output", "init", "seed"))
+    o["seed"] = DEFAULT_SEED if o["seed"] is None else o["seed"]
     example = None
     if o["data"] in ("seed", "seed-analytic"):
         example = (datasets.seed_numerical_example() if o["data"] == "seed"
@@ -103,9 +159,10 @@ def _setup(o):
                                  test_fraction=o["test_fraction"], seed=o["seed"])
     d, p = data.X.shape[1], data.Y.shape[1]
     output = o["output"] or ("softmax" if data.kind == "classification" else "identity")
-    custom_net = any(o[k] is not None for k in ("sizes", "activation", "output", "init", "seed"))
+    o["resumed_after"] = 0
     if o["resume"]:
-        net, _ = load_weights(o["resume"])
+        net, meta = load_weights(o["resume"])
+        o["resumed_after"] = int(meta.get("steps_done", 0))
         if o["sizes"] and o["sizes"] != net.sizes:
             raise ValueError(f"--resume: {o['resume']} holds a {net.sizes} net, not the {o['sizes']} of --sizes")
     elif example is not None and not custom_net:
@@ -122,10 +179,29 @@ def _setup(o):
     return data, net, problem(net, data.X, data.Y, loss).loss, example
 
 
-def _describe(name, data, net, loss):
+def _describe(o, data, net, loss):
     acts = "-".join(net.hidden + [net.output])
-    return (f"data {name}: {data.X.shape[0]} training samples; net {net.sizes} ({acts}), "
-            f"{net.n_params} parameters; loss {loss}")
+    return (f"data {o['data']}: {data.X.shape[0]} training samples; net {net.sizes} ({acts}), "
+            f"{net.n_params} parameters; loss {loss}; seed {o['seed']}")
+
+
+def _inputs(o):
+    """The input files named by the options, as check_outputs takes them."""
+    return [("--data", None if o["data"] in BUILTIN_DATA else o["data"]), ("--resume", o["resume"])]
+
+
+def _check_figures(o, *options):
+    for option in options:
+        if o[option.lstrip("-").replace("-", "_")] is not None:
+            figure_format(option, o[option.lstrip("-").replace("-", "_")])
+
+
+def _settings(o):
+    """The options as a JSON output records them, with the versions and threads of the run
+    (the runtime facts cost a look at the kernel cache: only for a JSON output)."""
+    settings = {k.replace("_", "-"): list(v) if isinstance(v, tuple) else v for k, v in o.items()}
+    settings["runtime"] = diagnostics.runtime_info(start_threads=False)
+    return settings
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -141,31 +217,39 @@ def cli():
               help="gradient: theta -= eta g; coordinate: the notebook's entry-by-entry sweep.")
 @click.option("--steps", type=click.IntRange(min=1), default=None,
               help="Steps (sweeps) [seed: 10000, seed-analytic: 100000, else 1000].")
-@click.option("--eta", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Step size [seed: 0.01, seed-analytic: 0.1, else 0.1].")
+@positive_number_option("--eta", default=None, help="Step size [seed: 0.01, seed-analytic: 0.1, else 0.1].")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Minibatch size (default: full batch).")
-@click.option("--plot", type=click.Path(dir_okay=False), help="Save the fit as a PNG.")
-@click.option("--loss-plot", type=click.Path(dir_okay=False), help="Save the loss curve as a PNG.")
-@click.option("--save", type=click.Path(dir_okay=False), help="Save the final weights (.npz).")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Save metrics as JSON.")
+@click.option("--plot", type=click.Path(dir_okay=False), help="Save the fit as a figure (.png, .pdf or .svg).")
+@click.option("--loss-plot", type=click.Path(dir_okay=False), help="Save the loss curve as a figure.")
+@click.option("--save", type=click.Path(dir_okay=False),
+              help="Save the final weights (.npz); may be the --resume file.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False),
+              help="Save the settings and metrics as JSON ('-': standard output).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def train_command(**o):
     """Train a net; with no options, the textbook's numerical example (10,000 steps)."""
     data, net, loss, example = _setup(o)
+    _check_figures(o, "--plot", "--loss-plot")
+    check_outputs([("--save", o["save"]), ("--json", o["json_path"]), ("--plot", o["plot"]),
+                   ("--loss-plot", o["loss_plot"])], _inputs(o), replaces={("--save", "--resume")})
+    say = _say(o)
     steps = o["steps"] or (example.steps if example else 1000)
     eta = o["eta"] or (example.eta if example else 0.1)
     threads = runtime.get_num_threads()
     if uses_threads(net, o["batch_size"] or data.X.shape[0], o["gradient"], o["backend"], o["update"]):
         engine = f"numba-parallel, {threads} threads, {runtime.threading_layer()} layer"
-    elif o["gradient"] == "analytic" or o["update"] == "coordinate":
+    elif o["update"] == "coordinate":
+        engine = "numba, serial: the sweep moves one entry at a time"
+    elif o["gradient"] == "analytic":
         engine = "numba"
     else:
         engine = o["backend"] + (", serial: too little work for threads" if o["backend"] == "numba-parallel" else "")
-    header = (_describe(o["data"], data, net, loss) + "\n"
+    header = (_describe(o, data, net, loss) + "\n"
               + f"gradient {o['gradient']} ({engine}), update {o['update']}, eta {eta:g}, {steps} steps"
-              + (f", batch {o['batch_size']}" if o["batch_size"] else ""))
+              + (f", batch {o['batch_size']}" if o["batch_size"] else "")
+              + (f", resuming {o['resume']} after {o['resumed_after']} steps" if o["resume"] else ""))
     status, code = "completed", 0
-    with _progress(steps, o["quiet"], header) as report, CompileNotice() as notice:
+    with _progress(steps, o["quiet"], header, say) as report, CompileNotice() as notice:
         report.notice = notice
         try:
             history = train(net, data.X, data.Y, loss=loss, gradient=o["gradient"], backend=o["backend"],
@@ -182,9 +266,9 @@ def train_command(**o):
             return code
         click.echo(f"Interrupted after {history.steps_done} steps.", err=True)
     metrics = _metrics(o, data, net, loss, steps, eta, history, status)
-    click.echo(f"training loss = {metrics['training_loss']:.6g}")
+    say(f"training loss = {metrics['training_loss']:.6g}")
     if "testing_loss" in metrics:
-        click.echo(f"testing loss = {metrics['testing_loss']:.6g}")
+        say(f"testing loss = {metrics['testing_loss']:.6g}")
     if history.steps_done == 0:
         click.echo(f"no step done ({history.load_seconds:.2g} s compiling or loading the kernels); "
                    "no file written", err=True)
@@ -192,33 +276,38 @@ def train_command(**o):
     per_step = history.seconds / history.steps_done
     before = ("to compile the kernels (first run; later runs load them)" if notice.watch.compiled
               else "to load the compiled kernels")
-    click.echo(f"time {history.seconds:.3g} s for {history.steps_done} steps ({per_step * 1e6:.3g} µs per step; "
-               f"{history.load_seconds:.2g} s before that {before})")
-    _write_outputs(o, data, net, history, metrics)
+    say(f"time {history.seconds:.3g} s for {history.steps_done} steps ({per_step * 1e6:.3g} µs per step; "
+        f"{history.load_seconds:.2g} s before that {before})")
+    _write_outputs(o, data, net, history, metrics, say)
     return code
 
 
+def _say(o):
+    """click.echo, to stderr when the JSON output goes to standard output."""
+    return lambda text: click.echo(text, err=o["json_path"] == "-")
+
+
 def _metrics(o, data, net, loss, steps, eta, history, status):
-    metrics = {"data": o["data"], "sizes": net.sizes, "activations": net.activations, "loss": loss,
-               "gradient": o["gradient"], "backend": o["backend"], "update": o["update"], "eta": eta,
-               "steps_requested": steps, "steps_done": history.steps_done, "status": status,
-               "seconds": history.seconds, "load_seconds": history.load_seconds,
+    """The run's results; step numbers count from the start of a resumed run's first run."""
+    before = o["resumed_after"]
+    metrics = {"sizes": net.sizes, "activations": net.activations, "loss": loss, "eta": eta,
+               "steps_requested": steps, "steps_done": history.steps_done, "steps_before": before,
+               "status": status, "seconds": history.seconds, "load_seconds": history.load_seconds,
                "training_loss": loss_value(net, data.X, data.Y, loss),
-               "history": {"step": history.steps, "loss": history.losses}}
-    if o["json_path"]:  # the runtime facts cost a look at the kernel cache: only when recorded
-        metrics["runtime"] = diagnostics.runtime_info(start_threads=False)
+               "history": {"step": [before + s for s in history.steps], "loss": history.losses}}
     if data.X_test is not None:
         metrics["testing_loss"] = loss_value(net, data.X_test, data.Y_test, loss)
     return metrics
 
 
-def _write_outputs(o, data, net, history, metrics):
+def _write_outputs(o, data, net, history, metrics, say):
     title = f"{o['data']}: {net.sizes}, {o['gradient']} gradient, {history.steps_done} steps"
     if o["save"]:
-        save_weights(o["save"], net, status=metrics["status"], steps_done=history.steps_done)
-        click.echo(f"weights saved to {o['save']}")
+        save_weights(o["save"], net, status=metrics["status"], steps_done=metrics["steps_before"] + history.steps_done,
+                     seed=o["seed"])
+        say(f"weights saved to {o['save']}")
     if o["json_path"]:
-        write_json(o["json_path"], metrics)
+        write_json(o["json_path"], {"settings": _settings(o), **metrics})
     if o["plot"] or o["loss_plot"]:
         from . import plots  # matplotlib takes a second to import: only when a figure is asked for
         if o["plot"]:
@@ -232,8 +321,8 @@ class _progress:
     yet), then, from the first chunk on, a progress bar on stderr with the current loss (no
     bar when quiet)."""
 
-    def __init__(self, steps, quiet, header):
-        self.steps, self.quiet, self.header = steps, quiet, header
+    def __init__(self, steps, quiet, header, say):
+        self.steps, self.quiet, self.header, self.say = steps, quiet, header, say
         self.bar, self.done, self.loss, self.notice = None, 0, None, None
 
     def __enter__(self):
@@ -246,7 +335,7 @@ class _progress:
 
     def __call__(self, done, loss):
         if self.header is not None:
-            click.echo(self.header)
+            self.say(self.header)
             sys.stdout.flush()
             self.header = None
         if done == 0:
@@ -262,7 +351,7 @@ class _progress:
 
     def __exit__(self, *exc):
         if self.header is not None and exc[0] is None:  # finished before the first report
-            click.echo(self.header)
+            self.say(self.header)
         if self.bar is not None:
             self.bar.__exit__(*exc)
         return False
@@ -270,24 +359,35 @@ class _progress:
 
 @cli.command("gradcheck")
 @model_options
-@click.option("--rtol", type=click.FloatRange(min=0, min_open=True), default=1e-5, show_default=True)
-@click.option("--atol", type=click.FloatRange(min=0, min_open=True), default=1e-8, show_default=True)
-@click.option("--method", type=click.Choice(METHODS), default="central", show_default=True)
+@positive_number_option("--rtol", default="1e-5", show_default=True,
+                        help="Relative tolerance: an entry passes when |a - g| <= atol + rtol |g|.")
+@positive_number_option("--atol", default="1e-8", show_default=True, help="Absolute tolerance (see --rtol).")
+@click.option("--method", type=click.Choice(METHODS), default="central", show_default=True,
+              help="Difference method of the numerical gradient.")
 @click.option("--fast", is_flag=True, help="Check one random direction first; all entries only if it fails.")
 @click.option("--top", type=click.IntRange(min=1), default=5, show_default=True, help="Worst entries listed.")
-@click.option("--plot", type=click.Path(dir_okay=False), help="Save a heat map of the relative errors (PNG).")
+@click.option("--plot", type=click.Path(dir_okay=False),
+              help="Save a heat map of the relative errors (.png, .pdf or .svg).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False),
+              help="Save the settings and the report as JSON ('-': standard output).")
 def gradcheck_command(**o):
     """Compare the analytic and numerical gradients; exit 1 when they disagree."""
     data, net, loss, _ = _setup(o)
+    _check_figures(o, "--plot")
+    check_outputs([("--plot", o["plot"]), ("--json", o["json_path"])], _inputs(o))
+    say = _say(o)
     with CompileNotice():
         report = gradcheck(net, data.X, data.Y, loss=loss, h=o["h"], backend=o["backend"], rtol=o["rtol"],
-                           atol=o["atol"], method=o["method"], fast=o["fast"], top=o["top"], seed=o["seed"] or 0)
-    click.echo(_describe(o["data"], data, net, loss))
-    click.echo(str(report))
+                           atol=o["atol"], method=o["method"], fast=o["fast"], top=o["top"], seed=o["seed"])
+    say(_describe(o, data, net, loss))
+    say(str(report))
+    if o["json_path"]:
+        write_json(o["json_path"], {"settings": _settings(o), **report.to_json()})
     if o["plot"] and report.relative_errors is not None:
         from . import plots
         plots.error_heatmap(o["plot"], net, report.relative_errors,
                             f"gradcheck {o['data']} {net.sizes}: relative error per weight")
+        say(f"heat map saved to {o['plot']}")
     return 0 if report.passed else 1
 
 
@@ -331,6 +431,8 @@ def bench_command(specs, backends, thread_counts, quick, prefix, old, default_al
     for b in chosen:
         if b not in names:
             raise ValueError(f"--backends: unknown backend {b!r}; expected some of {', '.join(names)}")
+    outputs = [(f"--out ({suffix})", prefix + suffix) for suffix in (".json", ".md", "-scaling.png", "-threads.png")]
+    check_outputs(outputs, [("--compare", old)])  # now, not after the run; earlier results stay until replaced
     old_json = None
     if old:
         try:
@@ -344,7 +446,6 @@ def bench_command(specs, backends, thread_counts, quick, prefix, old, default_al
         raise ValueError(f"--threads: at most {runtime.max_threads()} threads here")
     if not default_allocator:
         benchmark.tune_allocator()
-    check_writable(prefix + ".json")  # fail now, not after the run; an earlier result stays until replaced
     total = len(specs) * sum(len(counts) if "parallel" in b else 1 for b in chosen)
     bar = None if quiet else click.progressbar(length=total, file=sys.stderr, label="benchmarking")
     if bar is not None:
@@ -385,29 +486,36 @@ def bench_command(specs, backends, thread_counts, quick, prefix, old, default_al
 @model_options
 @click.option("--methods", default="forward,central,central4,richardson,complex-step", show_default=True,
               help="Comma-separated difference methods.")
-@click.option("--h-min", type=click.FloatRange(min=0, min_open=True), default=1e-14, show_default=True)
-@click.option("--h-max", type=click.FloatRange(min=0, min_open=True), default=1e-1, show_default=True)
-@click.option("--points", type=click.IntRange(min=2), default=27, show_default=True)
+@positive_number_option("--h-min", default="1e-14", show_default=True, help="Smallest step of the sweep.")
+@positive_number_option("--h-max", default="1e-1", show_default=True, help="Largest step of the sweep.")
+@click.option("--points", type=click.IntRange(min=2), default=27, show_default=True,
+              help="Number of log-spaced steps.")
 @click.option("--strategy", type=click.Choice(["full", "incremental"]), default="full", show_default=True,
               help="full: subtract two losses (the classic round-off rise); incremental: direct differences.")
-@click.option("--plot", type=click.Path(dir_okay=False), help="Save the error-vs-h figure (PNG).")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Save the numbers as JSON.")
+@click.option("--plot", type=click.Path(dir_okay=False), help="Save the error-vs-h figure (.png, .pdf or .svg).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False),
+              help="Save the settings and numbers as JSON ('-': standard output).")
 def hsweep_command(**o):
     """Error of each difference method against the analytic gradient over a range of h."""
     from .sweep import hsweep
-    data, net, loss, _ = _setup(o)
+    if o["h"] is not None:
+        raise ValueError("--h: hsweep takes its steps from --h-min to --h-max; leave --h out")
     methods = [m.strip() for m in o["methods"].split(",") if m.strip()]
+    data, net, loss, _ = _setup(o)
+    _check_figures(o, "--plot")
+    check_outputs([("--plot", o["plot"]), ("--json", o["json_path"])], _inputs(o))
+    say = _say(o)
     with CompileNotice():
         sweep = hsweep(net, data.X, data.Y, loss=loss, methods=methods, h_min=o["h_min"], h_max=o["h_max"],
                        points=o["points"], backend=o["backend"], strategy=o["strategy"])
-    click.echo(_describe(o["data"], data, net, loss))
-    click.echo(f"{'method':>13}  {'best h':>9}  {'error there':>11}  {'truncation slope':>16}  expected")
+    say(_describe(o, data, net, loss))
+    say(f"{'method':>13}  {'best h':>9}  {'error there':>11}  {'truncation slope':>16}  expected")
     for method, (h, error) in sweep.best.items():
         slope = sweep.slopes.get(method)
-        click.echo(f"{method:>13}  {h:>9.2e}  {error:>11.2e}  {'-' if slope is None else f'{slope:.2f}':>16}  "
-                   f"{sweep.to_json()['expected_orders'][method]}")
+        say(f"{method:>13}  {h:>9.2e}  {error:>11.2e}  {'-' if slope is None else f'{slope:.2f}':>16}  "
+            f"{sweep.to_json()['expected_orders'][method]}")
     if o["json_path"]:
-        write_json(o["json_path"], sweep.to_json())
+        write_json(o["json_path"], {"settings": _settings(o), **sweep.to_json()})
     if o["plot"]:
         from . import plots
         plots.hsweep_plot(o["plot"], sweep, f"h-sweep: {o['data']} {net.sizes}, {o['strategy']} re-evaluation")

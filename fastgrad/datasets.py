@@ -4,12 +4,14 @@ Every loader returns float64 arrays X (n, d) and Y (n, p) and validates them.
 """
 import csv
 import math
+import os
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from .model import MLP
-from .validation import positive_int
+from .validation import check_allocation, positive_int
 
 
 @dataclass
@@ -38,6 +40,7 @@ class SeedExample:
 def sine(n=25, low=-math.pi, high=math.pi, noise=0.0, seed=None):
     """n points x ~ U(low, high), y = sin x + noise N(0, noise^2); a test grid of step 0.1."""
     n = positive_int("n", n)
+    check_allocation("n", f"{n} samples", 16 * n)
     if not low < high:
         raise ValueError(f"interval: expected low < high, got ({low}, {high})")
     rng = np.random.default_rng(seed)
@@ -85,6 +88,7 @@ def spirals(n=300, classes=3, noise=0.2, seed=None):
     classes = positive_int("classes", classes)
     if classes < 2:
         raise ValueError(f"classes: expected at least 2, got {classes}")
+    check_allocation("n", f"{n} samples of {classes} classes", 8 * n * (2 + classes))
     rng = np.random.default_rng(seed)
     label = np.arange(n) % classes
     r = rng.uniform(0.05, 1.0, n)
@@ -102,37 +106,35 @@ def load_csv(path, target=-1, classify=False, test_fraction=0.0, seed=None):
     target : str, int or sequence of them
         Target column(s), by header name or index (negative counts from the end).
     classify : bool
-        Treat the single target column as class labels and one-hot encode them.
+        Treat the single target column as class labels (numbers or strings) and one-hot
+        encode them; warns when there are more labels than half the rows (a continuous
+        target, most likely).
     test_fraction : float
         Share of rows (shuffled with ``seed``) held out as the test set.
     """
     rows = _read_rows(path)
-    header, body = rows[0], rows[1:]
+    (_, header), body = rows[0], rows[1:]
     if not body:
         raise ValueError(f"{path}: no data rows after the header")
     targets = _column_indices(path, header, target)
+    if classify and len(targets) != 1:
+        raise ValueError("target: classification needs exactly one label column")
+    labels_column = targets[0] if classify else None
     values = np.empty((len(body), len(header)))
-    for r, row in enumerate(body, start=2):
+    for r, (line, row) in enumerate(body):
         if len(row) != len(header):
-            raise ValueError(f"{path}: line {r} has {len(row)} fields, the header has {len(header)}")
+            raise ValueError(f"{path}: line {line} has {len(row)} fields, the header has {len(header)}")
         for c, cell in enumerate(row):
-            try:
-                values[r - 2, c] = float(cell)
-            except ValueError:
-                raise ValueError(f"{path}: line {r}, column {header[c]!r}: {cell!r} is not a number") from None
-            if not math.isfinite(values[r - 2, c]):
-                raise ValueError(f"{path}: line {r}, column {header[c]!r}: {cell!r} is not finite")
+            if c != labels_column:
+                values[r, c] = _number(path, line, header[c], cell)
     features = [c for c in range(len(header)) if c not in targets]
     if not features:
         raise ValueError(f"{path}: no feature columns left besides the target(s)")
     X, Y = values[:, features], values[:, targets]
     kind, target_names = "regression", tuple(header[c] for c in targets)
     if classify:
-        if len(targets) != 1:
-            raise ValueError("target: classification needs exactly one label column")
-        labels, codes = np.unique(Y[:, 0], return_inverse=True)
-        Y = np.eye(labels.size)[codes]
-        kind, target_names = "classification", tuple(f"{header[targets[0]]}={v:g}" for v in labels)
+        Y, target_names = _one_hot(path, header[labels_column], [row[labels_column] for _, row in body])
+        kind = "classification"
     data = Dataset(X, Y, kind=kind, feature_names=tuple(header[c] for c in features),
                    target_names=target_names)
     return split(data, test_fraction, seed)
@@ -154,17 +156,49 @@ def split(data, test_fraction, seed=None):
     return data
 
 
-def _read_rows(path):
+def _number(path, line, column, cell):
     try:
-        with open(path, newline="") as f:
-            rows = [row for row in csv.reader(f) if row and any(cell.strip() for cell in row)]
+        value = float(cell)
+    except ValueError:
+        raise ValueError(f"{path}: line {line}, column {column!r}: {cell!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{path}: line {line}, column {column!r}: {cell!r} is not finite")
+    return value
+
+
+def _one_hot(path, column, cells):
+    """One-hot rows for class labels, and the target names: numeric labels in numeric order,
+    others as text in sorted order."""
+    try:
+        keys = [float(cell) for cell in cells]
+        names = {key: f"{key:g}" for key in keys}
+    except ValueError:
+        keys = cells
+        names = {key: key for key in keys}
+    labels, codes = np.unique(np.array(keys), return_inverse=True)
+    n = len(cells)
+    check_allocation("target", f"one-hot targets for the {labels.size} labels of {column!r}", 8 * n * labels.size)
+    if labels.size > max(2, n // 2):
+        warnings.warn(f"{path}: {column!r} has {labels.size} different labels in {n} rows; a continuous "
+                      f"target? (leave out --classify for regression)", stacklevel=3)
+    return np.eye(labels.size)[codes.ravel()], tuple(f"{column}={names[key]}" for key in labels.tolist())
+
+
+def _read_rows(path):
+    """(line number, cells) of every non-blank row; a byte-order mark is dropped."""
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise ValueError(f"{path}: cannot read the file (not a regular file)")
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            rows = [(reader.line_num, row) for row in reader if row and any(cell.strip() for cell in row)]
     except OSError as exc:
         raise ValueError(f"{path}: cannot read the file ({exc.strerror})") from None
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ValueError(f"{path}: not a readable CSV text file ({exc})") from None
     if not rows:
         raise ValueError(f"{path}: the file is empty")
-    return [[cell.strip() for cell in row] for row in rows]
+    return [(line, [cell.strip() for cell in row]) for line, row in rows]
 
 
 def _column_indices(path, header, target):
@@ -180,5 +214,6 @@ def _column_indices(path, header, target):
         elif t in header:
             indices.append(header.index(t))
         else:
-            raise ValueError(f"target: no column named {t!r} in {path} (columns: {', '.join(header)})")
+            shown = ", ".join(header[:5]) + (f", … ({len(header)} in all)" if len(header) > 5 else "")
+            raise ValueError(f"target: no column named {t!r} in {path} (columns: {shown})")
     return sorted(set(indices))

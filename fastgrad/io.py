@@ -1,12 +1,18 @@
-"""Atomic files: weights (.npz), JSON and any writer; a reader that names what is wrong."""
+"""Atomic files: weights (.npz), JSON and any writer; a reader that names what is wrong.
+
+Every failure is a ValueError naming the path: a command line prints it as one line.
+"""
 import json
 import os
+import sys
 import tempfile
+import zipfile
+import zlib
 from contextlib import contextmanager
 
 import numpy as np
 
-from .model import MLP
+from .model import MLP, parameter_count
 
 
 @contextmanager
@@ -18,13 +24,16 @@ def atomic_path(path):
     replaced."""
     path = os.fspath(path)
     target = os.path.realpath(path)
-    if os.path.exists(target) and not os.path.isfile(target):
-        yield path
-        return
-    with _temporary_beside(path, target) as tmp:
-        yield tmp
-        os.chmod(tmp, _mode_for(target))
-        os.replace(tmp, target)
+    try:
+        if os.path.exists(target) and not os.path.isfile(target):
+            yield path
+            return
+        with _temporary_beside(path, target) as tmp:
+            yield tmp
+            os.chmod(tmp, _mode_for(target))
+            os.replace(tmp, target)
+    except OSError as exc:  # a full disk, a vanished directory: the old file is untouched
+        raise ValueError(f"{path}: cannot write ({exc.strerror or exc})") from None
 
 
 @contextmanager
@@ -64,6 +73,49 @@ def check_writable(path):
         pass
 
 
+def check_outputs(outputs, inputs=(), replaces=()):
+    """Before any work: every output path, given as (option, path) pairs (None: not asked
+    for), must be writable, named once, and name no input file, except that an output may
+    replace an input of the same kind: (output option, input option) in ``replaces``. Raise
+    a ValueError naming the options otherwise; changes nothing."""
+    outputs = [(option, os.fspath(path)) for option, path in outputs if path is not None]
+    inputs = [(option, os.fspath(path)) for option, path in inputs if path is not None]
+    seen = list(inputs)
+    for option, path in outputs:
+        if not path.strip():
+            raise ValueError(f"{option}: expected a file name, got an empty one")
+        if path == "-":  # standard output
+            continue
+        for other, earlier in seen:
+            if (option, other) not in replaces and _same_file(path, earlier):
+                what = "the input" if (other, earlier) in inputs else "the output"
+                raise ValueError(f"{option} {path}: the same file as {what} {other} {earlier}; "
+                                 f"choose another name")
+        check_writable(path)
+        seen.append((option, path))
+
+
+FIGURE_FORMATS = ("png", "pdf", "svg")
+
+
+def figure_format(option, path):
+    """The figure format a path's extension names, or a ValueError naming ``option``."""
+    extension = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
+    if extension not in FIGURE_FORMATS:
+        raise ValueError(f"{option} {path}: expected a figure file ending in "
+                         f"{', '.join('.' + f for f in FIGURE_FORMATS)}")
+    return extension
+
+
+def _same_file(a, b):
+    """Whether two paths name one regular file (existing or to be created); a device or FIFO
+    (/dev/stdout) may be named twice."""
+    ra, rb = os.path.realpath(a), os.path.realpath(b)
+    if os.path.exists(ra) and not os.path.isfile(ra):
+        return False
+    return ra == rb or (os.path.exists(ra) and os.path.exists(rb) and os.path.samefile(ra, rb))
+
+
 def save_weights(path, net, **meta):
     """Write the architecture and theta to an .npz file, atomically; ``meta`` values are stored too."""
     with atomic_path(path) as tmp:
@@ -73,25 +125,78 @@ def save_weights(path, net, **meta):
 
 
 def load_weights(path):
-    """Read a net saved by ``save_weights``; returns (MLP, meta dict)."""
+    """Read a net saved by ``save_weights``; returns (MLP, meta dict). Each array's header is
+    checked (kind, shape) before its data is read, so a small file declaring a huge array
+    is refused at once; any other defect (not a zip, a bad checksum, a missing or
+    mistyped field) is a ValueError naming the file."""
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise ValueError(f"{path}: cannot read the weights file (not a regular file)")
     try:
-        with np.load(path, allow_pickle=False) as f:
-            net = MLP(f["sizes"].tolist(), hidden=f["hidden"].tolist(), output=str(f["output"]))
-            net.set_theta(f["theta"])
-            meta = json.loads(str(f["meta"])) if "meta" in f else {}
+        with zipfile.ZipFile(path) as archive:
+            sizes = _member(archive, "sizes", "iu", lambda shape: len(shape) == 1 and 2 <= shape[0] <= 1000)
+            hidden = _member(archive, "hidden", "U", lambda shape: shape == (len(sizes) - 2,))
+            output = _member(archive, "output", "U", lambda shape: shape == ())
+            n_params = parameter_count(sizes.tolist())
+            theta = _member(archive, "theta", "f", lambda shape: shape == (n_params,))
+            has_meta = "meta.npy" in archive.namelist()
+            meta = json.loads(str(_member(archive, "meta", "U", lambda shape: shape == ()))) if has_meta else {}
+            net = MLP(sizes.tolist(), hidden=hidden.tolist(), output=str(output))
+            net.set_theta(theta)
     except OSError as exc:
         raise ValueError(f"{path}: cannot read the weights file ({exc.strerror or exc})") from None
-    except (KeyError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, KeyError, ValueError, TypeError,
+            RuntimeError) as exc:
         raise ValueError(f"{path}: not a fastgrad weights file ({exc})") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{path}: not a fastgrad weights file (meta is not a mapping)")
     return net, meta
 
 
+_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def _member(archive, name, kinds, shape_ok):
+    """The array ``name`` of an .npz archive, read only after its header shows a dtype of one
+    of ``kinds`` and a shape that ``shape_ok`` accepts."""
+    with archive.open(name + ".npy") as f:
+        version = np.lib.format.read_magic(f)
+        if version not in _HEADER_READERS:
+            raise ValueError(f"field {name!r} is in .npy format {version}, which fastgrad does not write")
+        shape, fortran_order, dtype = _HEADER_READERS[version](f)
+        if dtype.kind not in kinds or dtype.hasobject or not shape_ok(shape):
+            raise ValueError(f"field {name!r} has dtype {dtype} and shape {shape}, not what fastgrad writes")
+        count = int(np.prod(shape))
+        data = f.read(count * dtype.itemsize)
+        if len(data) != count * dtype.itemsize:
+            raise ValueError(f"field {name!r} is truncated")
+    array = np.frombuffer(data, dtype=dtype)
+    return array.reshape(shape, order="F" if fortran_order else "C")
+
+
 def write_json(path, data):
-    """Write ``data`` as indented JSON, atomically."""
-    with atomic_path(path) as tmp:
-        with open(tmp, "w") as f:
-            json.dump(data, f, indent=2, default=float)
-            f.write("\n")
+    """Write ``data`` as indented JSON, atomically; "-" is standard output. NaN and infinities
+    are written as null (JSON has no such numbers)."""
+    text = json.dumps(_finite(data), indent=2, allow_nan=False) + "\n"
+    if os.fspath(path) == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    write_text(path, text)
+
+
+def _finite(value):
+    """``value`` with numpy scalars and arrays as Python numbers and lists, non-finite floats as None."""
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_finite(v) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    return value
 
 
 def write_text(path, text):

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import activations
 from .kernels import codes
-from .validation import as_float_matrix, check_finite, choice
+from .validation import as_float_matrix, as_real_array, check_allocation, check_finite, choice
 
 INITS = ("normal", "scaled")
 
@@ -41,16 +41,30 @@ class MLP:
             raise ValueError(f"hidden: expected one activation or {n_hidden}, got {len(names)}")
         self.hidden = [activations.check_name(a, activations.HIDDEN, "hidden") for a in names]
         self.output = activations.check_name(output, activations.OUTPUT, "output")
+        if self.output == "softmax" and self.sizes[-1] == 1:
+            raise ValueError("output: softmax over one unit is always 1 (its gradient is zero); use 'sigmoid' "
+                             "for one probability, or one output per class")
+        n_params = parameter_count(self.sizes)
+        check_allocation("sizes", f"{self.sizes} ({n_params:.3g} parameters)", 8 * n_params)
         self.layout = _layout(self.sizes, self.hidden + [self.output])
-        last = self.layout[-1]
-        self.theta = np.zeros(int(last[codes.THETA_OFFSET] + (last[codes.N_IN] + 1) * last[codes.N_OUT]))
-        self.weights = self.unflatten(self.theta)
+        self._theta = np.zeros(n_params)
+        self.weights = self.unflatten(self._theta)
         self.initialize(choice("init", init, INITS), seed)
+
+    @property
+    def theta(self):
+        """All weights, one flat float64 vector (the storage that ``weights`` views). Assigning
+        to it copies into that storage, checked, so that every view keeps seeing the model."""
+        return self._theta
+
+    @theta.setter
+    def theta(self, value):
+        self.set_theta(value)
 
     @property
     def n_params(self):
         """Number of parameters P = sum_l (n_in+1) n_out."""
-        return self.theta.size
+        return self._theta.size
 
     @property
     def activations(self):
@@ -77,12 +91,12 @@ class MLP:
         return [vector[o:o + (i + 1) * k].reshape(i + 1, k) for o, i, k in self.layout[:, :3]]
 
     def set_theta(self, theta):
-        """Copy a parameter vector into ``theta`` (checked for shape and finiteness)."""
-        theta = np.asarray(theta, dtype=np.float64)
-        if theta.shape != self.theta.shape:
-            raise ValueError(f"theta: expected shape {self.theta.shape}, got {theta.shape}")
+        """Copy a parameter vector into ``theta`` (checked for real numbers, shape and finiteness)."""
+        theta = as_real_array("theta", theta)
+        if theta.shape != self._theta.shape:
+            raise ValueError(f"theta: expected shape {self._theta.shape}, got {theta.shape}")
         check_finite("theta", theta)
-        self.theta[...] = theta
+        self._theta[...] = theta
 
     def forward_layers(self, X):
         """Layer inputs [X, a_1, ..., a_(L-1)] and the output pre-activation z_L, by numpy."""
@@ -107,13 +121,18 @@ class MLP:
         twin = MLP.__new__(MLP)
         twin.sizes, twin.hidden, twin.output = list(self.sizes), list(self.hidden), self.output
         twin.layout = self.layout.copy()
-        twin.theta = self.theta.copy()
-        twin.weights = twin.unflatten(twin.theta)
+        twin._theta = self._theta.copy()
+        twin.weights = twin.unflatten(twin._theta)
         return twin
 
     def __repr__(self):
         return (f"MLP(sizes={self.sizes}, hidden={self.hidden}, output={self.output!r}, "
                 f"n_params={self.n_params})")
+
+
+def parameter_count(sizes):
+    """P = sum_l (n_in + 1) n_out for layer widths ``sizes``."""
+    return sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
 
 
 def _check_sizes(sizes):

@@ -1,17 +1,20 @@
-"""Figures, each a function from results to a saved PNG (matplotlib's Agg backend, no display)."""
+"""Figures, each a function from results to a saved PNG, PDF or SVG file (matplotlib's Agg backend, no display)."""
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .io import atomic_path  # noqa: E402
+from .io import atomic_path, figure_format  # noqa: E402
 
 
 def _save(fig, path):
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
-    plt.close(fig)
+    """Write the figure as its extension says (.png, .pdf, .svg), atomically."""
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=120, bbox_inches="tight", format=figure_format("figure", path))
+    finally:
+        plt.close(fig)
 
 
 def _finish(fig, ax, path, xlabel, ylabel, title):

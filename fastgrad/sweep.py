@@ -38,6 +38,8 @@ def hsweep(net, X, Y, loss=None, methods=("forward", "central", "central4", "ric
     for nets with relu (it needs analytic functions).
     """
     prob = problem(net, X, Y, loss)
+    if not methods:
+        raise ValueError(f"methods: expected one or more of {', '.join(METHODS)}, got none")
     for m in methods:
         if m not in METHODS:
             raise ValueError(f"methods: unknown method {m!r}; expected some of {', '.join(METHODS)}")

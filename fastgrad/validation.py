@@ -4,19 +4,25 @@ Arrays are converted to C-contiguous float64 (integer and boolean input is accep
 and converted; complex, object and string input is refused).
 """
 import math
+import os
 
 import numpy as np
 
 
-def as_float_matrix(name, value, n_cols):
-    """``value`` as a finite (n, n_cols) float64 array; a 1-D array is taken as one column."""
+def as_real_array(name, value):
+    """``value`` as a C-contiguous float64 array, if it holds real numbers."""
     try:
         arr = np.asarray(value)
     except Exception as exc:  # ragged nested lists and the like
         raise ValueError(f"{name}: cannot be read as an array ({exc})") from None
     if arr.dtype.kind not in "fiub":
         raise ValueError(f"{name}: expected real numbers, got dtype {arr.dtype}")
-    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    return np.ascontiguousarray(arr, dtype=np.float64)
+
+
+def as_float_matrix(name, value, n_cols):
+    """``value`` as a finite (n, n_cols) float64 array; a 1-D array is taken as one column."""
+    arr = as_real_array(name, value)
     if arr.ndim == 1 and n_cols == 1:
         arr = arr.reshape(-1, 1)
     if arr.ndim != 2 or arr.shape[1] != n_cols:
@@ -56,6 +62,31 @@ def positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name}: expected an integer >= 1, got {value!r}")
     return int(value)
+
+
+def check_allocation(name, what, n_bytes):
+    """Refuse, before allocating it, memory beyond this machine's: a ValueError naming the
+    argument ``name``, ``what`` it asks for, and the size that would need."""
+    available = physical_memory()
+    if n_bytes > available:
+        raise ValueError(f"{name}: {what} would need {readable_bytes(n_bytes)} of memory; this machine has "
+                         f"{readable_bytes(available)}")
+
+
+def physical_memory():
+    """Bytes of RAM, or infinity where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return math.inf
+
+
+def readable_bytes(n):
+    """1.6e+25 -> '1.6e+25 bytes', 3.2e9 -> '3.2 GB'."""
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if 1 <= n / size < 1000:
+            return f"{n / size:.2g} {unit}"
+    return f"{n:.2g} bytes"
 
 
 def choice(name, value, allowed):

@@ -105,3 +105,16 @@ def test_top_k_worst_entries_are_ordered(seed_net):
     report = fg.gradcheck(*seed_net, top=3, h=1e-2)
     ratios = [w.abs_error / (1e-8 + 1e-5 * abs(w.numerical)) for w in report.worst]
     assert len(ratios) == 3 and ratios == sorted(ratios, reverse=True)
+
+
+def test_fast_mode_differences_by_the_method_asked_for(seed_net):
+    """forward differences along v are O(h) off, central O(h^2): the fast check's numerical
+    directional derivative must show the method's own error."""
+    net, X, Y = seed_net
+    errors = {}
+    for method in ("forward", "central"):
+        report = fg.gradcheck(net, X, Y, h=1e-3, method=method, fast=True, rtol=1.0, atol=1.0)
+        assert report.mode == "fast" and report.method == method
+        a, g = report.directional
+        errors[method] = abs(a - g)
+    assert errors["forward"] > 30 * errors["central"]

@@ -48,6 +48,66 @@ def test_resume_continues_from_save(tmp_path):
     assert json.load(open(m))["steps_done"] == 200
 
 
+def test_resume_continues_the_step_count_and_may_replace_its_file(tmp_path):
+    w, m = str(tmp_path / "w.npz"), str(tmp_path / "m.json")
+    assert run("train", "--steps", "100", "--quiet", "--save", w).exit_code == 0
+    result = run("train", "--steps", "50", "--quiet", "--resume", w, "--save", w, "--json", m)
+    assert result.exit_code == 0 and "resuming " + w + " after 100 steps" in result.output
+    metrics = json.load(open(m))
+    assert metrics["steps_before"] == 100 and metrics["steps_done"] == 50
+    assert metrics["history"]["step"][0] == 100 and metrics["settings"]["resume"] == w
+    assert load_weights(w)[1]["steps_done"] == 150
+
+
+def test_an_output_never_replaces_an_input_or_another_output(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("x,y\n1,2\n2,3\n3,4\n")
+    w = tmp_path / "w.npz"
+    assert run("train", "--steps", "5", "--quiet", "--save", str(w)).exit_code == 0
+    before = {p: p.read_bytes() for p in (data, w)}
+    for args, message in [
+        (["--data", str(data), "--json", str(data)], f"--json {data}: the same file as the input --data {data}"),
+        (["--resume", str(w), "--loss-plot", str(tmp_path / "w.png"), "--json", str(w)],
+         f"--json {w}: the same file as the input --resume {w}"),
+        (["--save", str(tmp_path / "x"), "--json", str(tmp_path / "x")], "the same file as the output --save"),
+        (["--resume", str(w), "--plot", str(w)], f"--plot {w}: expected a figure file ending in"),
+        (["--save", str(tmp_path / "no" / "w.npz")], "cannot write there (No such file or directory)"),
+    ]:
+        result = run("train", "--steps", "5", "--quiet", *args)
+        assert result.exit_code == 2 and message in result.output, result.output
+        assert "training loss" not in result.output  # refused before any work
+    assert {p: p.read_bytes() for p in before} == before
+    assert sorted(os.listdir(tmp_path)) == ["d.csv", "w.npz"]
+
+
+def test_json_to_stdout_records_the_settings(tmp_path):
+    result = CliRunner().invoke(cli, ["train", "--steps", "5", "--quiet", "--json", "-"])
+    assert result.exit_code == 0
+    metrics = json.loads(result.stdout)
+    assert metrics["settings"]["seed"] == 0 and metrics["settings"]["h"] is None
+    assert metrics["settings"]["runtime"]["numba"] and metrics["steps_done"] == 5
+    assert "training loss" in result.stderr and "seed 0" in result.stderr
+
+
+def test_gradcheck_json_and_a_pdf_figure(tmp_path):
+    m, pdf = str(tmp_path / "g.json"), str(tmp_path / "heat.pdf")
+    result = run("gradcheck", "--json", m, "--plot", pdf)
+    assert result.exit_code == 0, result.output
+    report = json.load(open(m))
+    assert report["passed"] is True and report["settings"]["method"] == "central"
+    assert [layer["shape"] for layer in report["layers"]] == [[2, 10], [11, 1]]
+    assert len(report["relative_errors"]) == 31 and len(report["worst"]) == 5
+    assert open(pdf, "rb").read(5) == b"%PDF-"
+
+
+def test_a_full_disk_is_one_line_and_keeps_nothing_half_written(tmp_path):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    result = run("train", "--steps", "5", "--quiet", "--json", "/dev/full")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == ["Error: /dev/full: cannot write (No space left on device)"]
+
+
 def _theta_after(steps, tmp_path):
     path = str(tmp_path / f"ref{steps}.npz")
     assert run("train", "--steps", str(steps), "--quiet", "--save", path).exit_code == 0
@@ -133,9 +193,24 @@ def test_info_warm_up_prints_a_row_per_job(monkeypatch):
     (["train", "--backend", "cuda"], "Invalid value for '--backend'"),
     (["train", "--sizes", "2,10,1"], "--sizes: the net [2, 10, 1] does not fit the data, which has 1 input(s)"),
     (["train", "--sizes", "1,x,1"], "Invalid value for '--sizes'"),
-    (["train", "--loss", "cross-entropy"], "loss: 'cross-entropy' cannot be used with a 'identity' output"),
-    (["train", "--batch-size", "99"], "batch_size: expected at most 25"),
-    (["train", "--threads", "999"], "threads: expected an integer from 1 to"),
+    (["train", "--loss", "cross-entropy"], "--loss: 'cross-entropy' cannot be used with a 'identity' output"),
+    (["train", "--batch-size", "99"], "--batch-size: expected at most 25"),
+    (["train", "--threads", "999"], "--threads: expected an integer from 1 to"),
+    (["train", "--seed", "-1"], "Invalid value for '--seed'"),
+    (["train", "--seed", "1.5"], "Invalid value for '--seed'"),
+    (["train", "--h", "1e-400"], "Invalid value for '--h': 1e-400 underflows to 0"),
+    (["train", "--eta", "inf"], "Invalid value for '--eta': expected a finite number > 0"),
+    (["train", "--sizes", "1,99999999999999999999999,1"], "--sizes: [1, 99999999999999999999999, 1] (3e+23 "
+                                                           "parameters) would need 2.4e+24 bytes of memory"),
+    (["train", "--data", "sine", "--samples", "10000000000000"], "--samples: 10000000000000 samples would need 1"),
+    (["train", "--data", "sine", "--output", "softmax"], "--output: softmax over one unit is always 1"),
+    (["train", "--samples", "5"], "--samples: only sine and spirals take a sample count, not --data seed"),
+    (["train", "--test-fraction", "0.2"], "--test-fraction: only for CSV files"),
+    (["train", "--save", ""], "--save: expected a file name, got an empty one"),
+    (["train", "--plot", "fit.jpg"], "--plot fit.jpg: expected a figure file ending in .png, .pdf, .svg"),
+    (["hsweep", "--h", "1e-3"], "--h: hsweep takes its steps from --h-min to --h-max"),
+    (["hsweep", "--methods", ","], "--methods: expected one or more of"),
+    (["gradcheck", "--fast", "--method", "complex-step"], "--fast: the fast check differences the loss"),
     (["train", "--resume", "missing.npz"], "missing.npz: cannot read the weights file"),
     (["train", "--nope"], "No such option"),
     (["gradcheck", "--data", "spirals", "--sizes", "2,4,2"], "does not fit the data, which has 2 input(s) and 3"),
@@ -229,3 +304,12 @@ def test_ctrl_c_while_compiling_exits_130_and_keeps_the_old_file(tmp_path):
     assert "Interrupted before the first step; no file written." in stderr
     assert "Traceback" not in stderr and "compiled in" not in stderr
     assert w.read_bytes() == b"an earlier result"
+
+
+def test_warnings_are_one_line(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("x,y\n" + "".join(f"{i},{i * 0.37:.3f}\n" for i in range(12)))
+    result = run("train", "--data", str(path), "--classify", "--gradient", "analytic", "--steps", "3", "--quiet")
+    assert result.exit_code == 0, result.output
+    warnings = [l for l in result.stderr.splitlines() if "continuous target" in l]
+    assert len(warnings) == 1 and warnings[0].startswith("Warning: ") and "Traceback" not in result.stderr

@@ -1,4 +1,6 @@
 """Datasets: the sine examples, spirals, and CSV files with clear errors."""
+import os
+
 import numpy as np
 import pytest
 
@@ -76,3 +78,38 @@ def test_missing_and_binary_files(tmp_path):
     path.write_bytes(b"\xff\xfe\x00\x81")
     with pytest.raises(ValueError, match=r"not a readable CSV text file"):
         datasets.load_csv(str(path))
+
+
+def test_csv_byte_order_mark_and_line_numbers_with_blank_lines(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes("\ufeffa,b\n1,2\n\n\n3,x\n".encode("utf-8"))
+    with pytest.raises(ValueError, match=r"line 5, column 'b': 'x' is not a number"):
+        datasets.load_csv(str(path))
+    path.write_bytes("\ufeffa,b\n1,2\n".encode("utf-8"))
+    assert datasets.load_csv(str(path), target="a").target_names == ("a",)
+
+
+def test_csv_string_class_labels(tmp_path):
+    path = write(tmp_path, "x,kind\n0.1,dog\n0.2,cat\n0.3,dog\n0.4,cat\n")
+    data = datasets.load_csv(path, target="kind", classify=True)
+    assert data.target_names == ("kind=cat", "kind=dog")
+    assert np.array_equal(data.Y, [[0, 1], [1, 0], [0, 1], [1, 0]])
+
+
+def test_csv_classify_warns_on_a_continuous_target(tmp_path):
+    path = write(tmp_path, "x,y\n" + "".join(f"{i},{i * 0.37:.3f}\n" for i in range(20)))
+    with pytest.warns(UserWarning, match=r"'y' has 20 different labels in 20 rows; a continuous target"):
+        datasets.load_csv(path, classify=True)
+
+
+def test_csv_that_is_not_a_regular_file_is_refused(tmp_path):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match=r"pipe.csv: cannot read the file \(not a regular file\)"):
+        datasets.load_csv(str(fifo))
+
+
+def test_an_unknown_target_lists_a_few_columns(tmp_path):
+    path = write(tmp_path, ",".join(f"c{i}" for i in range(40)) + "\n" + ",".join("1" * 40) + "\n")
+    with pytest.raises(ValueError, match=r"\(columns: c0, c1, c2, c3, c4, … \(40 in all\)\)$"):
+        datasets.load_csv(path, target="nope")

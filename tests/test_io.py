@@ -66,3 +66,105 @@ def test_a_device_is_written_not_replaced():
     from fastgrad.io import write_json
     write_json("/dev/null", {"a": 1})
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def _weights_file(tmp_path, **fields):
+    """A weights file as save_weights writes it, with some fields replaced."""
+    net = fg.MLP([2, 3, 1], seed=0)
+    arrays = dict(theta=net.theta, sizes=np.array(net.sizes), hidden=np.array(net.hidden),
+                  output=np.array(net.output), meta=np.array("{}"))
+    arrays.update(fields)
+    path = tmp_path / "w.npz"
+    np.savez(path, **arrays)
+    return path
+
+
+@pytest.mark.parametrize("fields,message", [
+    ({"theta": np.zeros(5)}, r"field 'theta' has dtype float64 and shape \(5,\)"),
+    ({"theta": np.array(["x"] * 13)}, r"field 'theta' has dtype <U1"),
+    ({"sizes": np.array([2.0, 3.0, 1.0])}, r"field 'sizes' has dtype float64"),
+    ({"hidden": np.array(["tanh", "relu"])}, r"field 'hidden' has dtype <U4 and shape \(2,\)"),
+    ({"output": np.array(3)}, r"field 'output' has dtype int64"),
+    ({"meta": np.array("[1, 2]")}, r"meta is not a mapping"),
+    ({"theta": np.full(13, np.nan)}, r"theta: non-finite value"),
+])
+def test_mistyped_fields_are_named(tmp_path, fields, message):
+    with pytest.raises(ValueError, match=r"w.npz: not a fastgrad weights file \(" + message):
+        load_weights(_weights_file(tmp_path, **fields))
+
+
+def test_corrupt_and_mislabelled_files_are_refused(tmp_path):
+    good = _weights_file(tmp_path).read_bytes()
+    cases = {"truncated.npz": good[:len(good) // 2], "empty.npz": b""}
+    flipped = bytearray(good)
+    at = good.index(b"NUMPY") + 200  # inside the first array's data: the CRC no longer matches
+    flipped[at] ^= 0xFF
+    cases["crc.npz"] = bytes(flipped)
+    for name, content in cases.items():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(ValueError, match=name + r": not a fastgrad weights file"):
+            load_weights(tmp_path / name)
+    np.save(tmp_path / "array.npy", np.zeros(3))
+    os.rename(tmp_path / "array.npy", tmp_path / "array.npz")
+    with pytest.raises(ValueError, match=r"array.npz: not a fastgrad weights file \(File is not a zip file\)"):
+        load_weights(tmp_path / "array.npz")
+    with pytest.raises(ValueError, match=r"cannot read the weights file \(not a regular file\)"):
+        load_weights(tmp_path)
+
+
+def test_a_small_file_declaring_a_huge_array_is_refused_before_reading_it(tmp_path):
+    """The header says 10^12 parameters for a [2, 3, 1] net: refused from the header alone."""
+    import zipfile
+    path = _weights_file(tmp_path)
+    header = {"descr": "<f8", "fortran_order": False, "shape": (10 ** 12,)}
+    buffer = __import__("io").BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, header)
+    with zipfile.ZipFile(path, "a") as archive, pytest.warns(UserWarning, match="Duplicate name"):
+        archive.writestr("theta.npy", buffer.getvalue())  # a second theta.npy: the last one is read
+    assert os.path.getsize(path) < 10_000
+    with pytest.raises(ValueError, match=r"field 'theta' has dtype float64 and shape \(1000000000000,\)"):
+        load_weights(path)
+
+
+def test_a_failing_writer_leaves_the_previous_weights(tmp_path, monkeypatch):
+    path = tmp_path / "w.npz"
+    net = fg.MLP([1, 4, 1], seed=1)
+    save_weights(path, net)
+    before = path.read_bytes()
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", full_disk)
+    with pytest.raises(ValueError, match=r"w.npz: cannot write \(No space left on device\)"):
+        save_weights(path, fg.MLP([1, 4, 1], seed=2))
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["w.npz"]
+
+
+def test_check_outputs_refuses_clashes_before_any_work(tmp_path):
+    from fastgrad.io import check_outputs
+    data = tmp_path / "d.csv"
+    data.write_text("x,y\n1,2\n")
+    with pytest.raises(ValueError, match=r"--json .*d.csv: the same file as the input --data"):
+        check_outputs([("--json", str(data))], [("--data", str(data))])
+    link = tmp_path / "link.csv"
+    link.symlink_to(data)
+    with pytest.raises(ValueError, match=r"the same file as the input --data"):
+        check_outputs([("--plot", str(link))], [("--data", str(data))])
+    with pytest.raises(ValueError, match=r"--json .*x: the same file as the output --save"):
+        check_outputs([("--save", str(tmp_path / "x")), ("--json", str(tmp_path / "x"))])
+    check_outputs([("--save", str(tmp_path / "w.npz"))], [("--resume", str(tmp_path / "w.npz"))],
+                  replaces={("--save", "--resume")})
+    check_outputs([("--json", "/dev/null"), ("--plot", "/dev/null"), ("--json", "-")])
+    assert sorted(os.listdir(tmp_path)) == ["d.csv", "link.csv"]
+
+
+def test_json_has_no_infinity_and_stdout_is_dash(capsys, tmp_path):
+    import json
+    from fastgrad.io import write_json
+    write_json(tmp_path / "m.json", {"a": float("inf"), "b": [np.float64("nan"), np.int64(3)], "c": np.arange(2)})
+    text = (tmp_path / "m.json").read_text()
+    assert "Infinity" not in text and "NaN" not in text
+    assert json.loads(text) == {"a": None, "b": [None, 3], "c": [0, 1]}
+    write_json("-", {"x": 1})
+    assert json.loads(capsys.readouterr().out) == {"x": 1}

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import fastgrad as fg
-from fastgrad.gradients.methods import BASE_STEPS, EPS
+from fastgrad.gradients.methods import BASE_STEPS, EPS, combine, taken
 from helpers import make_problem, scaled_error
 
 METHODS = ["forward", "backward", "central", "central4", "richardson", "complex-step"]
@@ -67,12 +67,16 @@ def test_default_steps_follow_the_rule(smooth):
     net = net.copy()
     net.theta[3] = 7.5
     for method, power in [("forward", 1 / 2), ("backward", 1 / 2), ("central", 1 / 3), ("central4", 1 / 5)]:
-        steps = fg.numerical_gradient(net, X, Y, method=method, full_output=True).steps
         expected = EPS ** power * np.maximum(1.0, np.abs(net.theta))
-        np.testing.assert_allclose(steps, expected, rtol=1e-15)
+        steps = fg.numerical_gradient(net, X, Y, method=method, full_output=True).steps
+        np.testing.assert_allclose(steps, expected, rtol=1e-15)  # incremental: exact steps
         assert steps[3] == pytest.approx(7.5 * EPS ** power)
+        full = fg.numerical_gradient(net, X, Y, method=method, strategy="full", full_output=True).steps
+        assert np.array_equal(full, (net.theta + expected) - net.theta)  # full: the steps as taken
     assert np.all(fg.numerical_gradient(net, X, Y, method="complex-step", full_output=True).steps == 1e-20)
     assert np.all(fg.numerical_gradient(net, X, Y, h=1e-4, full_output=True).steps == 1e-4)
+    steps = fg.numerical_gradient(net, X, Y, h=1e-4, backend="numpy", full_output=True).steps
+    assert np.array_equal(steps, (net.theta + 1e-4) - net.theta)
     assert BASE_STEPS["richardson"] == pytest.approx(EPS ** (1 / 7))
 
 
@@ -103,3 +107,23 @@ def test_unknown_method():
     net, X, Y = make_problem([1, 2, 1])
     with pytest.raises(ValueError, match=r"method: unknown value 'five-point'"):
         fg.numerical_gradient(net, X, Y, method="five-point")
+
+
+def test_combine_refuses_an_unknown_method():
+    with pytest.raises(ValueError, match=r"method: 'richardsen' is not a difference rule"):
+        combine("richardsen", lambda s, m, multiplier: s, np.ones(1), 0.0)
+
+
+def test_quotients_divide_by_the_step_actually_taken():
+    """theta = 1 + 2^-30: theta + 1e-5 rounds, so the step taken is not 1e-5; a linear loss
+    E = 3 theta then gives exactly 3 only when divided by the step taken."""
+    theta = np.array([1.0 + 2.0 ** -30])
+    asked = np.array([1e-5])
+    assert taken(theta, asked)[0] != 1e-5
+
+    def difference(s, m, multiplier):  # E(theta + s) - E(theta - m s) for E = 3 theta, rounded once
+        return 3.0 * ((theta + s) - (theta - m * s))
+
+    for method in ("central", "forward", "backward", "central4"):
+        g, _ = combine(method, difference, asked, 0.0, lambda s: taken(theta, s))
+        assert abs(g[0] - 3.0) <= 2 * EPS * 3, method

@@ -54,3 +54,34 @@ def test_softmax_rows_sum_to_one():
     net = fg.MLP([2, 5, 4], output="softmax", seed=0)
     probs = net.predict(np.random.default_rng(0).normal(size=(6, 2)))
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-14)
+
+
+def test_assigning_theta_copies_into_the_model_and_is_checked():
+    net = fg.MLP([2, 3, 1], seed=0)
+    storage, views = net.theta, net.weights
+    new = np.linspace(-1.0, 1.0, net.n_params)
+    twin = fg.MLP([2, 3, 1], seed=5)
+    twin.set_theta(new)
+    net.theta = new
+    assert net.theta is storage and np.array_equal(views[0].ravel(), new[:9])
+    X, Y = np.array([[0.3, -0.7], [1.0, 2.0]]), np.array([[0.5], [-0.5]])
+    assert net.predict(X).tobytes() == twin.predict(X).tobytes()
+    assert fg.analytic_gradient(net, X, Y).tobytes() == fg.analytic_gradient(twin, X, Y).tobytes()
+    net.theta = list(range(net.n_params))  # a list of numbers is accepted, copied
+    assert net.theta is storage and net.theta[-1] == net.n_params - 1
+    for bad, message in [(np.zeros(net.n_params + 1), r"theta: expected shape \(13,\), got \(14,\)"),
+                         (np.zeros(3), r"theta: expected shape"),
+                         (np.zeros(net.n_params, dtype=complex), r"theta: expected real numbers, got dtype complex"),
+                         (["a"] * net.n_params, r"theta: expected real numbers"),
+                         (np.full(net.n_params, np.inf), r"theta: non-finite value inf at index 0")]:
+        with pytest.raises(ValueError, match=message):
+            net.theta = bad
+        assert net.theta is storage and net.theta[-1] == net.n_params - 1
+
+
+def test_absurd_sizes_are_refused_before_allocating():
+    with pytest.raises(ValueError, match=r"sizes: \[1, 10000000000000000000000, 1\] \(3e\+22 parameters\) "
+                                         r"would need 2.4e\+23 bytes of memory"):
+        fg.MLP([1, 10 ** 22, 1])
+    with pytest.raises(ValueError, match=r"output: softmax over one unit is always 1"):
+        fg.MLP([2, 3, 1], output="softmax")

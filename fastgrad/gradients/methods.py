@@ -11,7 +11,9 @@ side against E(theta)) and C(s) = D_1(s) / (2s):
                   g = (16 R2 - R1) / 15                            error O(h^6)
     complex-step  g = Im E(theta + i h e_q) / h                    error O(h^2), no cancellation
 
-Default steps follow scipy's rule: truncation ~ h^k against round-off ~ eps |E| / h
+Where theta_q + s is formed (full re-evaluation), every quotient divides by the step as
+floating point takes it, s = (theta_q + s) - theta_q (scipy's rule), not the step asked
+for; incremental re-evaluation never rounds theta_q + s, so its steps are exact. Default steps follow scipy's rule: truncation ~ h^k against round-off ~ eps |E| / h
 balance at h ~ eps^(1/(k+1)), so h_q = eps^(1/2) (forward, backward), eps^(1/3) (central),
 eps^(1/5) (central4), eps^(1/7) (richardson), each times max(1, |theta_q|); complex-step
 takes h = 1e-20, since it subtracts nothing.
@@ -38,20 +40,33 @@ def step_sizes(theta, method, h=None):
     return base * np.maximum(1.0, np.abs(theta)), base
 
 
-def combine(method, difference, steps, loss_value):
-    """The gradient (and, for richardson, an error estimate) from ``difference(multiplier, m)``,
-    which returns D_m(multiplier * steps) for every entry. Returns (g, error or None)."""
+def taken(theta, s):
+    """The steps as floating point takes them: (theta + s) - theta."""
+    return (theta + s) - theta
+
+
+def combine(method, difference, steps, loss_value, take=None):
+    """The gradient (and, for richardson, an error estimate) from ``difference(s, m, multiplier)``,
+    which returns D_m(s) for every entry, s being ``take(multiplier * steps)``: the steps as
+    the loss sees them (default: as asked). Returns (g, error or None)."""
+    def quotient(multiplier, m):
+        s = multiplier * steps if take is None else take(multiplier * steps)
+        return difference(s, m, multiplier) / ((1.0 + m) * s)
+
     def central(multiplier):
-        return difference(multiplier, 1.0) / (2.0 * multiplier * steps)
+        return quotient(multiplier, 1.0)
 
     if method == "forward":
-        return difference(1.0, 0.0) / steps, None
+        return quotient(1.0, 0.0), None
     if method == "backward":
-        return difference(-1.0, 0.0) / (-steps), None
+        return quotient(-1.0, 0.0), None
     if method == "central":
         return central(1.0), None
     if method == "central4":
         return (4.0 * central(1.0) - central(2.0)) / 3.0, None
+    if method != "richardson":
+        raise ValueError(f"method: {method!r} is not a difference rule; expected one of "
+                         f"{', '.join(m for m in METHODS if m != 'complex-step')}")
     c1, c2, c4 = central(1.0), central(0.5), central(0.25)
     r1, r2 = (4.0 * c2 - c1) / 3.0, (4.0 * c4 - c2) / 3.0
     g = (16.0 * r2 - r1) / 15.0

@@ -13,7 +13,7 @@ from .. import losses, runtime
 from ..kernels import jobs
 from ..problem import problem
 from ..validation import choice, positive_number
-from .methods import METHODS, combine, step_sizes
+from .methods import METHODS, combine, step_sizes, taken
 from .reference import numpy_differences, python_differences
 
 BACKENDS = ("python", "numpy", "numba", "numba-parallel")
@@ -91,10 +91,12 @@ def numerical_gradient(net, X, Y, loss=None, h=None, backend="numba-parallel", e
         kernel = jobs.complex_step_kernel(prob.formulas, backend == "numba-parallel")
         runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, steps, entries, _shares(backend), grad)
     else:
-        difference = _difference_function(prob, backend, strategy, entries, steps, base)
+        difference = _difference_function(prob, backend, strategy, entries, base)
         value = losses.value(prob.loss, net.output_preactivation(prob.X), prob.Y, net.output) \
             if method == "richardson" else 0.0
-        grad, error = combine(method, difference, steps, value)
+        take = None if strategy == "incremental" else (lambda s: taken(net.theta[entries], s))
+        grad, error = combine(method, difference, steps, value, take)
+        steps = steps if take is None else take(steps)
     if full_output:
         return NumericalGradient(grad, steps, error, method)
     return grad
@@ -105,12 +107,12 @@ def _shares(backend):
     return runtime.get_num_threads() if backend == "numba-parallel" else 1
 
 
-def _difference_function(prob, backend, strategy, entries, steps, base):
-    """(multiplier, m) -> E(theta + s e_q) - E(theta - m s e_q) with s = multiplier * steps."""
+def _difference_function(prob, backend, strategy, entries, base):
+    """(s, m, multiplier) -> E(theta + s e_q) - E(theta - m s e_q), s about multiplier * the
+    base step."""
     net = prob.net
 
-    def difference(multiplier, m):
-        s = multiplier * steps
+    def difference(s, m, multiplier):
         if backend == "python":
             return python_differences(prob, s, m, entries)
         if backend == "numpy":
