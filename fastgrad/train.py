@@ -36,6 +36,11 @@ class History:
     load_seconds: float = 0.0                   # compiling or loading the kernels beforehand
     stopped: str = "completed"                   # "completed", "diverged" or "interrupted"
 
+    def __repr__(self):
+        last = self.losses[-1] if self.losses else float("nan")
+        return (f"History({self.stopped}, {self.steps_done} steps in {self.seconds:.3g} s, "
+                f"{len(self.losses)} losses recorded, last {last:.6g})")
+
 
 class DivergenceError(ValueError):
     """Training met a non-finite loss; ``history`` holds the run, the net its last finite weights."""

@@ -168,3 +168,9 @@ def test_json_has_no_infinity_and_stdout_is_dash(capsys, tmp_path):
     assert json.loads(text) == {"a": None, "b": [None, 3], "c": [0, 1]}
     write_json("-", {"x": 1})
     assert json.loads(capsys.readouterr().out) == {"x": 1}
+
+
+def test_public_api_saves_and_loads_and_history_is_short():
+    assert fg.save_weights is save_weights and fg.load_weights is load_weights
+    history = fg.History(steps=[0, 10], losses=[1.5, 0.25], steps_done=20, seconds=0.5)
+    assert repr(history) == "History(completed, 20 steps in 0.5 s, 2 losses recorded, last 0.25)"
