@@ -107,6 +107,9 @@ def gradcheck(net, X, Y, loss=None, h=None, backend="numba-parallel", rtol=1e-5,
     top = positive_int("top", top)
     prob = problem(net, X, Y, loss)
     method = check_method(method, net, backend)
+    if fast and method == "complex-step":
+        raise ValueError("fast: the fast check differences the loss along one direction, which complex-step "
+                         "cannot; leave out fast or choose another method")
     if h is not None:
         h = positive_number("h", h)
     step = f"{h:g}" if h is not None else (
@@ -116,9 +119,6 @@ def gradcheck(net, X, Y, loss=None, h=None, backend="numba-parallel", rtol=1e-5,
     common = dict(rtol=rtol, atol=atol, step=step, method=method, backend=backend)
     directional = None
     if fast:
-        if method == "complex-step":
-            raise ValueError("fast: the fast check differences the loss along one direction, which complex-step "
-                             "cannot; leave out fast or choose another method")
         directional = _directional_check(prob, analytic, h, method, seed)
         a, g = directional
         if abs(a - g) <= atol + rtol * abs(g):
