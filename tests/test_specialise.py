@@ -16,10 +16,13 @@ def test_specialisations_are_memoised_and_named_by_their_bindings():
     assert jobs.backprop_kernel(f) is jobs.backprop_kernel(jobs.formulas(["tanh"], "identity", "mse"))
     assert kernel_name(jobs.backprop_kernel(f)) == "backprop.tanh.identity.mse"
     assert kernel_name(jobs.differences_kernel(f, "incremental", True)) == \
-        "incremental_differences.tanh.identity.mse.tabled_first_change.parallel"
+        "incremental_differences.tanh.identity.mse.tabled_first_change.no_layers_above.parallel"
+    deep = jobs.formulas(["tanh", "tanh"], "identity", "mse")
+    assert kernel_name(jobs.differences_kernel(deep, "incremental", False)) == \
+        "incremental_differences.tanh.identity.mse.tabled_first_change.through_the_layers_above"
     other = jobs.formulas(["relu"], "identity", "mse")
     assert kernel_name(jobs.differences_kernel(other, "incremental", False)) == \
-        "incremental_differences.relu.identity.mse.exact_first_change"
+        "incremental_differences.relu.identity.mse.exact_first_change.no_layers_above"
     # a binding a job does not use does not split its kernels
     assert kernel_name(jobs.loss_kernel(f)) == "loss_at.tanh.identity.mse"
     assert jobs.loss_kernel(f) is specialise.specialise(
@@ -52,11 +55,11 @@ def test_default_train_compiles_one_serial_incremental_training_kernel(tmp_path)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert {k: v for k, v in report["built"].items() if v} == {"gradient_steps": 1}
-    assert report["top"] == ["gradient_steps.tanh.identity.mse.tabled_first_change.ANALYTIC=False"
-                             ".incremental_differences"]
-    for name in report["every"]:
-        assert not any(word in name for word in ("parallel", "backprop", "full_differences", "complex",
-                                                  "sigmoid", "relu", "softmax", "squared", "cross_entropy")), name
+    assert report["top"] == ["gradient_steps.tanh.identity.mse.tabled_first_change.no_layers_above"
+                             ".ANALYTIC=False.incremental_differences"]
+    for name in report["every"]:  # nor the propagation through further hidden layers
+        assert not any(word in name for word in ("parallel", "backprop", "full_differences", "complex", "sigmoid",
+                                                  "relu", "softmax", "squared", "cross_entropy", "_propagate")), name
 
 
 def test_parallel_equals_serial_bit_for_bit_in_every_configuration_kind(force_threads, restore_threads):

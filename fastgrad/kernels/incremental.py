@@ -13,8 +13,10 @@ and the loss difference l_i(+) - l_i(-) is formed per sample from the output cha
 per-sample differences are summed pairwise. u = tanh(s h x_ir) is tabulated once per
 gradient, so the hidden layers need no transcendental per entry.
 
-Templates: ``hidden``, ``output``, ``loss`` and ``first_change`` (``tabled_first_change``
-for activations with a u-table, else ``exact_first_change``) are bound per configuration.
+Templates: ``hidden``, ``output``, ``loss``, ``first_change`` (``tabled_first_change``
+for activations with a u-table, else ``exact_first_change``) and ``deeper``
+(``through_the_layers_above`` for nets with two or more hidden layers, else
+``no_layers_above``) are bound per configuration.
 Caches are transposed, (units, n), so the loops over samples are contiguous; the flat
 hot loops index with unsigned integers, which spares the negative-index checks and
 lets them vectorise.
@@ -31,7 +33,7 @@ from .layers import block, cache_size, inputs_below, layer_weights, units, width
 from .specialise import entry, template
 from .summation import pairwise_sum
 
-hidden = output = loss = first_change = None  # bound per configuration by specialise()
+hidden = output = loss = first_change = deeper = None  # bound per configuration by specialise()
 
 ForwardCache = namedtuple("ForwardCache", ["XT", "YT", "Z", "A", "U", "reach", "mass", "loss"])
 ForwardCache.__doc__ = """The forward pass an incremental gradient starts from, every block flat and
@@ -159,6 +161,27 @@ def _propagate(theta, layout, l, c, last, ZT, AT, S, V):
             rows = layout[k, N_OUT]
 
 
+@template(paste=True)
+def through_the_layers_above(theta, layout, l, c, YT, ZT, AT, S, V, diff, acc):
+    """Add l_i(+) - l_i(-) for a change of a_l[c] in V that reaches the output through
+    hidden layers l+1 .. L-1 (``deeper`` in nets with two or more hidden layers)."""
+    n = V.shape[0] // 4
+    last = layout.shape[0] - 1
+    code = layout[last, ACTIVATION]
+    obase = n * layout[last, CACHE_OFFSET]
+    _propagate(theta, layout, l, c, last, ZT, AT, S, V)
+    for j in range(layout[last, N_OUT]):
+        oj, yj = np.uint64(obase + j * n), np.uint64(j * n)
+        for i in range(np.uint64(n)):
+            _accumulate_unit(code, ZT[oj + i], AT[oj + i], YT[yj + i], S[2, j, i], S[3, j, i], i, diff, acc)
+
+
+@template(paste=True)
+def no_layers_above(theta, layout, l, c, YT, ZT, AT, S, V, diff, acc):
+    """``deeper`` in nets with one hidden layer, where every change of a hidden unit reaches
+    the output directly (rank one), so this is never called: nothing to compile."""
+
+
 @template
 def entry_difference(theta, layout, h, m, table, q, fc, S, V, acc):
     """E(theta + h e_q) - E(theta - m h e_q) by incremental re-evaluation from the
@@ -199,11 +222,7 @@ def entry_difference(theta, layout, h, m, table, q, fc, S, V, acc):
                     _accumulate_unit(code, ZT[oj + i], AT[oj + i], YT[yj + i], V[nu + i] * w, V[2 * nu + i] * w,
                                      i, diff, acc)
         else:
-            _propagate(theta, layout, l, c, last, ZT, AT, S, V)
-            for j in range(p):
-                oj, yj = np.uint64(obase + j * n), np.uint64(j * n)
-                for i in range(nu):
-                    _accumulate_unit(code, ZT[oj + i], AT[oj + i], YT[yj + i], S[2, j, i], S[3, j, i], i, diff, acc)
+            deeper(theta, layout, l, c, YT, ZT, AT, S, V, diff, acc)
     loss.finish(fc.mass, diff, acc)
     return loss.factor(n, p) * pairwise_sum(V, n, V, 3 * n)
 

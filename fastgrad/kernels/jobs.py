@@ -21,8 +21,9 @@ def formulas(hidden, output, loss):
 def _formulas(hidden, output, loss):
     module = activations.hidden_formulas(hidden) if hidden else activations.identity
     first_change = incremental.tabled_first_change if hasattr(module, "tilt") else incremental.exact_first_change
+    deeper = incremental.through_the_layers_above if len(hidden) > 1 else incremental.no_layers_above
     return (("hidden", module), ("output", activations.BY_NAME[output]), ("loss", losses.BY_NAME[loss]),
-            ("first_change", first_change))
+            ("first_change", first_change), ("deeper", deeper))
 
 
 def loss_kernel(bindings):
