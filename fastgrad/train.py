@@ -7,7 +7,10 @@ update="coordinate": the textbook notebook's loop: one step is a sweep over the 
                      central difference taken with the entries before it already moved.
                      It is not a gradient step, and it is inherently sequential.
 """
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -173,32 +176,15 @@ def _run_in_chunks(prob, run, steps, record_every, progress):
     """Call ``run`` on growing chunks (aiming at CHUNK_SECONDS each) until ``steps`` are done."""
     history = History()
     start = time.perf_counter()
-    chunk = 1
     try:
         try:
             run(0)  # compile, or load from the cache, before the clock starts
         finally:
             history.load_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        while history.steps_done < steps:
-            count = min(chunk, steps - history.steps_done)
-            t0 = time.perf_counter()
-            losses = run(count)
-            elapsed = time.perf_counter() - t0
-            first = history.steps_done
-            for k in range(-first % record_every, losses.size, record_every):
-                history.steps.append(first + k)
-                history.losses.append(float(losses[k]))
-            history.steps_done += losses.size
-            if losses.size:
-                history.last_loss = float(losses[-1])
-            if losses.size < count:
-                history.stopped = "diverged"
-                break
-            if progress is not None:
-                progress(history.steps_done, float(losses[-1]))
-            chunk = _next_chunk(chunk, elapsed)
-    except KeyboardInterrupt:
+        with _ctrl_c_between_chunks() as interrupted:
+            _run_chunks(run, steps, record_every, progress, history, interrupted)
+    except KeyboardInterrupt:  # while compiling, or where Ctrl-C cannot be deferred (not the main thread)
         history.stopped = "interrupted"
     history.seconds = time.perf_counter() - start
     if history.stopped == "diverged":
@@ -209,6 +195,51 @@ def _run_in_chunks(prob, run, steps, record_every, progress):
             "try a smaller eta. "
             "The net keeps the weights of the last finite step.", history)
     return history
+
+
+def _run_chunks(run, steps, record_every, progress, history, interrupted):
+    """The chunks themselves, recorded in ``history``; stops after the chunk in which
+    ``interrupted()`` became true, so that theta is always the weights after steps_done steps."""
+    chunk = 1
+    while history.steps_done < steps:
+        count = min(chunk, steps - history.steps_done)
+        t0 = time.perf_counter()
+        losses = run(count)
+        elapsed = time.perf_counter() - t0
+        first = history.steps_done
+        for k in range(-first % record_every, losses.size, record_every):
+            history.steps.append(first + k)
+            history.losses.append(float(losses[k]))
+        history.steps_done += losses.size
+        if losses.size:
+            history.last_loss = float(losses[-1])
+        if losses.size < count:
+            history.stopped = "diverged"
+            break
+        if interrupted():
+            history.stopped = "interrupted"
+            break
+        if progress is not None:
+            progress(history.steps_done, float(losses[-1]))
+        chunk = _next_chunk(chunk, elapsed)
+
+
+@contextmanager
+def _ctrl_c_between_chunks():
+    """Yield ``interrupted()``: Ctrl-C during a chunk is noted and taken when the chunk's steps
+    are recorded, instead of raising between a kernel's return and the bookkeeping (which left
+    theta steps ahead of steps_done). Only in the main thread and when Ctrl-C raises as usual;
+    otherwise Ctrl-C behaves as it did."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield lambda: False
+        return
+    hit = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: hit.append(signum))
+    try:
+        yield lambda: bool(hit)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _next_chunk(chunk, elapsed):

@@ -286,6 +286,12 @@ def test_ctrl_c_saves_complete_weights_and_exits_130(tmp_path):
     net, meta = load_weights(w)
     assert meta["status"] == "interrupted" and 0 < meta["steps_done"] < 100000000
     assert net.sizes == [1, 10, 1] and np.all(np.isfinite(net.theta))
+    # the weights saved are those after exactly steps_done steps (full-batch steps are deterministic)
+    replay = subprocess.run(_fastgrad_command() + ["train", "--steps", str(meta["steps_done"]), "--quiet",
+                                                   "--save", str(tmp_path / "replay.npz")],
+                            capture_output=True, timeout=600)
+    assert replay.returncode == 0
+    assert load_weights(tmp_path / "replay.npz")[0].theta.tobytes() == net.theta.tobytes()
 
 
 def test_ctrl_c_while_compiling_exits_130_and_keeps_the_old_file(tmp_path):

@@ -57,3 +57,49 @@ def test_threads_are_used_only_where_they_pay_off():
     assert not threads_pay_off(25, 31, 31, "incremental")       # the textbook net: serial is faster
     assert threads_pay_off(25, 31, 31, "full")                   # ... but not in full re-evaluation
     assert threads_pay_off(1000, 836, 836, "incremental")
+
+
+UNEVEN_SHARES = """
+import numpy as np
+import fastgrad as fg
+from fastgrad.gradients import numerical
+from fastgrad import train as training
+numerical.PARALLEL_MIN_WORK = 0  # the parallel kernels, however small the problem
+rng = np.random.default_rng(2)
+net = fg.MLP([3, 5, 4, 2], hidden=["tanh", "sigmoid"], output="sigmoid", seed=2)   # P = 54 entries
+X, Y = rng.normal(size=(13, 3)), rng.uniform(size=(13, 2))
+assert fg.runtime_info()["max_threads"] == 4
+checked = 0
+for method, strategy in [("central", "incremental"), ("central", "full"), ("forward", "incremental"),
+                         ("complex-step", None)]:
+    serial = fg.numerical_gradient(net, X, Y, backend="numba", method=method, strategy=strategy)
+    for threads in (1, 2, 3, 4):
+        fg.set_num_threads(threads)
+        parallel = fg.numerical_gradient(net, X, Y, backend="numba-parallel", method=method, strategy=strategy)
+        assert parallel.tobytes() == serial.tobytes(), (method, strategy, threads)
+        checked += 1
+    fg.set_num_threads(4)
+training.threads_pay_off = lambda *args: True  # the training kernel that links the parallel job
+serial, parallel = net.copy(), net.copy()
+fg.train(serial, X, Y, backend="numba", steps=7, eta=0.1)
+for threads in (3, 4):
+    fg.set_num_threads(threads)
+    twin = net.copy()
+    fg.train(twin, X, Y, backend="numba-parallel", steps=7, eta=0.1)
+    assert twin.theta.tobytes() == serial.theta.tobytes(), threads
+    checked += 1
+print("checked", checked)
+"""
+
+
+def test_one_to_four_threads_with_uneven_shares_equal_serial_bit_for_bit(tmp_path):
+    """54 entries over 1-4 threads (shares of 14/13 entries and the like), every difference job
+    and the parallel training kernel, in a process started with NUMBA_NUM_THREADS=4."""
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, NUMBA_NUM_THREADS="4")
+    proc = subprocess.run([sys.executable, "-c", UNEVEN_SHARES], env=env, capture_output=True, text=True,
+                          timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split()[-1] == "18"
