@@ -6,7 +6,7 @@ from .diagnostics import runtime_info
 from .gradients.analytic import analytic_gradient
 from .gradients.numerical import numerical_gradient
 from .model import MLP
-from .problem import loss
+from .problem import Problem, loss
 from .runtime import KernelError, get_num_threads, set_num_threads
 from .sweep import HSweep, hsweep
 from .gradients.numerical import NumericalGradient
@@ -16,4 +16,5 @@ from . import datasets
 
 __all__ = ["MLP", "analytic_gradient", "numerical_gradient", "gradcheck", "GradcheckReport", "loss",
            "set_num_threads", "get_num_threads", "runtime_info", "KernelError", "train", "History",
-           "DivergenceError", "datasets", "hsweep", "HSweep", "NumericalGradient", "save_weights", "load_weights"]
+           "DivergenceError", "datasets", "hsweep", "HSweep", "NumericalGradient", "save_weights", "load_weights",
+           "Problem"]

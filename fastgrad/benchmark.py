@@ -20,7 +20,9 @@ from .model import MLP
 
 NUMERICAL_BACKENDS = ("python", "numpy", "numba-full", "numba-parallel-full", "numba", "numba-parallel")
 ANALYTIC_BACKENDS = ("numpy", "numba")
-ALL_BACKENDS = NUMERICAL_BACKENDS + tuple(f"analytic-{b}" for b in ANALYTIC_BACKENDS)
+# "-bound": the method of a fastgrad.Problem built once, writing into a reused array
+BOUND_BACKENDS = ("numba-bound", "analytic-numba-bound")
+ALL_BACKENDS = NUMERICAL_BACKENDS + tuple(f"analytic-{b}" for b in ANALYTIC_BACKENDS) + BOUND_BACKENDS
 # Slow cases differentiate a subset of about this many units of work (n * entries) and scale up.
 SUBSET_BUDGET = {"python": 4e6, "numba-full": 1.5e8, "numba-parallel-full": 3e8}
 ALLOCATOR_VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
@@ -68,6 +70,9 @@ def gradient_cases(sizes, n, backends=ALL_BACKENDS):
     group = group_name(sizes, n)
     cases = []
     for backend in backends:
+        if backend.endswith("-bound"):
+            cases.append(_bound_case(group, backend, net, X, Y))
+            continue
         if backend.startswith("analytic-"):
             kind = backend.split("-", 1)[1]
             cases.append(Case(group, f"analytic/{kind}", lambda k=kind: analytic_gradient(net, X, Y, backend=k),
@@ -88,6 +93,16 @@ def gradient_cases(sizes, n, backends=ALL_BACKENDS):
     return cases
 
 
+def _bound_case(group, backend, net, X, Y):
+    """A Case timing a Problem's method (built once, outside the timing) with ``out=``."""
+    from .problem import Problem
+    prob, out = Problem(net, X, Y), np.empty(net.n_params)
+    if backend.startswith("analytic-"):
+        return Case(group, "analytic/numba-bound", lambda: prob.analytic_gradient(out=out), 1.0, net.n_params)
+    return Case(group, "numerical/numba-bound", lambda: prob.numerical_gradient(out=out, backend="numba"), 1.0,
+                net.n_params)
+
+
 def training_cases(example_name, backends=ALL_BACKENDS, compiled_steps=200):
     """One Case per backend: one full-batch gradient step of a textbook example.
 
@@ -100,7 +115,7 @@ def training_cases(example_name, backends=ALL_BACKENDS, compiled_steps=200):
     X, Y, loss, eta = example.data.X, example.data.Y, example.loss, example.eta
     group = f"train step: {example_name} example"
     cases = []
-    for backend in backends:
+    for backend in (b for b in backends if b not in BOUND_BACKENDS):  # training has no bound variant
         net = example.net.copy()
         gradient, kind = ("analytic", backend.split("-", 1)[1]) if backend.startswith("analytic-") \
             else ("numerical", backend)

@@ -114,7 +114,7 @@ def gradcheck(net, X, Y, loss=None, h=None, backend="numba-parallel", rtol=1e-5,
         h = positive_number("h", h)
     step = f"{h:g}" if h is not None else (
         f"{BASE_STEPS[method]:.3g}" + ("" if method == "complex-step" else " x max(1, |theta_q|)"))
-    analytic = analytic_gradient(net, X, Y, loss=prob.loss,
+    analytic = analytic_gradient(net, X, Y, loss=prob.loss_name,
                                  backend="numpy" if backend in ("python", "numpy") else "numba")
     common = dict(rtol=rtol, atol=atol, step=step, method=method, backend=backend)
     directional = None
@@ -124,7 +124,7 @@ def gradcheck(net, X, Y, loss=None, h=None, backend="numba-parallel", rtol=1e-5,
         if abs(a - g) <= atol + rtol * abs(g):
             return GradcheckReport(True, "fast", float("nan"), float("nan"), [], [], relative_errors=None,
                                    directional=directional, **common)
-    numerical = numerical_gradient(net, X, Y, loss=prob.loss, h=h, backend=backend, method=method)
+    numerical = numerical_gradient(net, X, Y, loss=prob.loss_name, h=h, backend=backend, method=method)
     abs_err = np.abs(analytic - numerical)
     rel_err = relative_error(analytic, numerical)
     ok = abs_err <= atol + rtol * np.abs(numerical)
@@ -150,7 +150,7 @@ def _directional_check(prob, analytic, h, method, seed):
 
     def f(t):
         work.theta = net.theta + t * v
-        return loss_value(work, prob.X, prob.Y, prob.loss)
+        return loss_value(work, prob.X, prob.Y, prob.loss_name)
 
     def difference(steps, m, multiplier):
         return np.array([f(steps[0]) - f(-m * steps[0])])

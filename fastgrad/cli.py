@@ -176,7 +176,7 @@ def _setup(o):
         raise ValueError(f"{source}: the net {net.sizes} does not fit the data, which has {d} input(s) "
                          f"and {p} output(s)")
     loss = o["loss"] or (example.loss if example and net.output != "softmax" else None)
-    return data, net, problem(net, data.X, data.Y, loss).loss, example
+    return data, net, problem(net, data.X, data.Y, loss).loss_name, example
 
 
 def _describe(o, data, net, loss):
@@ -408,7 +408,7 @@ def _thread_counts(ctx, param, value):
               help="Network and data size as WIDTHS:SAMPLES, e.g. 8-64-4:1000 (repeatable).")
 @click.option("--backends", default=None,
               help="Comma-separated: python, numpy, numba-full, numba-parallel-full, numba, numba-parallel, "
-                   "analytic-numpy, analytic-numba [all].")
+                   "analytic-numpy, analytic-numba, numba-bound, analytic-numba-bound (a Problem's methods) [all].")
 @click.option("--threads", "thread_counts", callback=_thread_counts, default=None,
               help="Thread counts for numba-parallel, e.g. 1,2 [1 and all].")
 @click.option("--quick", is_flag=True, help="A small grid that runs in seconds.")

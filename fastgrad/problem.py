@@ -1,23 +1,44 @@
-"""A net, its data and a loss, validated together before any compiled code runs."""
+"""A net, its data and a loss, validated together before any compiled code runs: ``Problem``.
+
+A Problem validates once and owns what the kernels read (transposed float64 copies of X
+and Y) and the workspaces they write, so its methods go straight to the compiled kernel.
+It is bound to ``net.theta``: it reads the weights at each call, so updates to the net
+(``net.theta = ...``, in-place edits, training) are seen; changing X or Y needs a new Problem.
+"""
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
-from . import losses
+from . import losses, runtime
 from .kernels import jobs
+from .kernels.layers import cache_size
 from .model import MLP
 from .validation import as_float_matrix, check_finite, check_samples
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False, eq=False)
 class Problem:
-    """A validated (net, X, Y, loss), with the transposed float64 copies the kernels read and
-    the formulas that select them."""
+    """``Problem(net, X, Y, loss=None)``: the loss E(theta) of ``net`` on (X, Y), with methods
+    ``loss()``, ``analytic_gradient()``, ``numerical_gradient()`` and ``gradcheck()`` that
+    take the options of the free functions of the same names, plus ``out=`` (an array of
+    P floats to write the gradient into: the call then allocates nothing proportional to n
+    or P on the default paths). ``loss=None`` picks ``default_loss(net)``."""
     net: MLP
     X: np.ndarray
     Y: np.ndarray
-    loss: str
+    loss_name: str
+
+    def __init__(self, net, X, Y, loss=None):
+        if not isinstance(net, MLP):
+            raise ValueError(f"net: expected a fastgrad.MLP, got {type(net).__name__}")
+        loss = losses.check_pairing(default_loss(net) if loss is None else loss, net.output)
+        X = as_float_matrix("X", X, net.sizes[0])
+        Y = as_float_matrix("Y", Y, net.sizes[-1])
+        check_samples(X, Y)
+        check_finite("theta", net.theta)
+        for name, value in (("net", net), ("X", X), ("Y", Y), ("loss_name", loss)):
+            object.__setattr__(self, name, value)
 
     @cached_property
     def XT(self):
@@ -32,7 +53,43 @@ class Problem:
     @property
     def formulas(self):
         """The kernels' bindings for this net's activations and this loss."""
-        return jobs.formulas(self.net.hidden, self.net.output, self.loss)
+        return jobs.formulas(self.net.hidden, self.net.output, self.loss_name)
+
+    @cached_property
+    def cache(self):
+        """The forward pass's workspace (see kernels/layers.py)."""
+        return np.empty(cache_size(self.net.layout, self.X.shape[0]))
+
+    @cached_property
+    def steps_workspace(self):
+        """P floats for the steps of a numerical gradient."""
+        return np.empty(self.net.n_params)
+
+    @cached_property
+    def all_entries(self):
+        """0 .. P-1, the entries a whole numerical gradient differentiates."""
+        return np.arange(self.net.n_params, dtype=np.int64)
+
+    def loss(self):
+        """E(theta) by the compiled forward pass (equations in ``fastgrad.losses``)."""
+        net = self.net
+        return runtime.call(jobs.loss_kernel(self.formulas), net.theta, net.layout, self.XT, self.YT, self.cache)
+
+    def analytic_gradient(self, out=None, backend="numba"):
+        """dE/dtheta by backpropagation, into ``out`` if given (see ``fastgrad.analytic_gradient``)."""
+        from .gradients.analytic import gradient_of
+        return gradient_of(self, backend, out)
+
+    def numerical_gradient(self, out=None, h=None, method="central", backend="numba-parallel", strategy=None,
+                           entries=None, full_output=False):
+        """dE/dtheta by finite differences, into ``out`` if given (see ``fastgrad.numerical_gradient``)."""
+        from .gradients.numerical import gradient_of
+        return gradient_of(self, h, backend, entries, strategy, method, full_output, out)
+
+    def gradcheck(self, **options):
+        """``fastgrad.gradcheck`` on this problem."""
+        from .check import gradcheck
+        return gradcheck(self.net, self.X, self.Y, loss=self.loss_name, **options)
 
 
 def default_loss(net):
@@ -43,19 +100,21 @@ def default_loss(net):
 def loss(net, X, Y, loss=None):
     """E(theta) for the named loss (equations in ``fastgrad.losses``); None picks ``default_loss``."""
     prob = problem(net, X, Y, loss)
-    return losses.value(prob.loss, net.output_preactivation(prob.X), prob.Y, net.output)
+    return losses.value(prob.loss_name, net.output_preactivation(prob.X), prob.Y, net.output)
 
 
 def problem(net, X, Y, loss):
-    """Check shapes, finiteness and the loss/output pairing; return a Problem.
-
-    ``loss=None`` picks ``default_loss(net)``.
-    """
-    if not isinstance(net, MLP):
-        raise ValueError(f"net: expected a fastgrad.MLP, got {type(net).__name__}")
-    loss = losses.check_pairing(default_loss(net) if loss is None else loss, net.output)
-    X = as_float_matrix("X", X, net.sizes[0])
-    Y = as_float_matrix("Y", Y, net.sizes[-1])
-    check_samples(X, Y)
-    check_finite("theta", net.theta)
+    """Check shapes, finiteness and the loss/output pairing; return a Problem."""
     return Problem(net, X, Y, loss)
+
+
+def gradient_buffer(prob, out):
+    """``out`` checked as a float64 array of P entries to write a gradient into, or a new one."""
+    P = prob.net.n_params
+    if out is None:
+        return np.empty(P)
+    if not (isinstance(out, np.ndarray) and out.dtype == np.float64 and out.shape == (P,)
+            and out.flags.c_contiguous and out.flags.writeable):
+        raise ValueError(f"out: expected a writable contiguous float64 array of shape ({P},), got "
+                         f"{getattr(out, 'dtype', type(out).__name__)} {getattr(out, 'shape', '')}")
+    return out

@@ -48,12 +48,12 @@ def hsweep(net, X, Y, loss=None, methods=("forward", "central", "central4", "ric
     points = positive_int("points", points)
     if any(a in NOT_ANALYTIC for a in net.hidden):
         methods = [m for m in methods if m != "complex-step"]
-    exact = analytic_gradient(net, prob.X, prob.Y, loss=prob.loss, backend="numpy")
+    exact = analytic_gradient(net, prob.X, prob.Y, loss=prob.loss_name, backend="numpy")
     scale = max(np.abs(exact).max(), np.finfo(float).tiny)
     hs = np.logspace(np.log10(h_min), np.log10(h_max), points)
     sweep = HSweep(hs, {})
     for method in methods:
-        errors = np.array([np.abs(numerical_gradient(net, prob.X, prob.Y, loss=prob.loss, h=h, method=method,
+        errors = np.array([np.abs(numerical_gradient(net, prob.X, prob.Y, loss=prob.loss_name, h=h, method=method,
                                                      backend=backend, strategy=strategy) - exact).max() / scale
                            for h in hs])
         sweep.errors[method] = errors

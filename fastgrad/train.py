@@ -108,7 +108,7 @@ def train(net, X, Y, loss=None, gradient="numerical", backend="numba-parallel", 
     if update == "coordinate" and gradient == "analytic":
         raise ValueError("gradient: the coordinate update is defined with central differences; "
                          "use gradient='numerical'")
-    initial = losses_module.value(prob.loss, net.output_preactivation(prob.X), prob.Y, net.output)
+    initial = losses_module.value(prob.loss_name, net.output_preactivation(prob.X), prob.Y, net.output)
     if progress is not None:
         progress(0, initial)  # before anything compiles: the caller knows the run has begun
     run = _chunk_runner(prob, gradient, backend, strategy, update, eta, h, batch_size, seed, initial)

@@ -7,8 +7,7 @@ import numpy as np
 
 from .. import activations, losses, runtime
 from ..kernels import jobs
-from ..kernels.layers import cache_size
-from ..problem import problem
+from ..problem import gradient_buffer, problem
 from ..validation import choice
 
 BACKENDS = ("numpy", "numba")
@@ -31,12 +30,17 @@ def analytic_gradient(net, X, Y, loss=None, backend="numba"):
     ndarray (P,)
         Aligned with ``net.theta``; ``net.unflatten(g)`` gives per-layer arrays.
     """
-    prob = problem(net, X, Y, loss)
+    return gradient_of(problem(net, X, Y, loss), backend)
+
+
+def gradient_of(prob, backend="numba", out=None):
+    """``analytic_gradient`` of a Problem, into ``out`` if given."""
+    grad = gradient_buffer(prob, out)
     if choice("backend", backend, BACKENDS) == "numpy":
-        return numpy_backprop(prob)
-    grad = np.empty_like(net.theta)
-    cache = np.empty(cache_size(net.layout, prob.X.shape[0]))
-    runtime.call(jobs.backprop_kernel(prob.formulas), net.theta, net.layout, prob.XT, prob.YT, cache, grad)
+        grad[...] = numpy_backprop(prob)
+        return grad
+    net = prob.net
+    runtime.call(jobs.backprop_kernel(prob.formulas), net.theta, net.layout, prob.XT, prob.YT, prob.cache, grad)
     return grad
 
 
@@ -44,7 +48,7 @@ def numpy_backprop(prob):
     """Backpropagation by numpy matrix products for a validated Problem."""
     net = prob.net
     inputs, Z = net.forward_layers(prob.X)
-    D = losses.delta(prob.loss, Z, prob.Y, net.output)
+    D = losses.delta(prob.loss_name, Z, prob.Y, net.output)
     grads = [None] * len(net.weights)
     for l in range(len(net.weights) - 1, -1, -1):
         A = inputs[l]

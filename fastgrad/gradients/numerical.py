@@ -11,9 +11,9 @@ import numpy as np
 
 from .. import losses, runtime
 from ..kernels import jobs
-from ..problem import problem
+from ..problem import gradient_buffer, problem
 from ..validation import choice, positive_number
-from .methods import METHODS, combine, step_sizes, taken
+from .methods import BASE_STEPS, METHODS, combine, step_sizes, taken
 from .reference import numpy_differences, python_differences
 
 BACKENDS = ("python", "numpy", "numba", "numba-parallel")
@@ -74,17 +74,28 @@ def numerical_gradient(net, X, Y, loss=None, h=None, backend="numba-parallel", e
     ndarray or NumericalGradient
         g aligned with ``net.theta`` (or with ``entries`` when given).
     """
-    prob = problem(net, X, Y, loss)
+    return gradient_of(problem(net, X, Y, loss), h, backend, entries, strategy, method, full_output)
+
+
+def gradient_of(prob, h=None, backend="numba-parallel", entries=None, strategy=None, method="central",
+                full_output=False, out=None):
+    """``numerical_gradient`` of a Problem, into ``out`` if given (then of P entries)."""
+    net = prob.net
     backend = choice("backend", backend, BACKENDS)
     method = check_method(method, net, backend)
     if h is not None:
         h = positive_number("h", h)
-    entries = _entries(entries, net.n_params)
+    every_entry = entries is None
+    entries = prob.all_entries if every_entry else _entries(entries, net.n_params)
+    if out is not None and not every_entry:
+        raise ValueError("out: only for the whole gradient (entries=None)")
     strategy = check_strategy(strategy, backend)
-    steps, base = step_sizes(net.theta[entries], method, h)
     if backend == "numba-parallel" and not threads_pay_off(prob.X.shape[0], entries.size, net.n_params,
                                                            "full" if method == "complex-step" else strategy):
         backend = "numba"
+    if method == "central" and strategy == "incremental" and every_entry and not full_output:
+        return _central_incremental(prob, h, backend, gradient_buffer(prob, out))
+    steps, base = step_sizes(net.theta[entries], method, h)
     error = None
     if method == "complex-step":
         grad = np.empty(entries.size)
@@ -92,14 +103,38 @@ def numerical_gradient(net, X, Y, loss=None, h=None, backend="numba-parallel", e
         runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, steps, entries, _shares(backend), grad)
     else:
         difference = _difference_function(prob, backend, strategy, entries, base)
-        value = losses.value(prob.loss, net.output_preactivation(prob.X), prob.Y, net.output) \
+        value = losses.value(prob.loss_name, net.output_preactivation(prob.X), prob.Y, net.output) \
             if method == "richardson" else 0.0
         take = None if strategy == "incremental" else (lambda s: taken(net.theta[entries], s))
         grad, error = combine(method, difference, steps, value, take)
         steps = steps if take is None else take(steps)
+    if out is not None:
+        out[...] = grad
+        grad = out
     if full_output:
         return NumericalGradient(grad, steps, error, method)
     return grad
+
+
+def _central_incremental(prob, h, backend, out):
+    """The default case without intermediate arrays: ``combine``'s central rule, D / (2 s),
+    with 2 s formed in the steps' workspace (doubling is exact)."""
+    net = prob.net
+    steps = prob.steps_workspace
+    if h is None:  # step_sizes' rule, in place
+        np.abs(net.theta, out=steps)
+        np.maximum(steps, 1.0, out=steps)
+        steps *= BASE_STEPS["central"]
+        h_table = BASE_STEPS["central"]
+    else:
+        steps.fill(h)
+        h_table = h
+    kernel = jobs.differences_kernel(prob.formulas, "incremental", backend == "numba-parallel")
+    runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, steps, 1.0, h_table, prob.all_entries,
+                 _shares(backend), out)
+    steps *= 2.0
+    np.divide(out, steps, out=out)
+    return out
 
 
 def _shares(backend):

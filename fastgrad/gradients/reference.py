@@ -75,7 +75,7 @@ def python_differences(prob, steps, m, entries):
               for l, (o, i, k, c, _) in enumerate(net.layout)]
     theta = net.theta.tolist()
     X, Y = prob.X.tolist(), prob.Y.tolist()
-    return _differences(lambda: _python_loss(theta, layers, X, Y, prob.loss), theta, steps, m, entries)
+    return _differences(lambda: _python_loss(theta, layers, X, Y, prob.loss_name), theta, steps, m, entries)
 
 
 def numpy_differences(prob, steps, m, entries):
@@ -83,6 +83,6 @@ def numpy_differences(prob, steps, m, entries):
     work = prob.net.copy()
 
     def loss_now():
-        return losses.value(prob.loss, work.output_preactivation(prob.X), prob.Y, work.output)
+        return losses.value(prob.loss_name, work.output_preactivation(prob.X), prob.Y, work.output)
 
     return _differences(loss_now, work.theta, steps, m, entries)

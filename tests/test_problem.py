@@ -1,0 +1,48 @@
+"""Problem: validated once, bound to net.theta, its methods equal the free functions bit for bit."""
+import numpy as np
+import pytest
+
+import fastgrad as fg
+from helpers import CONFIGURATIONS, make_problem
+
+
+@pytest.mark.parametrize("hidden,output,loss", CONFIGURATIONS[:4])
+def test_methods_equal_the_free_functions_bit_for_bit(hidden, output, loss):
+    net, X, Y = make_problem([3, 6, 4, 2] if output != "softmax" else [3, 6, 3], hidden, output, n=17, seed=4)
+    prob = fg.Problem(net, X, Y, loss)
+    out = np.empty(net.n_params)
+    for h in (None, 1e-4):
+        for backend in ("numba", "numba-parallel"):
+            free = fg.numerical_gradient(net, X, Y, loss=loss, h=h, backend=backend)
+            assert prob.numerical_gradient(out=out, h=h, backend=backend) is out
+            assert out.tobytes() == free.tobytes()
+    for method in ("forward", "central4", "complex-step") if hidden != "relu" else ("forward",):
+        free = fg.numerical_gradient(net, X, Y, loss=loss, method=method)
+        assert prob.numerical_gradient(method=method).tobytes() == free.tobytes()
+    assert prob.analytic_gradient(out=out) is out
+    assert out.tobytes() == fg.analytic_gradient(net, X, Y, loss=loss).tobytes()
+    assert prob.loss() == pytest.approx(fg.loss(net, X, Y, loss), rel=1e-14)
+    assert prob.gradcheck().passed
+
+
+def test_a_problem_sees_new_weights_and_validates_once():
+    net, X, Y = make_problem([2, 5, 1], n=9, seed=1)
+    prob = fg.Problem(net, X, Y)
+    before = prob.analytic_gradient()
+    net.theta = net.theta * 0.5  # the problem reads the weights at each call
+    after = prob.analytic_gradient()
+    assert not np.array_equal(before, after)
+    assert after.tobytes() == fg.analytic_gradient(net, X, Y).tobytes()
+    assert prob.loss_name == "squared" and prob.XT.shape == (2, 9)
+
+
+def test_bad_input_and_bad_out():
+    net, X, Y = make_problem([2, 5, 1], n=9, seed=1)
+    with pytest.raises(ValueError, match=r"Y: expected shape \(n, 1\), got \(9, 2\)"):
+        fg.Problem(net, X, np.zeros((9, 2)))
+    prob = fg.Problem(net, X, Y)
+    for bad in (np.empty(net.n_params + 1), np.empty(net.n_params, dtype=np.float32), [0.0] * net.n_params):
+        with pytest.raises(ValueError, match=r"out: expected a writable contiguous float64 array of shape \(21,\)"):
+            prob.analytic_gradient(out=bad)
+    with pytest.raises(ValueError, match=r"out: only for the whole gradient"):
+        prob.numerical_gradient(out=np.empty(net.n_params), entries=[0, 1])
