@@ -247,10 +247,15 @@ def growth_exponents(results):
     for name in dict.fromkeys(r.name for r in results):
         top = max(r.threads for r in results if r.name == name)
         rows = [r for r in results if r.name == name and r.threads == top]
-        if len({r.n_params for r in rows}) >= 2:
+        if size_count(results, name) >= 2:
             b, _ = np.polyfit(np.log([r.n_params for r in rows]), np.log([r.median for r in rows]), 1)
             exponents[name] = float(b)
     return exponents
+
+
+def size_count(results, name):
+    """How many network sizes backend ``name`` was measured at."""
+    return len({r.n_params for r in results if r.name == name})
 
 
 def results_to_json(results, partial):

@@ -466,7 +466,9 @@ def bench_command(specs, backends, thread_counts, quick, prefix, old, default_al
     heading = (f"fastgrad bench{' (partial: interrupted)' if partial else ''} — {time.strftime('%Y-%m-%d')}, "
                f"{env['cpu_count']} CPUs, numba {env['numba']} ({env['threading_layer']} layer), "
                f"allocator {env['allocator']}\n\n")
-    growth = "".join(f"- {k}: time ~ P^{v:.2f}\n" for k, v in exponents.items())
+    growth = "".join(f"- {k}: time ~ P^{v:.2f}"
+                     + (" (two sizes only: a line through two points, not a fit)"
+                        if benchmark.size_count(results, k) == 2 else "") + "\n" for k, v in exponents.items())
     write_text(prefix + ".md", heading + table + ("\nFitted growth exponents:\n\n" + growth if growth else ""))
     if results:
         plots.scaling_plot(prefix + "-scaling.png", results, exponents, "time per gradient vs parameters")

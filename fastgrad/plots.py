@@ -4,6 +4,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from .io import atomic_path, figure_format  # noqa: E402
 
@@ -76,18 +77,28 @@ def loss_plot(path, history, title):
 
 
 def error_heatmap(path, net, rel_errors, title):
-    """Relative error |analytic - numerical| / max(|a|, |g|) per weight, one panel per layer."""
+    """Relative error |analytic - numerical| / max(|a|, |g|) per weight, one panel per layer;
+    the colours span the data's range (zeros drawn at its smallest positive value, NaN in red),
+    rows and columns on integer ticks."""
     layers = net.unflatten(rel_errors)
-    fig, axes = plt.subplots(1, len(layers), figsize=(3.2 * len(layers), 4), squeeze=False)
-    floor = 1e-17
-    vmax = max(float(rel_errors.max()), floor * 10)
+    fig, axes = plt.subplots(1, len(layers), figsize=(3.4 * len(layers), 4.2), squeeze=False,
+                             layout="constrained")
+    finite = rel_errors[np.isfinite(rel_errors)]
+    positive = finite[finite > 0]
+    vmin = float(positive.min()) if positive.size else 1e-17
+    vmax = max(float(finite.max()) if finite.size else vmin, vmin * 10)
+    cmap = matplotlib.colormaps["viridis"].with_extremes(bad="red")
     for l, (ax, E) in enumerate(zip(axes[0], layers), start=1):
-        im = ax.imshow(np.maximum(E, floor), aspect="auto", cmap="viridis",
-                       norm=matplotlib.colors.LogNorm(vmin=floor, vmax=vmax))
+        shown = np.where(np.isfinite(E), np.maximum(E, vmin), np.nan)
+        im = ax.imshow(shown, aspect="auto", cmap=cmap, norm=matplotlib.colors.LogNorm(vmin=vmin, vmax=vmax),
+                       interpolation="nearest")
         ax.set_title(f"W{l} {E.shape[0]}x{E.shape[1]}")
         ax.set_xlabel("column (unit)")
         ax.set_ylabel("row (0 = bias)")
-    fig.colorbar(im, ax=axes[0].tolist(), label="relative error")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.colorbar(im, ax=axes[0].tolist(), label="relative error" + (" (red: NaN)" if finite.size < rel_errors.size
+                                                                   else ""))
     fig.suptitle(title)
     _save(fig, path)
 
@@ -106,16 +117,22 @@ def scaling_plot(path, results, exponents, title):
 
 
 def threads_plot(path, results, title):
-    """Speed-up of the parallel backends over their own one-thread time, per size."""
+    """Speed-up of the parallel backends over their serial twin (numba-parallel over numba,
+    numba-parallel-full over numba-full; their own one-thread time where the twin was not
+    measured), per size, on integer thread ticks."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for group in dict.fromkeys(r.group for r in results):
         for name in dict.fromkeys(r.name for r in results if r.threads > 1):
             rows = sorted((r for r in results if r.group == group and r.name == name), key=lambda r: r.threads)
-            one = [r.median for r in rows if r.threads == 1]
-            if one and len(rows) > 1:
-                ax.plot([r.threads for r in rows], [one[0] / r.median for r in rows], "o-",
-                        label=f"{group} {name.split('/')[1]}")
-    _finish(fig, ax, path, "threads", "speed-up over 1 thread", title)
+            serial = [r.median for r in results if r.group == group and r.name == name.replace("-parallel", "")]
+            base = serial or [r.median for r in rows if r.threads == 1]
+            if base and len(rows) > 1:
+                twin = name.replace("-parallel", "").split("/")[1] if serial else "its 1 thread"
+                ax.plot([r.threads for r in rows], [base[0] / r.median for r in rows], "o-",
+                        label=f"{group} {name.split('/')[1]} (over {twin})")
+    ax.axhline(1.0, color="grey", lw=0.8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _finish(fig, ax, path, "threads", "speed-up over the serial backend", title)
 
 
 def hsweep_plot(path, sweep, title):

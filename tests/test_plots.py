@@ -1,0 +1,44 @@
+"""Figures: what the reader sees (axes, colour ranges, baselines), read off the figure objects."""
+import numpy as np
+
+import fastgrad as fg
+from fastgrad import plots
+
+
+def _capture(monkeypatch):
+    saved = {}
+    monkeypatch.setattr(plots, "_save", lambda fig, path: saved.update(fig=fig))
+    return saved
+
+
+def test_heat_map_spans_the_data_marks_nan_and_ticks_whole_rows(monkeypatch):
+    saved = _capture(monkeypatch)
+    net = fg.MLP([2, 8, 3], seed=1)
+    errors = np.linspace(1e-12, 1e-9, net.n_params)
+    errors[4], errors[5] = np.nan, 0.0
+    plots.error_heatmap("unused.png", net, errors, "t")
+    panels = [ax for ax in saved["fig"].axes if ax.images]
+    norm = panels[0].images[0].norm
+    assert norm.vmin == errors[errors > 0].min() and norm.vmax == np.nanmax(errors)
+    shown = np.ma.filled(panels[0].images[0].get_array(), np.nan)
+    assert np.isnan(shown[0, 4]) and shown[0, 5] == norm.vmin  # entries 4, 5: W1 (3x8) row 0; NaN drawn as bad
+    for ax in panels:
+        assert all(float(t).is_integer() for t in ax.get_yticks()) and all(float(t).is_integer()
+                                                                             for t in ax.get_xticks())
+    assert "NaN" in saved["fig"].axes[-1].get_ylabel()
+
+
+def test_threads_plot_compares_with_the_serial_backend(monkeypatch):
+    saved = _capture(monkeypatch)
+    results = [_result("numerical/numba", 1, 10.0), _result("numerical/numba-parallel", 1, 12.0),
+               _result("numerical/numba-parallel", 2, 5.0)]
+    plots.threads_plot("unused.png", results, "t")
+    ax = saved["fig"].axes[0]
+    (line,) = [l for l in ax.get_lines() if l.get_label().startswith("g ")]
+    assert list(line.get_ydata()) == [10.0 / 12.0, 2.0]  # over numba's time, not its own 1 thread
+    assert "over numba" in line.get_label()
+
+
+def _result(name, threads, median):
+    from types import SimpleNamespace
+    return SimpleNamespace(group="g", name=name, threads=threads, median=median)
