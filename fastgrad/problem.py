@@ -6,7 +6,7 @@ It is bound to ``net.theta``: it reads the weights at each call, so updates to t
 (``net.theta = ...``, in-place edits, training) are seen; changing X or Y needs a new Problem.
 """
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
 import numpy as np
 
@@ -50,10 +50,23 @@ class Problem:
         """Y transposed, (p, n), C-contiguous."""
         return np.ascontiguousarray(self.Y.T)
 
-    @property
+    @cached_property
     def formulas(self):
         """The kernels' bindings for this net's activations and this loss."""
         return jobs.formulas(self.net.hidden, self.net.output, self.loss_name)
+
+    @cached_property
+    def kernels(self):
+        """The compiled jobs this problem has used, by (job, options): a second call skips the lookup."""
+        return {}
+
+    def kernel(self, job, *options):
+        """``jobs.<job>_kernel(formulas, *options)``, remembered."""
+        key = (job,) + options
+        found = self.kernels.get(key)
+        if found is None:
+            found = self.kernels[key] = getattr(jobs, job + "_kernel")(self.formulas, *options)
+        return found
 
     @cached_property
     def cache(self):
@@ -73,23 +86,30 @@ class Problem:
     def loss(self):
         """E(theta) by the compiled forward pass (equations in ``fastgrad.losses``)."""
         net = self.net
-        return runtime.call(jobs.loss_kernel(self.formulas), net.theta, net.layout, self.XT, self.YT, self.cache)
+        return runtime.call(self.kernel("loss"), net.theta, net.layout, self.XT, self.YT, self.cache)
 
     def analytic_gradient(self, out=None, backend="numba"):
         """dE/dtheta by backpropagation, into ``out`` if given (see ``fastgrad.analytic_gradient``)."""
-        from .gradients.analytic import gradient_of
-        return gradient_of(self, backend, out)
+        return _methods().analytic.gradient_of(self, backend, out)
 
     def numerical_gradient(self, out=None, h=None, method="central", backend="numba-parallel", strategy=None,
                            entries=None, full_output=False):
         """dE/dtheta by finite differences, into ``out`` if given (see ``fastgrad.numerical_gradient``)."""
-        from .gradients.numerical import gradient_of
-        return gradient_of(self, h, backend, entries, strategy, method, full_output, out)
+        return _methods().numerical.gradient_of(self, h, backend, entries, strategy, method, full_output, out)
 
     def gradcheck(self, **options):
         """``fastgrad.gradcheck`` on this problem."""
-        from .check import gradcheck
-        return gradcheck(self.net, self.X, self.Y, loss=self.loss_name, **options)
+        return _methods().check.gradcheck(self.net, self.X, self.Y, loss=self.loss_name, **options)
+
+
+@cache
+def _methods():
+    """The modules behind Problem's methods (they import this one), imported on first use."""
+    from types import SimpleNamespace
+
+    from . import check
+    from .gradients import analytic, numerical
+    return SimpleNamespace(analytic=analytic, numerical=numerical, check=check)
 
 
 def default_loss(net):

@@ -6,7 +6,6 @@ With D_L = dE/dz_L (see ``fastgrad.losses``) and a_0 = X, for l = L..1:
 import numpy as np
 
 from .. import activations, losses, runtime
-from ..kernels import jobs
 from ..problem import gradient_buffer, problem
 from ..validation import choice
 
@@ -40,7 +39,7 @@ def gradient_of(prob, backend="numba", out=None):
         grad[...] = numpy_backprop(prob)
         return grad
     net = prob.net
-    runtime.call(jobs.backprop_kernel(prob.formulas), net.theta, net.layout, prob.XT, prob.YT, prob.cache, grad)
+    runtime.call(prob.kernel("backprop"), net.theta, net.layout, prob.XT, prob.YT, prob.cache, grad)
     return grad
 
 

@@ -129,7 +129,7 @@ def _central_incremental(prob, h, backend, out):
     else:
         steps.fill(h)
         h_table = h
-    kernel = jobs.differences_kernel(prob.formulas, "incremental", backend == "numba-parallel")
+    kernel = prob.kernel("differences", "incremental", backend == "numba-parallel")
     runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, steps, 1.0, h_table, prob.all_entries,
                  _shares(backend), out)
     steps *= 2.0
