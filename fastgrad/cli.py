@@ -212,7 +212,8 @@ def cli():
 
 @cli.command("train")
 @model_options
-@click.option("--gradient", type=click.Choice(GRADIENTS), default="numerical", show_default=True)
+@click.option("--gradient", type=click.Choice(GRADIENTS), default="numerical", show_default=True,
+              help="numerical: central differences (step --h); analytic: backpropagation.")
 @click.option("--update", type=click.Choice(UPDATES), default="gradient", show_default=True,
               help="gradient: theta -= eta g; coordinate: the notebook's entry-by-entry sweep.")
 @click.option("--steps", type=click.IntRange(min=1), default=None,

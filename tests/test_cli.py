@@ -319,3 +319,37 @@ def test_warnings_are_one_line(tmp_path):
     assert result.exit_code == 0, result.output
     warnings = [l for l in result.stderr.splitlines() if "continuous target" in l]
     assert len(warnings) == 1 and warnings[0].startswith("Warning: ") and "Traceback" not in result.stderr
+
+
+def test_every_option_has_help_text():
+    import click
+    missing = [(name, p.opts[0]) for name, command in cli.commands.items() for p in command.params
+               if isinstance(p, click.Option) and not p.help]
+    assert missing == []
+
+
+def test_failing_json_and_figure_writers_leave_the_previous_files(tmp_path, monkeypatch):
+    """A writer that fails half-way (here: after writing part of its file) leaves the earlier
+    complete outputs as they were, and no temporary file behind."""
+    import matplotlib.figure
+    from fastgrad import io
+    m, fit = tmp_path / "m.json", tmp_path / "fit.png"
+    assert run("train", "--steps", "5", "--quiet", "--json", str(m), "--plot", str(fit)).exit_code == 0
+    before = {p: p.read_bytes() for p in (m, fit)}
+
+    def half_then_full(self, fname, *args, **kwargs):
+        with open(fname, "wb") as f:
+            f.write(b"\x89PNG half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", half_then_full)
+    result = run("train", "--steps", "7", "--quiet", "--plot", str(fit))
+    assert result.exit_code == 2 and f"{fit}: cannot write (No space left on device)" in result.output
+
+    def failing_rename(source, target):
+        raise OSError(5, "Input/output error")
+    monkeypatch.setattr(io.os, "replace", failing_rename)  # the JSON written in full, the rename fails
+    result = run("train", "--steps", "7", "--quiet", "--json", str(m))
+    assert result.exit_code == 2 and f"{m}: cannot write (Input/output error)" in result.output
+    assert {p: p.read_bytes() for p in before} == before
+    assert sorted(os.listdir(tmp_path)) == ["fit.png", "m.json"]
