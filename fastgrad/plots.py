@@ -52,10 +52,20 @@ def fit_plot(path, net, data, title):
         regions = net.predict(grid).argmax(axis=1).reshape(gx.shape)
         k = data.Y.shape[1]
         ax.contourf(gx, gy, regions, levels=np.arange(k + 1) - 0.5, cmap="tab10", alpha=0.3, vmin=0, vmax=9)
-        ax.scatter(data.X[:, 0], data.X[:, 1], c=data.Y.argmax(axis=1), cmap="tab10", vmin=0, vmax=9,
-                   edgecolors="k", s=18)
-        ax.set_xlabel("x1")
-        ax.set_ylabel("x2")
+        labels = data.Y.argmax(axis=1)
+        names = data.target_names or tuple(f"class {c}" for c in range(k))
+        colours = matplotlib.colormaps["tab10"]
+        for c in range(k):
+            mine = labels == c
+            ax.scatter(data.X[mine, 0], data.X[mine, 1], color=colours(c % 10), edgecolors="k", s=18,
+                       label=names[c])
+        accuracy = float((net.predict(data.X).argmax(axis=1) == labels).mean())
+        title = f"{title}\ntraining accuracy {accuracy:.1%}"
+        if data.X_test is not None:
+            test_accuracy = float((net.predict(data.X_test).argmax(axis=1) == data.Y_test.argmax(axis=1)).mean())
+            title += f", testing {test_accuracy:.1%}"
+        ax.set_xlabel(data.feature_names[0] if len(data.feature_names) == 2 else "x1")
+        ax.set_ylabel(data.feature_names[1] if len(data.feature_names) == 2 else "x2")
     else:
         pred = net.predict(data.X)
         ax.scatter(data.Y.ravel(), pred.ravel(), s=10, fc="none", ec="b")

@@ -42,3 +42,14 @@ def test_threads_plot_compares_with_the_serial_backend(monkeypatch):
 def _result(name, threads, median):
     from types import SimpleNamespace
     return SimpleNamespace(group="g", name=name, threads=threads, median=median)
+
+
+def test_decision_regions_have_a_class_legend_and_accuracy(monkeypatch):
+    saved = _capture(monkeypatch)
+    data = fg.datasets.spirals(n=60, seed=0)
+    net = fg.MLP([2, 8, 3], output="softmax", seed=0)
+    plots.fit_plot("unused.png", net, data, "spirals")
+    ax = saved["fig"].axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["class 0", "class 1", "class 2"]
+    accuracy = (net.predict(data.X).argmax(axis=1) == data.Y.argmax(axis=1)).mean()
+    assert ax.get_title().endswith(f"training accuracy {accuracy:.1%}")
