@@ -102,6 +102,9 @@ def model_options(f):
         click.option("--classify", is_flag=True, help="CSV: one-hot encode the target column's labels."),
         click.option("--test-fraction", type=click.FloatRange(0, 1, max_open=True), default=0.0,
                      help="CSV: share of rows held out for testing."),
+        click.option("--standardize", is_flag=True,
+                     help="Scale inputs (and regression targets) to mean 0, std 1 by the training rows; the "
+                          "scaling is saved with the weights, reused by --resume, and undone in the figures."),
         click.option("--samples", type=click.IntRange(min=1), default=None,
                      help="Number of samples for sine (25) and spirals (300)."),
         click.option("--sizes", callback=_sizes, help="Layer sizes, e.g. 1,10,1 (default: inputs,10,outputs)."),
@@ -175,6 +178,15 @@ def _setup(o):
         source = f"--resume {o['resume']}" if o["resume"] else "--sizes"
         raise ValueError(f"{source}: the net {net.sizes} does not fit the data, which has {d} input(s) "
                          f"and {p} output(s)")
+    saved = meta.get("scaling") if o["resume"] else None
+    if saved is not None or o["standardize"]:  # weights trained on scaled data keep seeing it scaled
+        try:
+            scaling = None if saved is None else datasets.Scaling.from_json(saved, d, p)
+        except ValueError as exc:
+            raise ValueError(f"--resume {o['resume']}: {exc}") from None
+        data = datasets.standardize(data, scaling)
+    elif datasets.scale_warning(data):
+        warnings.warn(datasets.scale_warning(data))
     loss = o["loss"] or (example.loss if example and net.output != "softmax" else None)
     return data, net, problem(net, data.X, data.Y, loss).loss_name, example
 
@@ -267,7 +279,12 @@ def train_command(**o):
             return code
         click.echo(f"Interrupted after {history.steps_done} steps.", err=True)
     metrics = _metrics(o, data, net, loss, steps, eta, history, status)
-    say(f"training loss = {metrics['training_loss']:.6g}")
+    if data.scaling is None and history.losses and metrics["training_loss"] > 0.99 * history.losses[0] \
+            and datasets.scale_warning(data):
+        warnings.warn(f"training stalled: the loss fell by {1 - metrics['training_loss'] / history.losses[0]:.1%} "
+                      f"in {history.steps_done} steps; {datasets.scale_warning(data)}")
+    say(f"training loss = {metrics['training_loss']:.6g}" + (" (standardized targets)" if data.scaling is not None
+                                                              and data.kind == "regression" else ""))
     if "testing_loss" in metrics:
         say(f"testing loss = {metrics['testing_loss']:.6g}")
     if history.steps_done == 0:
@@ -304,8 +321,9 @@ def _metrics(o, data, net, loss, steps, eta, history, status):
 def _write_outputs(o, data, net, history, metrics, say):
     title = f"{o['data']}: {net.sizes}, {o['gradient']} gradient, {history.steps_done} steps"
     if o["save"]:
+        scaling = {} if data.scaling is None else {"scaling": data.scaling.to_json()}
         save_weights(o["save"], net, status=metrics["status"], steps_done=metrics["steps_before"] + history.steps_done,
-                     seed=o["seed"])
+                     seed=o["seed"], **scaling)
         say(f"weights saved to {o['save']}")
     if o["json_path"]:
         write_json(o["json_path"], {"settings": _settings(o), **metrics})

@@ -6,12 +6,66 @@ import csv
 import math
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .model import MLP
 from .validation import check_allocation, positive_int
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """Standardisation: x' = (x - x_mean) / x_std per input column and, for regression,
+    y' = (y - y_mean) / y_std per target column (y_mean, y_std None for classes). A
+    constant column keeps its scale (std 1)."""
+    x_mean: np.ndarray
+    x_std: np.ndarray
+    y_mean: np.ndarray = None
+    y_std: np.ndarray = None
+
+    @classmethod
+    def of(cls, data):
+        """The scaling of a dataset's training rows."""
+        def spread(A):
+            std = A.std(axis=0)
+            return np.where(std > 0, std, 1.0)
+        regression = data.kind == "regression"
+        return cls(data.X.mean(axis=0), spread(data.X), data.Y.mean(axis=0) if regression else None,
+                   spread(data.Y) if regression else None)
+
+    def inputs(self, X):
+        return (X - self.x_mean) / self.x_std
+
+    def original_inputs(self, X):
+        return X * self.x_std + self.x_mean
+
+    def targets(self, Y):
+        return Y if self.y_mean is None else (Y - self.y_mean) / self.y_std
+
+    def original_targets(self, Y):
+        """Outputs or targets back in the data's units."""
+        return Y if self.y_mean is None else Y * self.y_std + self.y_mean
+
+    def to_json(self):
+        return {k: None if v is None else np.asarray(v).tolist() for k, v in vars(self).items()}
+
+    @classmethod
+    def from_json(cls, values, d, p):
+        """A Scaling from ``to_json``'s values, checked against d inputs and p outputs."""
+        try:
+            arrays = {k: None if values.get(k) is None else np.asarray(values[k], dtype=np.float64)
+                      for k in ("x_mean", "x_std", "y_mean", "y_std")}
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"scaling: not a saved standardisation ({exc})") from None
+        widths = {"x_mean": d, "x_std": d, "y_mean": p, "y_std": p}
+        for k, v in arrays.items():
+            if v is not None and (v.shape != (widths[k],) or not np.isfinite(v).all()
+                                  or (k.endswith("std") and not (v > 0).all())):
+                raise ValueError(f"scaling: {k} does not fit {widths[k]} columns of finite (positive) numbers")
+        if arrays["x_mean"] is None or arrays["x_std"] is None:
+            raise ValueError("scaling: the inputs' mean and std are missing")
+        return cls(**arrays)
 
 
 @dataclass
@@ -24,6 +78,33 @@ class Dataset:
     truth: object = None           # the true function for 1-D regression, if known
     feature_names: tuple = ()
     target_names: tuple = ()
+    scaling: Scaling = None        # set by ``standardize``: X and Y (and the test rows) are scaled
+
+
+def standardize(data, scaling=None):
+    """The dataset with inputs (and regression targets) standardised by ``scaling``, by
+    default the scaling of its own training rows; the scaling is kept in ``data.scaling``,
+    so that predictions can be put back in the data's units."""
+    scaling = scaling or Scaling.of(data)
+    scaled = replace(data, X=scaling.inputs(data.X), Y=scaling.targets(data.Y), scaling=scaling)
+    if data.X_test is not None:
+        scaled.X_test, scaled.Y_test = scaling.inputs(data.X_test), scaling.targets(data.Y_test)
+    return scaled
+
+
+def scale_warning(data):
+    """A sentence when unscaled inputs or regression targets are far from order 1 (nets start
+    with outputs of order 1 and learn such scales slowly), else None."""
+    parts = [("inputs", data.X, data.feature_names)]
+    if data.kind == "regression":
+        parts.append(("targets", data.Y, data.target_names))
+    for what, A, names in parts:
+        size = np.maximum(np.abs(A.mean(axis=0)), A.std(axis=0))
+        if size.max() > 100 or 0 < size.max() < 0.01:
+            column = names[int(size.argmax())] if names else f"column {int(size.argmax())}"
+            return (f"the {what} are of order {size.max():.2g} ({column!r}); training may stall at that scale: "
+                    f"--standardize scales inputs and targets, and puts predictions back in the data's units")
+    return None
 
 
 @dataclass

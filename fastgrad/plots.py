@@ -31,25 +31,28 @@ def _finish(fig, ax, path, xlabel, ylabel, title):
 
 def fit_plot(path, net, data, title):
     """1-D regression: the textbook's figure (prediction line, true function dotted, training
-    points as open circles); 2-D classification: decision regions; otherwise predicted vs true."""
+    points as open circles); 2-D classification: decision regions; otherwise predicted vs true.
+    Standardised data (``data.scaling``) is drawn in the data's own units."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    if data.X.shape[1] == 1 and data.kind == "regression" and data.Y.shape[1] == 1:
-        lo, hi = data.X.min(), data.X.max()
+    X, Y, predict = _in_data_units(net, data, data.X, data.Y)
+    if X.shape[1] == 1 and data.kind == "regression" and Y.shape[1] == 1:
+        lo, hi = X.min(), X.max()
         if data.X_test is not None:
-            lo, hi = min(lo, data.X_test.min()), max(hi, data.X_test.max())
+            X_test = _in_data_units(net, data, data.X_test, data.Y_test)[0]
+            lo, hi = min(lo, X_test.min()), max(hi, X_test.max())
         t = np.linspace(lo, hi, 400).reshape(-1, 1)
-        ax.plot(t, net.predict(t), "b", label="prediction")
+        ax.plot(t, predict(t), "b", label="prediction")
         if data.truth is not None:
             ax.plot(t, data.truth(t), ":r", label="true function")
-        ax.scatter(data.X, data.Y, ec="red", fc="none", label="training points")
+        ax.scatter(X, Y, ec="red", fc="none", label="training points")
         ax.set_xlabel("x")
         ax.set_ylabel("y")
-    elif data.X.shape[1] == 2 and data.kind == "classification":
-        pad = 0.1 * (data.X.max(axis=0) - data.X.min(axis=0))
-        lo, hi = data.X.min(axis=0) - pad, data.X.max(axis=0) + pad
+    elif X.shape[1] == 2 and data.kind == "classification":
+        pad = 0.1 * (X.max(axis=0) - X.min(axis=0))
+        lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
         gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 300), np.linspace(lo[1], hi[1], 300))
         grid = np.column_stack([gx.ravel(), gy.ravel()])
-        regions = net.predict(grid).argmax(axis=1).reshape(gx.shape)
+        regions = predict(grid).argmax(axis=1).reshape(gx.shape)
         k = data.Y.shape[1]
         ax.contourf(gx, gy, regions, levels=np.arange(k + 1) - 0.5, cmap="tab10", alpha=0.3, vmin=0, vmax=9)
         labels = data.Y.argmax(axis=1)
@@ -57,8 +60,7 @@ def fit_plot(path, net, data, title):
         colours = matplotlib.colormaps["tab10"]
         for c in range(k):
             mine = labels == c
-            ax.scatter(data.X[mine, 0], data.X[mine, 1], color=colours(c % 10), edgecolors="k", s=18,
-                       label=names[c])
+            ax.scatter(X[mine, 0], X[mine, 1], color=colours(c % 10), edgecolors="k", s=18, label=names[c])
         accuracy = float((net.predict(data.X).argmax(axis=1) == labels).mean())
         title = f"{title}\ntraining accuracy {accuracy:.1%}"
         if data.X_test is not None:
@@ -67,9 +69,9 @@ def fit_plot(path, net, data, title):
         ax.set_xlabel(data.feature_names[0] if len(data.feature_names) == 2 else "x1")
         ax.set_ylabel(data.feature_names[1] if len(data.feature_names) == 2 else "x2")
     else:
-        pred = net.predict(data.X)
-        ax.scatter(data.Y.ravel(), pred.ravel(), s=10, fc="none", ec="b")
-        lo, hi = min(data.Y.min(), pred.min()), max(data.Y.max(), pred.max())
+        pred = predict(X)
+        ax.scatter(Y.ravel(), pred.ravel(), s=10, fc="none", ec="b")
+        lo, hi = min(Y.min(), pred.min()), max(Y.max(), pred.max())
         ax.plot([lo, hi], [lo, hi], ":r", label="predicted = true")
         ax.set_xlabel("true value")
         ax.set_ylabel("predicted value")
@@ -77,6 +79,16 @@ def fit_plot(path, net, data, title):
     if ax.get_legend_handles_labels()[0]:
         ax.legend()
     _save(fig, path)
+
+
+def _in_data_units(net, data, X, Y):
+    """(X, Y) in the data's own units and the net's predict for inputs in those units, the
+    standardisation (``data.scaling``) undone."""
+    scaling = data.scaling
+    if scaling is None:
+        return X, Y, net.predict
+    return (scaling.original_inputs(X), scaling.original_targets(Y),
+            lambda inputs: scaling.original_targets(net.predict(scaling.inputs(inputs))))
 
 
 def loss_plot(path, history, title):

@@ -353,3 +353,24 @@ def test_failing_json_and_figure_writers_leave_the_previous_files(tmp_path, monk
     assert result.exit_code == 2 and f"{m}: cannot write (Input/output error)" in result.output
     assert {p: p.read_bytes() for p in before} == before
     assert sorted(os.listdir(tmp_path)) == ["fit.png", "m.json"]
+
+
+def test_standardize_is_saved_reused_by_resume_and_warned_about(tmp_path):
+    path = tmp_path / "price.csv"
+    x = np.linspace(0.0, 10.0, 40)
+    path.write_text("area,price\n" + "".join(f"{1000 * v:.3f},{2e5 + 5e4 * np.sin(v):.3f}\n" for v in x))
+    plain = run("train", "--data", str(path), "--gradient", "analytic", "--steps", "3", "--quiet")
+    assert plain.exit_code == 0
+    warned = [l for l in plain.stderr.splitlines() if l.startswith("Warning: ")]
+    assert len(warned) == 1 and "--standardize" in warned[0] and "'area'" in warned[0]
+    w, m = tmp_path / "w.npz", tmp_path / "m.json"
+    first = run("train", "--data", str(path), "--gradient", "analytic", "--steps", "300", "--quiet", "--standardize",
+                "--save", str(w))
+    assert first.exit_code == 0 and "Warning" not in first.stderr and "(standardized targets)" in first.output
+    scaling = load_weights(w)[1]["scaling"]
+    assert scaling["y_mean"][0] == pytest.approx(np.mean(2e5 + 5e4 * np.sin(x)), rel=1e-9)
+    resumed = run("train", "--data", str(path), "--gradient", "analytic", "--steps", "1", "--quiet", "--resume",
+                  str(w), "--json", str(m))
+    assert resumed.exit_code == 0 and "Warning" not in resumed.stderr
+    # the resumed run sees the data scaled as before: its first loss is the first run's last
+    assert json.load(open(m))["history"]["loss"][0] < 0.5

@@ -113,3 +113,27 @@ def test_an_unknown_target_lists_a_few_columns(tmp_path):
     path = write(tmp_path, ",".join(f"c{i}" for i in range(40)) + "\n" + ",".join("1" * 40) + "\n")
     with pytest.raises(ValueError, match=r"\(columns: c0, c1, c2, c3, c4, … \(40 in all\)\)$"):
         datasets.load_csv(path, target="nope")
+
+
+def test_standardize_scales_training_rows_and_keeps_the_way_back(tmp_path):
+    path = write(tmp_path, "a,b,y\n" + "".join(f"{1000 + 10 * i},{5},{2e5 + 3e3 * i}\n" for i in range(20)))
+    data = datasets.load_csv(path, test_fraction=0.25, seed=0)
+    scaled = datasets.standardize(data)
+    np.testing.assert_allclose(scaled.X.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(scaled.X.std(axis=0), [1.0, 0.0], atol=1e-12)  # a constant column keeps std 1
+    np.testing.assert_allclose(scaled.Y.std(axis=0), 1.0, atol=1e-12)
+    s = scaled.scaling
+    np.testing.assert_allclose(s.original_inputs(scaled.X_test), data.X_test, rtol=1e-15)
+    np.testing.assert_allclose(s.original_targets(scaled.Y), data.Y, rtol=1e-15)
+    again = datasets.Scaling.from_json(s.to_json(), 2, 1)
+    assert datasets.standardize(data, again).X.tobytes() == scaled.X.tobytes()
+    with pytest.raises(ValueError, match=r"scaling: x_mean does not fit 3 columns"):
+        datasets.Scaling.from_json(s.to_json(), 3, 1)
+    assert "the inputs are of order 1.1e+03 ('a')" in datasets.scale_warning(data)
+    assert datasets.scale_warning(scaled) is None
+
+
+def test_standardize_leaves_class_targets_alone():
+    data = datasets.spirals(n=30, seed=1)
+    scaled = datasets.standardize(data)
+    assert scaled.Y.tobytes() == data.Y.tobytes() and scaled.scaling.y_mean is None
