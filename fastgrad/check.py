@@ -8,14 +8,18 @@ f(t) = E(theta + t v) at 0 by the method asked for (central: (f(s) - f(-s)) / (2
 checks every entry only when that fails (complex-step has no fast mode: it needs f in
 complex arithmetic).
 """
+from __future__ import annotations
+
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .gradients.analytic import analytic_gradient
 from .gradients.methods import BASE_STEPS, combine
 from .gradients.numerical import check_method, numerical_gradient
 from .problem import loss as loss_value
+from .model import MLP
 from .problem import problem
 from .validation import positive_int, positive_number
 
@@ -94,8 +98,9 @@ def relative_error(a, g):
     return error
 
 
-def gradcheck(net, X, Y, loss=None, h=None, backend="numba-parallel", rtol=1e-5, atol=1e-8,
-              method="central", fast=False, top=5, seed=0):
+def gradcheck(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, h: float | None = None,
+              backend: str = "numba-parallel", rtol: float = 1e-5, atol: float = 1e-8,
+              method: str = "central", fast: bool = False, top: int = 5, seed: int = 0) -> GradcheckReport:
     """Check ``analytic_gradient`` against ``numerical_gradient``; return a GradcheckReport.
 
     ``h=None`` uses the method's default step rule; ``fast=True`` tries one random

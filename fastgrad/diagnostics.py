@@ -3,6 +3,8 @@
 This module sits above the API and the kernels (runtime.py sits below them): it builds
 every job of one configuration (``kernels/jobs.py``) and calls each on a tiny problem.
 """
+from __future__ import annotations
+
 import os
 import platform
 import time
@@ -92,7 +94,7 @@ def cache_status(configuration=DEFAULT_CONFIGURATION):
     return cached, len(kernels), directory
 
 
-def runtime_info(start_threads=True):
+def runtime_info(start_threads: bool = True) -> dict:
     """Versions, CPU count, threads, threading layer and the kernel cache of the default
     configuration; ``start_threads=False`` reports the layer only if threads have started."""
     from . import __version__

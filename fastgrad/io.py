@@ -2,6 +2,8 @@
 
 Every failure is a ValueError naming the path: a command line prints it as one line.
 """
+from __future__ import annotations
+
 import json
 import os
 import sys
@@ -116,7 +118,7 @@ def _same_file(a, b):
     return ra == rb or (os.path.exists(ra) and os.path.exists(rb) and os.path.samefile(ra, rb))
 
 
-def save_weights(path, net, **meta):
+def save_weights(path: str | os.PathLike, net: MLP, **meta) -> None:
     """Write the architecture and theta to an .npz file, atomically; ``meta`` values are stored too."""
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
@@ -124,7 +126,7 @@ def save_weights(path, net, **meta):
                      output=np.array(net.output), meta=np.array(json.dumps(meta)))
 
 
-def load_weights(path):
+def load_weights(path: str | os.PathLike) -> tuple[MLP, dict]:
     """Read a net saved by ``save_weights``; returns (MLP, meta dict). Each array's header is
     checked (kind, shape) before its data is read, so a small file declaring a huge array
     is refused at once; any other defect (not a zip, a bad checksum, a missing or

@@ -4,7 +4,12 @@ Layer l maps a_(l-1) (n, n_in) to z_l = [1, a_(l-1)] W_l and a_l = f_l(z_l), whe
 W_l is an (n_in+1, n_out) view of ``theta`` with the bias in row 0 (the textbook's
 column of ones, ``aug``). Layers are stored one after another, each row-major.
 """
+from __future__ import annotations
+
+from typing import Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import activations
 from .kernels import codes
@@ -33,7 +38,8 @@ class MLP:
         Seed of the ``numpy.random.default_rng`` used for the initial weights.
     """
 
-    def __init__(self, sizes, hidden="tanh", output="identity", init="normal", seed=None):
+    def __init__(self, sizes: Sequence[int], hidden: str | Sequence[str] = "tanh", output: str = "identity",
+                 init: str = "normal", seed: int | None = None):
         self.sizes = _check_sizes(sizes)
         n_hidden = len(self.sizes) - 2
         names = [hidden] * n_hidden if isinstance(hidden, str) else list(hidden)
@@ -90,7 +96,7 @@ class MLP:
             raise ValueError(f"vector: expected shape {self.theta.shape}, got {vector.shape}")
         return [vector[o:o + (i + 1) * k].reshape(i + 1, k) for o, i, k in self.layout[:, :3]]
 
-    def set_theta(self, theta):
+    def set_theta(self, theta: ArrayLike) -> None:
         """Copy a parameter vector into ``theta`` (checked for real numbers, shape and finiteness)."""
         theta = as_real_array("theta", theta)
         if theta.shape != self._theta.shape:
@@ -110,13 +116,13 @@ class MLP:
         """z_L for inputs X (already validated), by numpy matrix products."""
         return self.forward_layers(X)[1]
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Network output O = f_L(z_L) for inputs X of shape (n, d)."""
         X = as_float_matrix("X", X, self.sizes[0])
         check_finite("theta", self.theta)
         return activations.value(self.output, self.output_preactivation(X))
 
-    def copy(self):
+    def copy(self) -> MLP:
         """An independent net with the same architecture and weights."""
         twin = MLP.__new__(MLP)
         twin.sizes, twin.hidden, twin.output = list(self.sizes), list(self.hidden), self.output

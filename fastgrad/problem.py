@@ -5,16 +5,25 @@ and Y) and the workspaces they write, so its methods go straight to the compiled
 It is bound to ``net.theta``: it reads the weights at each call, so updates to the net
 (``net.theta = ...``, in-place edits, training) are seen; changing X or Y needs a new Problem.
 """
+from __future__ import annotations
+
 from dataclasses import dataclass
 from functools import cache, cached_property
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import losses, runtime
 from .kernels import jobs
 from .kernels.layers import cache_size
 from .model import MLP
 from .validation import as_float_matrix, check_finite, check_samples
+
+if TYPE_CHECKING:
+    from .check import GradcheckReport
+    from .gradients.numerical import NumericalGradient
 
 
 @dataclass(frozen=True, init=False, eq=False)
@@ -29,7 +38,7 @@ class Problem:
     Y: np.ndarray
     loss_name: str
 
-    def __init__(self, net, X, Y, loss=None):
+    def __init__(self, net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None):
         if not isinstance(net, MLP):
             raise ValueError(f"net: expected a fastgrad.MLP, got {type(net).__name__}")
         loss = losses.check_pairing(default_loss(net) if loss is None else loss, net.output)
@@ -83,21 +92,23 @@ class Problem:
         """0 .. P-1, the entries a whole numerical gradient differentiates."""
         return np.arange(self.net.n_params, dtype=np.int64)
 
-    def loss(self):
+    def loss(self) -> float:
         """E(theta) by the compiled forward pass (equations in ``fastgrad.losses``)."""
         net = self.net
         return runtime.call(self.kernel("loss"), net.theta, net.layout, self.XT, self.YT, self.cache)
 
-    def analytic_gradient(self, out=None, backend="numba"):
+    def analytic_gradient(self, out: np.ndarray | None = None, backend: str = "numba") -> np.ndarray:
         """dE/dtheta by backpropagation, into ``out`` if given (see ``fastgrad.analytic_gradient``)."""
         return _methods().analytic.gradient_of(self, backend, out)
 
-    def numerical_gradient(self, out=None, h=None, method="central", backend="numba-parallel", strategy=None,
-                           entries=None, full_output=False):
+    def numerical_gradient(self, out: np.ndarray | None = None, h: float | None = None, method: str = "central",
+                           backend: str = "numba-parallel", strategy: str | None = None,
+                           entries: ArrayLike | None = None,
+                           full_output: bool = False) -> np.ndarray | NumericalGradient:
         """dE/dtheta by finite differences, into ``out`` if given (see ``fastgrad.numerical_gradient``)."""
         return _methods().numerical.gradient_of(self, h, backend, entries, strategy, method, full_output, out)
 
-    def gradcheck(self, **options):
+    def gradcheck(self, **options) -> GradcheckReport:
         """``fastgrad.gradcheck`` on this problem."""
         return _methods().check.gradcheck(self.net, self.X, self.Y, loss=self.loss_name, **options)
 
@@ -117,7 +128,7 @@ def default_loss(net):
     return "cross-entropy" if net.output == "softmax" else "squared"
 
 
-def loss(net, X, Y, loss=None):
+def loss(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None) -> float:
     """E(theta) for the named loss (equations in ``fastgrad.losses``); None picks ``default_loss``."""
     prob = problem(net, X, Y, loss)
     return losses.value(prob.loss_name, net.output_preactivation(prob.X), prob.Y, net.output)

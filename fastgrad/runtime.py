@@ -2,6 +2,8 @@
 
 This is the bottom of the Python layer: it imports nothing from the rest of fastgrad.
 """
+from __future__ import annotations
+
 import threading
 import time
 
@@ -32,7 +34,7 @@ def call(kernel, *args):
             "backend='numpy' runs without compiled code") from None
 
 
-def set_num_threads(n):
+def set_num_threads(n: int) -> None:
     """Use ``n`` threads (1 .. the number numba started with) for the parallel backends."""
     limit = numba.config.NUMBA_NUM_THREADS
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= limit:
@@ -40,7 +42,7 @@ def set_num_threads(n):
     numba.set_num_threads(int(n))
 
 
-def get_num_threads():
+def get_num_threads() -> int:
     """Threads the parallel backends use now."""
     return numba.get_num_threads()
 

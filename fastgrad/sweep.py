@@ -4,13 +4,18 @@ For each method and each step h (log-spaced), the error is
 max_q |g_q(h) - a_q| / max_q |a_q|. Right of the best h the truncation error dominates
 and falls as h^order; left of it round-off rises as eps |E| / h (complex-step excepted).
 """
+from __future__ import annotations
+
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .gradients.analytic import analytic_gradient
 from .gradients.methods import METHODS, ORDERS
 from .gradients.numerical import NOT_ANALYTIC, numerical_gradient
+from .model import MLP
 from .problem import problem
 from .validation import positive_int
 
@@ -28,8 +33,10 @@ class HSweep:
                 "truncation_slopes": self.slopes, "expected_orders": {m: ORDERS[m] for m in self.errors}}
 
 
-def hsweep(net, X, Y, loss=None, methods=("forward", "central", "central4", "richardson", "complex-step"),
-           h_min=1e-14, h_max=1e-1, points=27, backend="numba-parallel", strategy="full"):
+def hsweep(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None,
+           methods: Sequence[str] = ("forward", "central", "central4", "richardson", "complex-step"),
+           h_min: float = 1e-14, h_max: float = 1e-1, points: int = 27, backend: str = "numba-parallel",
+           strategy: str = "full") -> HSweep:
     """Errors of every method over ``points`` log-spaced steps in [h_min, h_max].
 
     ``strategy="full"`` (the default here) shows the classic picture, where two nearly

@@ -7,18 +7,24 @@ update="coordinate": the textbook notebook's loop: one step is a sweep over the 
                      central difference taken with the entries before it already moved.
                      It is not a gradient step, and it is inherently sequential.
 """
+from __future__ import annotations
+
 import signal
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from typing import Callable
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import losses as losses_module
 from . import runtime
 from .gradients.numerical import check_strategy, threads_pay_off
 from .kernels import jobs
+from .model import MLP
 from .problem import problem
 from .validation import choice, positive_int, positive_number
 
@@ -53,9 +59,11 @@ class DivergenceError(ValueError):
         self.history = history
 
 
-def train(net, X, Y, loss=None, gradient="numerical", backend="numba-parallel", steps=1000, eta=0.1,
-          h=1e-5, batch_size=None, update="gradient", seed=None, record_every=None, progress=None,
-          strategy=None):
+def train(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, gradient: str = "numerical",
+          backend: str = "numba-parallel", steps: int = 1000, eta: float = 0.1, h: float = 1e-5,
+          batch_size: int | None = None, update: str = "gradient", seed: int | None = None,
+          record_every: int | None = None, progress: Callable[[int, float], None] | None = None,
+          strategy: str | None = None) -> History:
     """Train ``net`` in place and return a History.
 
     Parameters

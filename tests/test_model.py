@@ -85,3 +85,19 @@ def test_absurd_sizes_are_refused_before_allocating():
         fg.MLP([1, 10 ** 22, 1])
     with pytest.raises(ValueError, match=r"output: softmax over one unit is always 1"):
         fg.MLP([2, 3, 1], output="softmax")
+
+
+def test_the_public_api_is_annotated():
+    """Every public function and method says what it takes and returns (py.typed ships)."""
+    import inspect
+    functions = [fg.MLP.__init__, fg.MLP.predict, fg.MLP.set_theta, fg.MLP.copy, fg.Problem.__init__,
+                 fg.Problem.loss, fg.Problem.analytic_gradient, fg.Problem.numerical_gradient,
+                 fg.Problem.gradcheck, fg.analytic_gradient,
+                 fg.numerical_gradient, fg.gradcheck, fg.loss, fg.train, fg.hsweep, fg.save_weights,
+                 fg.load_weights, fg.set_num_threads, fg.get_num_threads, fg.runtime_info]
+    for f in functions:
+        hints = f.__annotations__
+        named = [p for p in inspect.signature(f).parameters.values()
+                 if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+        assert all(p.name in hints for p in named), f.__qualname__
+        assert "return" in hints or f.__name__ == "__init__", f.__qualname__

@@ -3,16 +3,21 @@
 With D_L = dE/dz_L (see ``fastgrad.losses``) and a_0 = X, for l = L..1:
     grad W_l = [1, a_(l-1)]^T D_l,    D_(l-1) = (D_l W_l[1:]^T) * f'_(l-1).
 """
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import activations, losses, runtime
+from ..model import MLP
 from ..problem import gradient_buffer, problem
 from ..validation import choice
 
 BACKENDS = ("numpy", "numba")
 
 
-def analytic_gradient(net, X, Y, loss=None, backend="numba"):
+def analytic_gradient(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None,
+                      backend: str = "numba") -> np.ndarray:
     """dE/dtheta by backpropagation.
 
     Parameters

@@ -5,12 +5,16 @@ losses either in "full" (a whole forward pass each) or "incremental"ly (only wha
 perturbation changes; see kernels/incremental.py); complex-step always re-evaluates in
 full, in complex arithmetic.
 """
+from __future__ import annotations
+
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import losses, runtime
 from ..kernels import jobs
+from ..model import MLP
 from ..problem import gradient_buffer, problem
 from ..validation import choice, positive_number
 from .methods import BASE_STEPS, METHODS, combine, step_sizes, taken
@@ -38,8 +42,9 @@ class NumericalGradient(NamedTuple):
     method: str
 
 
-def numerical_gradient(net, X, Y, loss=None, h=None, backend="numba-parallel", entries=None,
-                       strategy=None, method="central", full_output=False):
+def numerical_gradient(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, h: float | None = None,
+                       backend: str = "numba-parallel", entries: ArrayLike | None = None, strategy: str | None = None,
+                       method: str = "central", full_output: bool = False) -> np.ndarray | NumericalGradient:
     """dE/dtheta by finite differences.
 
     Parameters
