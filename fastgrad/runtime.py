@@ -1,6 +1,7 @@
 """Running the compiled kernels: threads, compile errors kept from users, and compile events.
 
-This is the bottom of the Python layer: it imports nothing from the rest of fastgrad.
+This is the bottom of the Python layer: it imports nothing from the rest of fastgrad but the
+kernels' compile settings (kernels/, which import nothing from fastgrad).
 """
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import numba
 import numpy as np
 from numba.core import event
 from numba.core.errors import NumbaError
+
+from .kernels.jit import kernel
 
 
 class KernelError(RuntimeError):
@@ -64,7 +67,7 @@ def threading_layer(start=True):
         return numba.threading_layer()
 
 
-@numba.njit(parallel=True, cache=True)
+@kernel(parallel=True)
 def _touch_pool(x):
     total = 0.0
     for i in numba.prange(x.shape[0]):
