@@ -5,6 +5,8 @@ differentiate a fixed, evenly spread subset of entries; ``scale`` multiplies the
 time up to the whole gradient (every entry costs the same two loss evaluations).
 """
 import ctypes
+import json
+import math
 import os
 import platform
 import time
@@ -283,13 +285,32 @@ def grid_markdown(results):
     return "\n".join(lines) + "\n"
 
 
-def compare(results, old_json):
-    """Lines 'group backend threads: new/old' for rows present in both runs."""
-    old = {(r["group"], r["name"], r["threads"]): r["median"] for r in old_json["results"]}
+def read_comparison(path):
+    """{(group, name, threads): median} from an earlier bench JSON file, every row checked, so
+    that a file of the wrong structure is refused before a run, not after it."""
+    try:
+        with open(path) as f:
+            rows = json.load(f)["results"]
+        old = {}
+        for r in rows:
+            key = (r["group"], r["name"], r["threads"])
+            median = r["median"]
+            if not (all(isinstance(k, str) for k in key[:2]) and isinstance(key[2], int)
+                    and isinstance(median, (int, float)) and math.isfinite(median) and median > 0):
+                raise ValueError(f"a row that is not (group, name, threads, median > 0): {r}")
+            old[key] = float(median)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"--compare: {path} is not a fastgrad bench JSON file ({exc})") from None
+    return old
+
+
+def compare(results, old):
+    """Lines 'group backend threads: new/old' for rows present in both runs (``old`` as
+    ``read_comparison`` returns it)."""
     lines = []
     for r in results:
         key = (r.group, r.name, r.threads)
-        if key in old and old[key] > 0:
+        if key in old:
             ratio = r.median / old[key]
             lines.append(f"{r.group:>18}  {r.name:<26} {r.threads:>2} threads: {ratio:6.2f}x the old time")
     return lines

@@ -439,8 +439,6 @@ def _thread_counts(ctx, param, value):
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def bench_command(specs, backends, thread_counts, quick, prefix, old, default_allocator, quiet):
     """Time every backend side by side; write JSON, Markdown and plots."""
-    import json
-
     from . import benchmark, plots
     specs = list(specs) or list(benchmark.QUICK_GRID if quick else benchmark.DEFAULT_GRID)
     for spec in specs:
@@ -452,14 +450,7 @@ def bench_command(specs, backends, thread_counts, quick, prefix, old, default_al
             raise ValueError(f"--backends: unknown backend {b!r}; expected some of {', '.join(names)}")
     outputs = [(f"--out ({suffix})", prefix + suffix) for suffix in (".json", ".md", "-scaling.png", "-threads.png")]
     check_outputs(outputs, [("--compare", old)])  # now, not after the run; earlier results stay until replaced
-    old_json = None
-    if old:
-        try:
-            with open(old) as f:
-                old_json = json.load(f)
-            old_json["results"][0]["median"] if old_json["results"] else None
-        except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
-            raise ValueError(f"--compare: {old} is not a fastgrad bench JSON file ({exc})") from None
+    earlier = benchmark.read_comparison(old) if old else None
     counts = thread_counts or sorted({1, runtime.max_threads()})
     if counts[-1] > runtime.max_threads():
         raise ValueError(f"--threads: at most {runtime.max_threads()} threads here")
@@ -495,8 +486,8 @@ def bench_command(specs, backends, thread_counts, quick, prefix, old, default_al
     click.echo(heading + table)
     if growth:
         click.echo("Fitted growth exponents:\n" + growth)
-    if old_json is not None:
-        click.echo("\n".join(["Compared with " + old + ":"] + benchmark.compare(results, old_json)))
+    if earlier is not None:
+        click.echo("\n".join(["Compared with " + old + ":"] + benchmark.compare(results, earlier)))
     if partial:
         click.echo("Interrupted: the files hold what was measured, marked partial.", err=True)
         return 130

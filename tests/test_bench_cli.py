@@ -60,12 +60,18 @@ def test_bad_bench_input(args, message):
     assert result.output.strip().count("\n") == 0
 
 
-def test_malformed_compare_file(tmp_path):
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"results": [{"median": 1}]}',
+                                     '{"results": [{"group": "g", "name": "n", "threads": 1, "median": "slow"}]}',
+                                     '{"results": [{"group": "g", "name": "n", "threads": 1.5, "median": 1}]}'])
+def test_malformed_compare_file_is_refused_before_the_run(tmp_path, monkeypatch, content):
+    from fastgrad import benchmark
+    monkeypatch.setattr(benchmark, "run_grid", lambda *a, **k: pytest.fail("the run started"))
     bad = tmp_path / "old.json"
-    bad.write_text("{not json")
+    bad.write_text(content)
     result = CliRunner().invoke(cli, ["bench", "--quick", "--quiet", "--out", str(tmp_path / "b"),
                                       "--compare", str(bad)])
     assert result.exit_code == 2 and "--compare:" in result.output and "not a fastgrad bench JSON" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
     assert not os.path.exists(tmp_path / "b.json")
 
 
