@@ -374,3 +374,25 @@ def test_standardize_is_saved_reused_by_resume_and_warned_about(tmp_path):
     assert resumed.exit_code == 0 and "Warning" not in resumed.stderr
     # the resumed run sees the data scaled as before: its first loss is the first run's last
     assert json.load(open(m))["history"]["loss"][0] < 0.5
+
+
+@pytest.mark.parametrize("args,message", [
+    (["train", "--sizes", "1,99999999999999999999999,1"], "would need 2.4e+24 bytes of memory"),
+    (["train", "--data", "{tmp}/d.csv", "--json", "{tmp}/d.csv"], "the same file as the input --data"),
+    (["train", "--resume", "{tmp}/trunc.npz"], "trunc.npz: not a fastgrad weights file"),
+    (["train", "--h", "1e-400"], "underflows to 0"),
+    (["gradcheck", "--plot", "{tmp}/heat.jpg"], "expected a figure file ending in"),
+    (["bench", "--quick", "--compare", "{tmp}/d.csv"], "is not a fastgrad bench JSON file"),
+])
+def test_bad_input_through_the_installed_command(tmp_path, args, message):
+    """The console script, as a user runs it: exit 2, one line on stderr, nothing on stdout
+    after it, no traceback, the input files untouched."""
+    (tmp_path / "d.csv").write_text("x,y\n1,2\n2,3\n")
+    (tmp_path / "trunc.npz").write_bytes(b"PK\x03\x04 truncated")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    proc = subprocess.run(_fastgrad_command() + [a.format(tmp=tmp_path) for a in args], capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 2, proc.stderr
+    lines = [l for l in proc.stderr.splitlines() if l.strip() and not l.startswith("compiling")]
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], proc.stderr
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
