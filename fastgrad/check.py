@@ -21,7 +21,7 @@ from .gradients.numerical import check_method, numerical_gradient
 from .problem import loss as loss_value
 from .model import MLP
 from .problem import problem
-from .validation import positive_int, positive_number
+from .validation import check_seed, positive_int, positive_number, seeded_rng
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,7 @@ def gradcheck(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, h: 
     rtol = positive_number("rtol", rtol)
     atol = positive_number("atol", atol)
     top = positive_int("top", top)
+    seed = check_seed(seed)
     prob = problem(net, X, Y, loss)
     method = check_method(method, net, backend)
     if fast and method == "complex-step":
@@ -148,7 +149,7 @@ def _directional_check(prob, analytic, h, method, seed):
     """(v^T a, the derivative of f(t) = E(theta + t v) at 0 by ``method``) for a seeded random
     unit vector v."""
     net = prob.net
-    v = np.random.default_rng(seed).standard_normal(net.n_params)
+    v = seeded_rng(seed).standard_normal(net.n_params)
     v /= np.linalg.norm(v)
     s = h if h is not None else BASE_STEPS[method] * max(1.0, float(np.abs(net.theta).max()))
     work = net.copy()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .model import MLP
-from .validation import check_allocation, positive_int
+from .validation import check_allocation, positive_int, seeded_rng
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ def sine(n=25, low=-math.pi, high=math.pi, noise=0.0, seed=None):
     check_allocation("n", f"{n} samples", 16 * n)
     if not low < high:
         raise ValueError(f"interval: expected low < high, got ({low}, {high})")
-    rng = np.random.default_rng(seed)
+    rng = seeded_rng(seed)
     X = rng.uniform(low, high, n).reshape(n, 1)
     Y = np.sin(X) + (noise * rng.standard_normal((n, 1)) if noise else 0.0)
     t = np.arange(low, high, 0.1).reshape(-1, 1)
@@ -170,7 +170,7 @@ def spirals(n=300, classes=3, noise=0.2, seed=None):
     if classes < 2:
         raise ValueError(f"classes: expected at least 2, got {classes}")
     check_allocation("n", f"{n} samples of {classes} classes", 8 * n * (2 + classes))
-    rng = np.random.default_rng(seed)
+    rng = seeded_rng(seed)
     label = np.arange(n) % classes
     r = rng.uniform(0.05, 1.0, n)
     angle = label * 2 * np.pi / classes + 4.0 * r + noise * rng.standard_normal(n)
@@ -230,7 +230,7 @@ def split(data, test_fraction, seed=None):
         return data
     if n_test == len(data.X):
         raise ValueError(f"test_fraction: {test_fraction} leaves no training rows")
-    order = np.random.default_rng(seed).permutation(len(data.X))
+    order = seeded_rng(seed).permutation(len(data.X))
     test, keep = order[:n_test], order[n_test:]
     data.X_test, data.Y_test = data.X[test], data.Y[test]
     data.X, data.Y = data.X[keep], data.Y[keep]

@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike
 
 from . import activations
 from .kernels import codes
-from .validation import as_float_matrix, as_real_array, check_allocation, check_finite, choice
+from .validation import as_float_matrix, as_real_array, check_allocation, check_finite, choice, seeded_rng
 
 INITS = ("normal", "scaled")
 
@@ -79,7 +79,7 @@ class MLP:
 
     def initialize(self, init="normal", seed=None):
         """Draw new weights in place (see the class docstring)."""
-        rng = np.random.default_rng(seed)
+        rng = seeded_rng(seed)
         for W, act in zip(self.weights, self.activations):
             if init == "normal":
                 W[...] = rng.standard_normal(W.shape)

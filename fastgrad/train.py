@@ -26,7 +26,7 @@ from .gradients.numerical import check_strategy, threads_pay_off
 from .kernels import jobs
 from .model import MLP
 from .problem import problem
-from .validation import choice, positive_int, positive_number
+from .validation import check_seed, choice, positive_int, positive_number, seeded_rng
 
 GRADIENTS = ("numerical", "analytic")
 UPDATES = ("gradient", "coordinate")
@@ -105,6 +105,7 @@ def train(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, gradien
     steps = positive_int("steps", steps)
     eta = positive_number("eta", eta)
     h = positive_number("h", h)
+    seed = check_seed(seed)
     record_every = positive_int("record_every", record_every or max(1, steps // 1000))
     if batch_size is not None:
         batch_size = positive_int("batch_size", batch_size)
@@ -161,7 +162,7 @@ def _batch_stream(n, batch_size, seed):
     if batch_size is None:
         empty = np.zeros((0, 0), dtype=np.int64)
         return lambda count: empty
-    rng = np.random.default_rng(seed)
+    rng = seeded_rng(seed)
     pending = np.zeros(0, dtype=np.int64)
 
     def batches(count):

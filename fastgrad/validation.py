@@ -89,6 +89,18 @@ def readable_bytes(n):
     return f"{n:.2g} bytes"
 
 
+def check_seed(seed):
+    """A seed: None (fresh entropy) or an integer >= 0."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ValueError(f"seed: expected an integer >= 0 or None, got {seed!r}")
+    return seed
+
+
+def seeded_rng(seed):
+    """numpy's default generator for a checked ``seed``."""
+    return np.random.default_rng(check_seed(seed))
+
+
 def choice(name, value, allowed):
     """``value`` if it is one of ``allowed``."""
     if not isinstance(value, str) or value not in allowed:

@@ -121,3 +121,14 @@ def test_set_theta_checks_shape_and_values():
         net.set_theta(np.zeros(6))
     with pytest.raises(ValueError, match=r"theta: non-finite value inf at index 2"):
         net.set_theta([0, 0, np.inf, 0, 0, 0, 0])
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "a", True])
+def test_a_bad_seed_is_named(seed):
+    net = fg.MLP([1, 2, 1])
+    X, Y = np.ones((3, 1)), np.ones((3, 1))
+    for call in (lambda: fg.MLP([1, 2, 1], seed=seed), lambda: fg.datasets.sine(seed=seed),
+                 lambda: fg.train(net, X, Y, steps=1, seed=seed, gradient="analytic"),
+                 lambda: fg.gradcheck(net, X, Y, fast=True, seed=seed)):
+        with pytest.raises(ValueError, match=r"seed: expected an integer >= 0 or None, got "):
+            call()
