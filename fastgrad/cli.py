@@ -185,8 +185,8 @@ def _setup(o):
         except ValueError as exc:
             raise ValueError(f"--resume {o['resume']}: {exc}") from None
         data = datasets.standardize(data, scaling)
-    elif datasets.scale_warning(data):
-        warnings.warn(datasets.scale_warning(data))
+    elif warning := datasets.scale_warning(data):
+        warnings.warn(warning)
     loss = o["loss"] or (example.loss if example and net.output != "softmax" else None)
     return data, net, problem(net, data.X, data.Y, loss).loss_name, example
 
@@ -202,10 +202,11 @@ def _inputs(o):
     return [("--data", None if o["data"] in BUILTIN_DATA else o["data"]), ("--resume", o["resume"])]
 
 
-def _check_figures(o, *options):
-    for option in options:
-        if o[option.lstrip("-").replace("-", "_")] is not None:
-            figure_format(option, o[option.lstrip("-").replace("-", "_")])
+def _check_figures(*figures):
+    """Each (option, path) given names a figure format we write."""
+    for option, path in figures:
+        if path is not None:
+            figure_format(option, path)
 
 
 def _settings(o):
@@ -242,7 +243,7 @@ def cli():
 def train_command(**o):
     """Train a net; with no options, the textbook's numerical example (10,000 steps)."""
     data, net, loss, example = _setup(o)
-    _check_figures(o, "--plot", "--loss-plot")
+    _check_figures(("--plot", o["plot"]), ("--loss-plot", o["loss_plot"]))
     check_outputs([("--save", o["save"]), ("--json", o["json_path"]), ("--plot", o["plot"]),
                    ("--loss-plot", o["loss_plot"])], _inputs(o), replaces={("--save", "--resume")})
     say = _say(o)
@@ -280,9 +281,9 @@ def train_command(**o):
         click.echo(f"Interrupted after {history.steps_done} steps.", err=True)
     metrics = _metrics(o, data, net, loss, steps, eta, history, status)
     if data.scaling is None and history.losses and metrics["training_loss"] > 0.99 * history.losses[0] \
-            and datasets.scale_warning(data):
+            and (warning := datasets.scale_warning(data)):
         warnings.warn(f"training stalled: the loss fell by {1 - metrics['training_loss'] / history.losses[0]:.1%} "
-                      f"in {history.steps_done} steps; {datasets.scale_warning(data)}")
+                      f"in {history.steps_done} steps; {warning}")
     say(f"training loss = {metrics['training_loss']:.6g}" + (" (standardized targets)" if data.scaling is not None
                                                               and data.kind == "regression" else ""))
     if "testing_loss" in metrics:
@@ -392,7 +393,7 @@ class _progress:
 def gradcheck_command(**o):
     """Compare the analytic and numerical gradients; exit 1 when they disagree."""
     data, net, loss, _ = _setup(o)
-    _check_figures(o, "--plot")
+    _check_figures(("--plot", o["plot"]))
     check_outputs([("--plot", o["plot"]), ("--json", o["json_path"])], _inputs(o))
     say = _say(o)
     with CompileNotice():
@@ -514,7 +515,7 @@ def hsweep_command(**o):
         raise ValueError("--h: hsweep takes its steps from --h-min to --h-max; leave --h out")
     methods = [m.strip() for m in o["methods"].split(",") if m.strip()]
     data, net, loss, _ = _setup(o)
-    _check_figures(o, "--plot")
+    _check_figures(("--plot", o["plot"]))
     check_outputs([("--plot", o["plot"]), ("--json", o["json_path"])], _inputs(o))
     say = _say(o)
     with CompileNotice():

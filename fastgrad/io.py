@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .model import MLP, parameter_count
+from .model import MLP
 
 
 @contextmanager
@@ -138,11 +138,10 @@ def load_weights(path: str | os.PathLike) -> tuple[MLP, dict]:
             sizes = _member(archive, "sizes", "iu", lambda shape: len(shape) == 1 and 2 <= shape[0] <= 1000)
             hidden = _member(archive, "hidden", "U", lambda shape: shape == (len(sizes) - 2,))
             output = _member(archive, "output", "U", lambda shape: shape == ())
-            n_params = parameter_count(sizes.tolist())
-            theta = _member(archive, "theta", "f", lambda shape: shape == (n_params,))
+            net = MLP(sizes.tolist(), hidden=hidden.tolist(), output=str(output))  # refuses absurd sizes
+            theta = _member(archive, "theta", "f", lambda shape: shape == (net.n_params,), 8 * net.n_params)
             has_meta = "meta.npy" in archive.namelist()
             meta = json.loads(str(_member(archive, "meta", "U", lambda shape: shape == ()))) if has_meta else {}
-            net = MLP(sizes.tolist(), hidden=hidden.tolist(), output=str(output))
             net.set_theta(theta)
     except OSError as exc:
         raise ValueError(f"{path}: cannot read the weights file ({exc.strerror or exc})") from None
@@ -157,9 +156,9 @@ def load_weights(path: str | os.PathLike) -> tuple[MLP, dict]:
 _HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 
 
-def _member(archive, name, kinds, shape_ok):
+def _member(archive, name, kinds, shape_ok, max_bytes=1 << 20):
     """The array ``name`` of an .npz archive, read only after its header shows a dtype of one
-    of ``kinds`` and a shape that ``shape_ok`` accepts."""
+    of ``kinds``, a shape that ``shape_ok`` accepts and at most ``max_bytes`` of data."""
     with archive.open(name + ".npy") as f:
         version = np.lib.format.read_magic(f)
         if version not in _HEADER_READERS:
@@ -168,6 +167,8 @@ def _member(archive, name, kinds, shape_ok):
         if dtype.kind not in kinds or dtype.hasobject or not shape_ok(shape):
             raise ValueError(f"field {name!r} has dtype {dtype} and shape {shape}, not what fastgrad writes")
         count = int(np.prod(shape))
+        if count * dtype.itemsize > max_bytes:
+            raise ValueError(f"field {name!r} declares {count * dtype.itemsize} bytes, more than fastgrad writes")
         data = f.read(count * dtype.itemsize)
         if len(data) != count * dtype.itemsize:
             raise ValueError(f"field {name!r} is truncated")

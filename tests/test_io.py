@@ -174,3 +174,19 @@ def test_public_api_saves_and_loads_and_history_is_short():
     assert fg.save_weights is save_weights and fg.load_weights is load_weights
     history = fg.History(steps=[0, 10], losses=[1.5, 0.25], steps_done=20, seconds=0.5)
     assert repr(history) == "History(completed, 20 steps in 0.5 s, 2 losses recorded, last 0.25)"
+
+
+def test_a_weights_file_declaring_huge_text_or_sizes_is_refused_from_its_headers(tmp_path):
+    import io as bytes_io
+    import zipfile
+    for field, header, message in [
+            ("meta", {"descr": "<U1000000", "fortran_order": False, "shape": ()}, r"declares 4000000 bytes"),
+            ("sizes", None, r"sizes: \[1, 10000000000000, 1\] \(3e\+13 parameters\) would need")]:
+        path = _weights_file(tmp_path, sizes=np.array([1, 10 ** 13, 1])) if header is None else _weights_file(tmp_path)
+        if header is not None:
+            buffer = bytes_io.BytesIO()
+            np.lib.format.write_array_header_1_0(buffer, header)
+            with zipfile.ZipFile(path, "a") as archive, pytest.warns(UserWarning, match="Duplicate name"):
+                archive.writestr(field + ".npy", buffer.getvalue())
+        with pytest.raises(ValueError, match=message):
+            load_weights(path)
