@@ -8,7 +8,7 @@ It is bound to ``net.theta``: it reads the weights at each call, so updates to t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache
 
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,21 @@ from .validation import as_float_matrix, check_finite, check_samples
 if TYPE_CHECKING:
     from .check import GradcheckReport
     from .gradients.numerical import NumericalGradient
+
+
+class _computed_once:
+    """An attribute computed on first use and then stored on the instance (functools'
+    cached_property takes a lock on every first use before Python 3.12: microseconds that a
+    free function, which builds a Problem per call, pays on each of them)."""
+
+    def __init__(self, compute):
+        self.compute, self.name, self.__doc__ = compute, compute.__name__, compute.__doc__
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
 
 
 @dataclass(frozen=True, init=False, eq=False)
@@ -49,22 +64,22 @@ class Problem:
         for name, value in (("net", net), ("X", X), ("Y", Y), ("loss_name", loss)):
             object.__setattr__(self, name, value)
 
-    @cached_property
+    @_computed_once
     def XT(self):
         """X transposed, (d, n), C-contiguous: the layout every kernel reads."""
         return np.ascontiguousarray(self.X.T)
 
-    @cached_property
+    @_computed_once
     def YT(self):
         """Y transposed, (p, n), C-contiguous."""
         return np.ascontiguousarray(self.Y.T)
 
-    @cached_property
+    @_computed_once
     def formulas(self):
         """The kernels' bindings for this net's activations and this loss."""
         return jobs.formulas(self.net.hidden, self.net.output, self.loss_name)
 
-    @cached_property
+    @_computed_once
     def kernels(self):
         """The compiled jobs this problem has used, by (job, options): a second call skips the lookup."""
         return {}
@@ -77,17 +92,17 @@ class Problem:
             found = self.kernels[key] = getattr(jobs, job + "_kernel")(self.formulas, *options)
         return found
 
-    @cached_property
+    @_computed_once
     def cache(self):
         """The forward pass's workspace (see kernels/layers.py)."""
         return np.empty(cache_size(self.net.layout, self.X.shape[0]))
 
-    @cached_property
+    @_computed_once
     def steps_workspace(self):
         """P floats for the steps of a numerical gradient."""
         return np.empty(self.net.n_params)
 
-    @cached_property
+    @_computed_once
     def all_entries(self):
         """0 .. P-1, the entries a whole numerical gradient differentiates."""
         return np.arange(self.net.n_params, dtype=np.int64)

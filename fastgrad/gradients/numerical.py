@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import losses, runtime
-from ..kernels import jobs
+from ..kernels import jobs, quotients
 from ..model import MLP
 from ..problem import gradient_buffer, problem
 from ..validation import choice, positive_number
@@ -122,14 +122,12 @@ def gradient_of(prob, h=None, backend="numba-parallel", entries=None, strategy=N
 
 
 def _central_incremental(prob, h, backend, out):
-    """The default case without intermediate arrays: ``combine``'s central rule, D / (2 s),
-    with 2 s formed in the steps' workspace (doubling is exact)."""
+    """The default case without intermediate arrays: step_sizes' rule and ``combine``'s central
+    rule, D / (2 s), compiled (the same operations, so the same numbers)."""
     net = prob.net
     steps = prob.steps_workspace
-    if h is None:  # step_sizes' rule, in place
-        np.abs(net.theta, out=steps)
-        np.maximum(steps, 1.0, out=steps)
-        steps *= BASE_STEPS["central"]
+    if h is None:
+        quotients.default_steps(net.theta, BASE_STEPS["central"], steps)
         h_table = BASE_STEPS["central"]
     else:
         steps.fill(h)
@@ -137,8 +135,7 @@ def _central_incremental(prob, h, backend, out):
     kernel = prob.kernel("differences", "incremental", backend == "numba-parallel")
     runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, steps, 1.0, h_table, prob.all_entries,
                  _shares(backend), out)
-    steps *= 2.0
-    np.divide(out, steps, out=out)
+    quotients.central_quotients(out, steps)
     return out
 
 
