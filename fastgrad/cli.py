@@ -28,7 +28,8 @@ OPTION_NAMES = {"batch_size": "--batch-size", "eta": "--eta", "steps": "--steps"
                 "output": "--output", "loss": "--loss", "init": "--init", "rtol": "--rtol", "atol": "--atol",
                 "top": "--top", "methods": "--methods", "points": "--points", "h_min": "--h-min",
                 "h_max": "--h-max", "fast": "--fast", "method": "--method", "target": "--target",
-                "sizes": "--sizes"}
+                "sizes": "--sizes", "gradient": "--gradient", "update": "--update", "backend": "--backend",
+                "strategy": "--strategy"}
 
 
 def _in_option_words(message):

@@ -6,6 +6,7 @@ and falls as h^order; left of it round-off rises as eps |E| / h (complex-step ex
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -51,10 +52,15 @@ def hsweep(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None,
         if m not in METHODS:
             raise ValueError(f"methods: unknown method {m!r}; expected some of {', '.join(METHODS)}")
     if not 0 < h_min < h_max:
-        raise ValueError(f"h range: expected 0 < h_min < h_max, got {h_min} and {h_max}")
+        raise ValueError(f"h_min: expected 0 < h_min < h_max, got {h_min} and {h_max}")
     points = positive_int("points", points)
-    if any(a in NOT_ANALYTIC for a in net.hidden):
+    if any(a in NOT_ANALYTIC for a in net.hidden) and "complex-step" in methods:
         methods = [m for m in methods if m != "complex-step"]
+        if not methods:
+            raise ValueError("methods: complex-step needs analytic activations (this net has relu), and no other "
+                             "method is asked for")
+        warnings.warn("complex-step left out of the sweep: it needs analytic activations (this net has relu)",
+                      stacklevel=2)
     exact = analytic_gradient(net, prob.X, prob.Y, loss=prob.loss_name, backend="numpy")
     scale = max(np.abs(exact).max(), np.finfo(float).tiny)
     hs = np.logspace(np.log10(h_min), np.log10(h_max), points)

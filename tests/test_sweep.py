@@ -27,10 +27,13 @@ def test_incremental_differences_have_no_round_off_rise():
 
 def test_relu_skips_complex_step_and_bad_arguments():
     net, X, Y = make_problem([2, 4, 1], "relu")
-    assert "complex-step" not in fg.hsweep(net, X, Y, methods=("central", "complex-step"), points=3).errors
+    with pytest.warns(UserWarning, match=r"complex-step left out of the sweep"):
+        assert "complex-step" not in fg.hsweep(net, X, Y, methods=("central", "complex-step"), points=3).errors
+    with pytest.raises(ValueError, match=r"methods: complex-step needs analytic activations .* no other"):
+        fg.hsweep(net, X, Y, methods=("complex-step",), points=3)
     with pytest.raises(ValueError, match=r"methods: unknown method 'euler'"):
         fg.hsweep(net, X, Y, methods=("euler",))
-    with pytest.raises(ValueError, match=r"h range: expected 0 < h_min < h_max"):
+    with pytest.raises(ValueError, match=r"h_min: expected 0 < h_min < h_max"):
         fg.hsweep(net, X, Y, h_min=1e-2, h_max=1e-3)
 
 
@@ -47,7 +50,7 @@ def test_hsweep_command_writes_plot_and_json(tmp_path):
 
 @pytest.mark.parametrize("args,message", [
     (["--methods", "nope"], "methods: unknown method 'nope'"),
-    (["--h-min", "1", "--h-max", "0.1"], "h range"),
+    (["--h-min", "1", "--h-max", "0.1"], "--h-min: expected 0 < h_min < h_max"),
     (["--points", "1"], "Invalid value for '--points'"),
 ])
 def test_hsweep_bad_input(args, message):
