@@ -4,6 +4,8 @@ A Problem validates once and owns what the kernels read (transposed float64 copi
 and Y) and the workspaces they write, so its methods go straight to the compiled kernel.
 It is bound to ``net.theta``: it reads the weights at each call, so updates to the net
 (``net.theta = ...``, in-place edits, training) are seen; changing X or Y needs a new Problem.
+Its workspaces are its own, so one Problem serves one thread at a time (give each thread its
+own Problem).
 """
 from __future__ import annotations
 
