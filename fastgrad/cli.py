@@ -42,6 +42,16 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     click.echo(f"Warning: {message}", err=True)
 
 
+def _quiet_compiler_finalizers(unraisable, report=sys.__unraisablehook__):
+    """sys.unraisablehook: Ctrl-C while numba compiles can leave llvmlite objects whose
+    finalizers then fail ("Exception ignored in ... __del__", with a traceback); the interrupt
+    itself is reported in one line, so say nothing of those. Anything else is reported."""
+    where = getattr(unraisable.object, "__module__", None) or ""
+    if where.startswith("llvmlite") or isinstance(unraisable.exc_value, KeyboardInterrupt):
+        return
+    report(unraisable)
+
+
 class _Group(click.Group):
     """A click group whose errors are one line and exit 2, with no traceback; warnings are
     one line too."""
@@ -49,6 +59,7 @@ class _Group(click.Group):
     def main(self, args=None, prog_name=None, **extra):
         extra.pop("standalone_mode", None)
         warnings.showwarning = _one_line_warning
+        sys.unraisablehook = _quiet_compiler_finalizers
         try:
             code = super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
         except click.exceptions.Exit as exc:

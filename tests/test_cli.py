@@ -397,3 +397,16 @@ def test_bad_input_through_the_installed_command(tmp_path, args, message):
     lines = [l for l in proc.stderr.splitlines() if l.strip() and not l.startswith("compiling")]
     assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], proc.stderr
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_finalizers_failing_after_an_interrupted_compile_say_nothing(capsys):
+    """Seen once in CI: Ctrl-C inside LLVM left an llvmlite object whose __del__ failed, and
+    Python printed its traceback. The command line's unraisable hook drops exactly those."""
+    from types import SimpleNamespace
+    from fastgrad.cli import _quiet_compiler_finalizers
+    seen = []
+    from llvmlite.binding import ffi
+    for obj, exc in [(ffi.ObjectRef.__del__, RuntimeError("closed twice")), (print, KeyboardInterrupt()),
+                     (len, ValueError("a real problem"))]:
+        _quiet_compiler_finalizers(SimpleNamespace(object=obj, exc_value=exc), report=seen.append)
+    assert [u.exc_value.args for u in seen] == [("a real problem",)]
