@@ -25,6 +25,7 @@ ANALYTIC_BACKENDS = ("numpy", "numba")
 # "-bound": the method of a fastgrad.Problem built once, writing into a reused array
 BOUND_BACKENDS = ("numba-bound", "analytic-numba-bound")
 ALL_BACKENDS = NUMERICAL_BACKENDS + tuple(f"analytic-{b}" for b in ANALYTIC_BACKENDS) + BOUND_BACKENDS
+CLUSTER_BACKENDS = ("dask",)  # timed only when a Dask client is given
 # Slow cases differentiate a subset of about this many units of work (n * entries) and scale up.
 SUBSET_BUDGET = {"python": 4e6, "numba-full": 1.5e8, "numba-parallel-full": 3e8}
 ALLOCATOR_VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
@@ -62,16 +63,21 @@ def parallel(name):
     return name.startswith("numerical/numba-parallel")
 
 
-def gradient_cases(sizes, n, backends=ALL_BACKENDS):
+def gradient_cases(sizes, n, backends=ALL_BACKENDS, client=None):
     """One Case per backend for the net ``sizes`` on n samples.
 
     Backends: python, numpy, numba-full and numba-parallel-full (whole forward pass per
-    evaluation), numba and numba-parallel (incremental), analytic-numpy, analytic-numba.
+    evaluation), numba and numba-parallel (incremental), analytic-numpy, analytic-numba,
+    the bound ones (``BOUND_BACKENDS``) and, on the Dask ``client``, dask.
     """
     net, X, Y = benchmark_problem(sizes, n)
     group = group_name(sizes, n)
     cases = []
     for backend in backends:
+        if backend == "dask":
+            cases.append(Case(group, "numerical/dask",
+                              lambda: numerical_gradient(net, X, Y, backend="dask", client=client), 1.0, net.n_params))
+            continue
         if backend.endswith("-bound"):
             cases.append(_bound_case(group, backend, net, X, Y))
             continue
@@ -212,26 +218,28 @@ class GridResult:
     rel_error: float   # max |g - g_analytic| / max |g_analytic| on the entries computed
 
 
-def run_grid(specs, backends, thread_counts, progress=None, min_seconds=0.2):
-    """Time every backend on every size (numba-parallel at every thread count); a list of GridResult.
+def run_grid(specs, backends, thread_counts, progress=None, min_seconds=0.2, client=None):
+    """Time every backend on every size (numba-parallel at every thread count; dask on
+    ``client``, its threads being the workers'); a list of GridResult.
 
     Stops early on KeyboardInterrupt and returns what it measured with ``partial`` True.
     """
     from .runtime import get_num_threads, set_num_threads
     results = []
     before = get_num_threads()
+    worker_threads = sum(client.nthreads().values()) if client is not None else 0
     try:
         for spec in specs:
             sizes, n = parse_size(spec)
             exact = analytic_gradient(*benchmark_problem(sizes, n), backend="numpy")
-            for case in gradient_cases(sizes, n, backends):
+            for case in gradient_cases(sizes, n, backends, client):
                 reference = exact if case.entries is None else exact[case.entries]
                 for threads in thread_counts if parallel(case.name) else [before]:
                     set_num_threads(threads)
                     grad = case.run()
                     rel = float(np.abs(grad - reference).max() / np.abs(exact).max())
                     median, iqr, rounds = measure(case.run, min_seconds)
-                    used = threads if parallel(case.name) else 1
+                    used = threads if parallel(case.name) else worker_threads if case.name == "numerical/dask" else 1
                     results.append(GridResult(case.group, case.name, case.n_params, used, median * case.scale,
                                               iqr * case.scale, rounds, case.scale != 1.0, rel))
                     if progress is not None:

@@ -11,6 +11,7 @@ complex arithmetic).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -22,6 +23,9 @@ from .problem import loss as loss_value
 from .model import MLP
 from .problem import problem
 from .validation import check_seed, positive_int, positive_number, seeded_rng
+
+if TYPE_CHECKING:
+    import distributed
 
 
 @dataclass(frozen=True)
@@ -100,12 +104,15 @@ def relative_error(a, g):
 
 def gradcheck(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, h: float | None = None,
               backend: str = "numba-parallel", rtol: float = 1e-5, atol: float = 1e-8,
-              method: str = "central", fast: bool = False, top: int = 5, seed: int = 0) -> GradcheckReport:
+              method: str = "central", fast: bool = False, top: int = 5, seed: int = 0,
+              client: distributed.Client | None = None, blocks: int | None = None,
+              progress: Callable[[int, int], None] | None = None) -> GradcheckReport:
     """Check ``analytic_gradient`` against ``numerical_gradient``; return a GradcheckReport.
 
     ``h=None`` uses the method's default step rule; ``fast=True`` tries one random
     direction first (seeded by ``seed``); ``top`` worst entries are listed. Layers are
-    numbered from 1 (W1 is the first layer's weights, as in the textbook).
+    numbered from 1 (W1 is the first layer's weights, as in the textbook). ``client``,
+    ``blocks`` and ``progress`` go to the numerical gradient with backend="dask".
     """
     rtol = positive_number("rtol", rtol)
     atol = positive_number("atol", atol)
@@ -130,7 +137,8 @@ def gradcheck(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, h: 
         if abs(a - g) <= atol + rtol * abs(g):
             return GradcheckReport(True, "fast", float("nan"), float("nan"), [], [], relative_errors=None,
                                    directional=directional, **common)
-    numerical = numerical_gradient(net, X, Y, loss=prob.loss_name, h=h, backend=backend, method=method)
+    numerical = numerical_gradient(net, X, Y, loss=prob.loss_name, h=h, backend=backend, method=method,
+                                   client=client, blocks=blocks, progress=progress)
     abs_err = np.abs(analytic - numerical)
     rel_err = relative_error(analytic, numerical)
     ok = abs_err <= atol + rtol * np.abs(numerical)

@@ -9,10 +9,12 @@ import sys
 import threading
 import time
 import warnings
+from contextlib import contextmanager
 
 import click
+from click.core import ParameterSource
 
-from . import datasets, diagnostics, runtime
+from . import dask_backend, datasets, diagnostics, runtime
 from .check import gradcheck
 from .gradients.methods import METHODS
 from .io import check_outputs, figure_format, load_weights, save_weights, write_json, write_text
@@ -29,7 +31,7 @@ OPTION_NAMES = {"batch_size": "--batch-size", "eta": "--eta", "steps": "--steps"
                 "top": "--top", "methods": "--methods", "points": "--points", "h_min": "--h-min",
                 "h_max": "--h-max", "fast": "--fast", "method": "--method", "target": "--target",
                 "sizes": "--sizes", "gradient": "--gradient", "update": "--update", "backend": "--backend",
-                "strategy": "--strategy"}
+                "strategy": "--strategy", "scheduler": "--scheduler"}
 
 
 def _in_option_words(message):
@@ -67,7 +69,7 @@ class _Group(click.Group):
         except click.ClickException as exc:
             click.echo(f"Error: {exc.format_message()}", err=True)
             code = 2
-        except (ValueError, runtime.KernelError) as exc:
+        except (ValueError, runtime.KernelError, dask_backend.ClusterError) as exc:
             click.echo(f"Error: {_in_option_words(str(exc))}", err=True)
             code = 2
         except (KeyboardInterrupt, click.Abort):
@@ -140,6 +142,61 @@ def model_options(f):
     for option in reversed(options):
         f = option(f)
     return f
+
+
+def cluster_options(f):
+    """--scheduler and --dask-workers: numerical gradients over a Dask cluster."""
+    options = [
+        click.option("--scheduler", metavar="ADDRESS", default=None,
+                     help="Take numerical gradients on the Dask cluster whose scheduler is at ADDRESS "
+                          "(e.g. tcp://host:8786); needs fastgrad[distributed]."),
+        click.option("--dask-workers", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="Take numerical gradients on a local Dask cluster of N single-threaded worker "
+                          "processes, started and stopped by this command; needs fastgrad[distributed]."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _cluster_option(o):
+    """The cluster option given ("--scheduler" or "--dask-workers"), or None; refuses both at once."""
+    given = [name for name, key in (("--scheduler", "scheduler"), ("--dask-workers", "dask_workers"))
+             if o[key] is not None]
+    if len(given) == 2:
+        raise ValueError("--scheduler, --dask-workers: give one of them (a running cluster, or a local one)")
+    return given[0] if given else None
+
+
+def _refuse_local_engine_options(o, option):
+    """With a cluster, --backend and --threads would choose nothing: refused when typed."""
+    context = click.get_current_context()
+    for name, key in (("--backend", "backend"), ("--threads", "threads")):
+        if context.get_parameter_source(key) is ParameterSource.COMMANDLINE:
+            raise ValueError(f"{name}: the numerical gradient runs on the Dask workers with {option}; "
+                             f"leave {name} out")
+
+
+@contextmanager
+def _cluster(o, option):
+    """The Dask client of the cluster ``option`` names (None without one); a local cluster
+    started here is stopped at the end."""
+    if option is None:
+        yield None
+        return
+    dask_backend.distributed_module(asked_by=option)
+    client = dask_backend.connect(o["scheduler"]) if o["scheduler"] else dask_backend.local_cluster(o["dask_workers"])
+    try:
+        yield client
+    finally:
+        dask_backend.close(client)
+
+
+def _cluster_engine(o, client):
+    """The cluster in words, for a header."""
+    threads = sum(client.nthreads().values())
+    where = f"at {o['scheduler']}" if o["scheduler"] else "a local cluster"
+    return f"dask, {threads} worker thread{'s' * (threads != 1)}, {where}"
 
 
 def _refuse_options_the_data_ignores(o):
@@ -252,17 +309,32 @@ def cli():
 @click.option("--json", "json_path", type=click.Path(dir_okay=False),
               help="Save the settings and metrics as JSON ('-': standard output).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@cluster_options
 def train_command(**o):
     """Train a net; with no options, the textbook's numerical example (10,000 steps)."""
+    option = _cluster_option(o)
+    if option is not None:
+        _refuse_local_engine_options(o, option)
+        if (o["gradient"], o["update"]) != ("numerical", "gradient"):
+            raise ValueError(f"{option}: the cluster takes numerical gradient steps only (--gradient numerical, "
+                             "--update gradient)")
     data, net, loss, example = _setup(o)
     _check_figures(("--plot", o["plot"]), ("--loss-plot", o["loss_plot"]))
     check_outputs([("--save", o["save"]), ("--json", o["json_path"]), ("--plot", o["plot"]),
                    ("--loss-plot", o["loss_plot"])], _inputs(o), replaces={("--save", "--resume")})
+    with _cluster(o, option) as client:
+        return _train(o, data, net, loss, example, client)
+
+
+def _train(o, data, net, loss, example, client):
+    """train_command's run, on ``client``'s cluster when one is given."""
     say = _say(o)
     steps = o["steps"] or (example.steps if example else 1000)
     eta = o["eta"] or (example.eta if example else 0.1)
     threads = runtime.get_num_threads()
-    if uses_threads(net, o["batch_size"] or data.X.shape[0], o["gradient"], o["backend"], o["update"]):
+    if client is not None:
+        engine = _cluster_engine(o, client)
+    elif uses_threads(net, o["batch_size"] or data.X.shape[0], o["gradient"], o["backend"], o["update"]):
         engine = f"numba-parallel, {threads} threads, {runtime.threading_layer()} layer"
     elif o["update"] == "coordinate":
         engine = "numba, serial: the sweep moves one entry at a time"
@@ -278,7 +350,8 @@ def train_command(**o):
     with _progress(steps, o["quiet"], header, say) as report, CompileNotice() as notice:
         report.notice = notice
         try:
-            history = train(net, data.X, data.Y, loss=loss, gradient=o["gradient"], backend=o["backend"],
+            history = train(net, data.X, data.Y, loss=loss, gradient=o["gradient"],
+                            backend="dask" if client is not None else o["backend"], client=client,
                             steps=steps, eta=eta, h=o["h"] or 1e-5, batch_size=o["batch_size"], update=o["update"],
                             seed=o["seed"], progress=report)
             status = history.stopped
@@ -306,6 +379,7 @@ def train_command(**o):
         return code
     per_step = history.seconds / history.steps_done
     before = ("to compile the kernels (first run; later runs load them)" if notice.watch.compiled
+              else "for the workers to load or compile their kernels" if client is not None
               else "to load the compiled kernels")
     say(f"time {history.seconds:.3g} s for {history.steps_done} steps ({per_step * 1e6:.3g} µs per step; "
         f"{history.load_seconds:.2g} s before that {before})")
@@ -402,15 +476,21 @@ class _progress:
               help="Save a heat map of the relative errors (.png, .pdf or .svg).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False),
               help="Save the settings and the report as JSON ('-': standard output).")
+@cluster_options
 def gradcheck_command(**o):
     """Compare the analytic and numerical gradients; exit 1 when they disagree."""
+    option = _cluster_option(o)
+    if option is not None:
+        _refuse_local_engine_options(o, option)
     data, net, loss, _ = _setup(o)
     _check_figures(("--plot", o["plot"]))
     check_outputs([("--plot", o["plot"]), ("--json", o["json_path"])], _inputs(o))
     say = _say(o)
-    with CompileNotice():
-        report = gradcheck(net, data.X, data.Y, loss=loss, h=o["h"], backend=o["backend"], rtol=o["rtol"],
-                           atol=o["atol"], method=o["method"], fast=o["fast"], top=o["top"], seed=o["seed"])
+    with _cluster(o, option) as client, CompileNotice(), _BlockBar(client is not None) as bar:
+        on_cluster = dict(backend="dask", client=client, progress=bar) if client is not None \
+            else dict(backend=o["backend"])
+        report = gradcheck(net, data.X, data.Y, loss=loss, h=o["h"], rtol=o["rtol"], atol=o["atol"],
+                           method=o["method"], fast=o["fast"], top=o["top"], seed=o["seed"], **on_cluster)
     say(_describe(o, data, net, loss))
     say(str(report))
     if o["json_path"]:
@@ -421,6 +501,30 @@ def gradcheck_command(**o):
                             f"gradcheck {o['data']} {net.sizes}: relative error per weight")
         say(f"heat map saved to {o['plot']}")
     return 0 if report.passed else 1
+
+
+class _BlockBar:
+    """A progress bar of the cluster's gradient blocks on stderr (on a terminal; called as
+    ``progress(done, blocks)``), or None when ``wanted`` is false."""
+
+    def __init__(self, wanted):
+        self.wanted = wanted and sys.stderr.isatty()
+        self.bar, self.done = None, 0
+
+    def __enter__(self):
+        return self if self.wanted else None
+
+    def __call__(self, done, blocks):
+        if self.bar is None:
+            self.bar = click.progressbar(length=blocks, file=sys.stderr, label="gradient blocks")
+            self.bar.__enter__()
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+        return False
 
 
 def _thread_counts(ctx, param, value):
@@ -440,7 +544,8 @@ def _thread_counts(ctx, param, value):
               help="Network and data size as WIDTHS:SAMPLES, e.g. 8-64-4:1000 (repeatable).")
 @click.option("--backends", default=None,
               help="Comma-separated: python, numpy, numba-full, numba-parallel-full, numba, numba-parallel, "
-                   "analytic-numpy, analytic-numba, numba-bound, analytic-numba-bound (a Problem's methods) [all].")
+                   "analytic-numpy, analytic-numba, numba-bound, analytic-numba-bound (a Problem's methods), "
+                   "dask (with --dask-workers or --scheduler) [all].")
 @click.option("--threads", "thread_counts", callback=_thread_counts, default=None,
               help="Thread counts for numba-parallel, e.g. 1,2 [1 and all].")
 @click.option("--quick", is_flag=True, help="A small grid that runs in seconds.")
@@ -450,23 +555,37 @@ def _thread_counts(ctx, param, value):
 @click.option("--default-allocator", is_flag=True,
               help="Leave glibc's malloc thresholds alone (numpy's loop then page-faults on temporaries).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def bench_command(specs, backends, thread_counts, quick, prefix, old, default_allocator, quiet):
+@cluster_options
+def bench_command(specs, backends, thread_counts, quick, prefix, old, default_allocator, quiet, **cluster):
     """Time every backend side by side; write JSON, Markdown and plots."""
-    from . import benchmark, plots
+    from . import benchmark
+    option = _cluster_option(cluster)
     specs = list(specs) or list(benchmark.QUICK_GRID if quick else benchmark.DEFAULT_GRID)
     for spec in specs:
         benchmark.parse_size(spec)
-    names = benchmark.ALL_BACKENDS
-    chosen = tuple(b.strip() for b in backends.split(",")) if backends else names
+    names = benchmark.ALL_BACKENDS + benchmark.CLUSTER_BACKENDS
+    chosen = tuple(b.strip() for b in backends.split(",")) if backends else \
+        benchmark.ALL_BACKENDS + (benchmark.CLUSTER_BACKENDS if option else ())
     for b in chosen:
         if b not in names:
             raise ValueError(f"--backends: unknown backend {b!r}; expected some of {', '.join(names)}")
+    if "dask" in chosen and option is None:
+        raise ValueError("--backends: dask needs a cluster: --dask-workers N (a local one) or --scheduler ADDRESS")
+    if option is not None and "dask" not in chosen:
+        raise ValueError(f"{option}: --backends leaves out dask, the only backend that uses the cluster")
     outputs = [(f"--out ({suffix})", prefix + suffix) for suffix in (".json", ".md", "-scaling.png", "-threads.png")]
     check_outputs(outputs, [("--compare", old)])  # now, not after the run; earlier results stay until replaced
     earlier = benchmark.read_comparison(old) if old else None
     counts = thread_counts or sorted({1, runtime.max_threads()})
     if counts[-1] > runtime.max_threads():
         raise ValueError(f"--threads: at most {runtime.max_threads()} threads here")
+    with _cluster(cluster, option) as client:
+        return _bench(specs, chosen, counts, quick, prefix, old, earlier, default_allocator, quiet, client)
+
+
+def _bench(specs, chosen, counts, quick, prefix, old, earlier, default_allocator, quiet, client):
+    """bench_command's run, timing dask on ``client``'s cluster when one is given."""
+    from . import benchmark, plots
     if not default_allocator:
         benchmark.tune_allocator()
     total = len(specs) * sum(len(counts) if "parallel" in b else 1 for b in chosen)
@@ -475,7 +594,7 @@ def bench_command(specs, backends, thread_counts, quick, prefix, old, default_al
         bar.__enter__()
     try:
         results, partial = benchmark.run_grid(specs, chosen, counts, progress=bar and (lambda r: bar.update(1)),
-                                              min_seconds=0.05 if quick else 0.5)
+                                              min_seconds=0.05 if quick else 0.5, client=client)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -24,6 +24,8 @@ from .model import MLP
 from .validation import as_float_matrix, check_finite, check_samples
 
 if TYPE_CHECKING:
+    import distributed
+
     from .check import GradcheckReport
     from .gradients.numerical import NumericalGradient
 
@@ -120,10 +122,12 @@ class Problem:
 
     def numerical_gradient(self, out: np.ndarray | None = None, h: float | None = None, method: str = "central",
                            backend: str = "numba-parallel", strategy: str | None = None,
-                           entries: ArrayLike | None = None,
-                           full_output: bool = False) -> np.ndarray | NumericalGradient:
+                           entries: ArrayLike | None = None, full_output: bool = False,
+                           client: distributed.Client | None = None, blocks: int | None = None,
+                           progress: Callable[[int, int], None] | None = None) -> np.ndarray | NumericalGradient:
         """dE/dtheta by finite differences, into ``out`` if given (see ``fastgrad.numerical_gradient``)."""
-        return _methods().numerical.gradient_of(self, h, backend, entries, strategy, method, full_output, out)
+        return _methods().numerical.gradient_of(self, h, backend, entries, strategy, method, full_output, out,
+                                                client, blocks, progress)
 
     def gradcheck(self, **options) -> GradcheckReport:
         """``fastgrad.gradcheck`` on this problem."""

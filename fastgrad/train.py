@@ -15,7 +15,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -27,6 +27,9 @@ from .kernels import jobs
 from .model import MLP
 from .problem import problem
 from .validation import check_seed, choice, positive_int, positive_number, seeded_rng
+
+if TYPE_CHECKING:
+    import distributed
 
 GRADIENTS = ("numerical", "analytic")
 UPDATES = ("gradient", "coordinate")
@@ -63,16 +66,18 @@ def train(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, gradien
           backend: str = "numba-parallel", steps: int = 1000, eta: float = 0.1, h: float = 1e-5,
           batch_size: int | None = None, update: str = "gradient", seed: int | None = None,
           record_every: int | None = None, progress: Callable[[int, float], None] | None = None,
-          strategy: str | None = None) -> History:
+          strategy: str | None = None, client: distributed.Client | None = None) -> History:
     """Train ``net`` in place and return a History.
 
     Parameters
     ----------
     gradient : {"numerical", "analytic"}
         Central differences (step ``h``) or backpropagation.
-    backend : {"numba-parallel", "numba"}
+    backend : {"numba-parallel", "numba", "dask"}
         Compiled backend of the numerical gradient ("numba-parallel" runs as "numba" for
-        the analytic gradient and for update="coordinate").
+        the analytic gradient and for update="coordinate"). "dask" takes each step's
+        gradient over a Dask cluster (``client``, default Dask's current one), for nets
+        whose gradient takes seconds; the weights equal "numba"'s bit for bit.
     steps : int
         Gradient steps, or sweeps for update="coordinate".
     eta : float
@@ -95,12 +100,18 @@ def train(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, gradien
         When a loss is not finite or exceeds DIVERGENCE_RATIO times the initial loss (finite
         differences of a huge loss round to zero, so such a run would stall rather than
         overflow), or a gradient is not finite; ``net`` keeps the last weights whose loss was
-        within bounds. Ctrl-C ends the run between chunks with ``stopped="interrupted"``.
+        within bounds. Ctrl-C ends the run between chunks with ``stopped="interrupted"``
+        (with backend="dask", once the gradient under way is done).
     """
     prob = problem(net, X, Y, loss)
     choice("gradient", gradient, GRADIENTS)
-    choice("backend", backend, ("numba-parallel", "numba"))
+    choice("backend", backend, ("numba-parallel", "numba", "dask"))
     choice("update", update, UPDATES)
+    if backend == "dask" and (gradient, update) != ("numerical", "gradient"):
+        raise ValueError("backend: 'dask' takes numerical gradient steps only (gradient='numerical', "
+                         "update='gradient'); the others run on one machine")
+    if client is not None and backend != "dask":
+        raise ValueError(f"client: only for backend='dask', not {backend!r}")
     strategy = check_strategy(strategy, backend)
     steps = positive_int("steps", steps)
     eta = positive_number("eta", eta)
@@ -120,7 +131,11 @@ def train(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, gradien
     initial = losses_module.value(prob.loss_name, net.output_preactivation(prob.X), prob.Y, net.output)
     if progress is not None:
         progress(0, initial)  # before anything compiles: the caller knows the run has begun
-    run = _chunk_runner(prob, gradient, backend, strategy, update, eta, h, batch_size, seed, initial)
+    if backend == "dask":
+        run = _cluster_runner(prob, strategy, eta, h, _batch_stream(prob.X.shape[0], batch_size, seed), initial,
+                              client)
+    else:
+        run = _chunk_runner(prob, gradient, backend, strategy, update, eta, h, batch_size, seed, initial)
     return _run_in_chunks(prob, run, steps, record_every, progress)
 
 
@@ -154,6 +169,40 @@ def _chunk_runner(prob, gradient, backend, strategy, update, eta, h, batch_size,
         shares = runtime.get_num_threads() if parallel else 1
         done = runtime.call(kernel, *args, eta, h, batches(count), shares, limit, last_good, losses)
         return losses[:done]
+    return run
+
+
+def _cluster_runner(prob, strategy, eta, h, batches, initial, client):
+    """``_chunk_runner``'s gradient steps in Python, each gradient over the Dask cluster: the
+    arithmetic of kernels/training.py (g = D / 2h, theta -= eta g, the same checks), so the
+    same weights bit for bit."""
+    from .dask_backend import find_client, warm_up
+    client = find_client(client)  # now: a missing cluster is an error before the first step
+    net = prob.net
+    limit = DIVERGENCE_RATIO * initial if initial > 0 else np.inf
+    last_good = net.theta.copy()
+
+    def run(count):
+        if count == 0:  # the workers load or compile their kernel before the clock starts
+            warm_up(client, prob, h, "central", strategy)
+            return np.empty(0)
+        rows = batches(count)
+        losses = np.empty(count)
+        theta = net.theta
+        for s in range(count):
+            loss = np.nan  # for weights an update overflowed, as the compiled loop's loss would be
+            if np.isfinite(theta).all():
+                batch = prob if rows.size == 0 else problem(net, prob.X[rows[s]], prob.Y[rows[s]], prob.loss_name)
+                loss = batch.loss()
+            grad = batch.numerical_gradient(h=h, backend="dask", strategy=strategy, client=client) \
+                if loss <= limit else None
+            if grad is None or not np.isfinite(grad).all():
+                theta[:] = last_good
+                return losses[:s]
+            losses[s] = loss
+            last_good[:] = theta
+            theta -= eta * grad
+        return losses
     return run
 
 

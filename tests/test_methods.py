@@ -51,7 +51,7 @@ def test_complex_step_refuses_relu_and_the_baselines():
     with pytest.raises(ValueError, match=r"method: 'complex-step' needs analytic activations; 'relu' is not"):
         fg.numerical_gradient(net, X, Y, method="complex-step")
     net, X, Y = make_problem([2, 3, 1], "tanh")
-    with pytest.raises(ValueError, match=r"method: 'complex-step' runs on the numba backends only, not 'numpy'"):
+    with pytest.raises(ValueError, match=r"method: 'complex-step' runs on the compiled backends only \(numba, numba-parallel, dask\), not 'numpy'"):
         fg.numerical_gradient(net, X, Y, method="complex-step", backend="numpy")
 
 

@@ -7,12 +7,12 @@ full, in complex arithmetic.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .. import losses, runtime
+from .. import dask_backend, losses, runtime
 from ..kernels import jobs, quotients
 from ..model import MLP
 from ..problem import gradient_buffer, problem
@@ -20,7 +20,11 @@ from ..validation import choice, positive_number
 from .methods import BASE_STEPS, METHODS, combine, step_sizes, taken
 from .reference import numpy_differences, python_differences
 
-BACKENDS = ("python", "numpy", "numba", "numba-parallel")
+if TYPE_CHECKING:
+    import distributed
+
+BACKENDS = ("python", "numpy", "numba", "numba-parallel", "dask")
+COMPILED = ("numba", "numba-parallel", "dask")  # the backends that run the compiled kernels
 STRATEGIES = ("incremental", "full")
 NOT_ANALYTIC = ("relu",)
 PARALLEL_MIN_WORK = 20_000  # below this many sample-evaluations threads cost more than they save
@@ -44,7 +48,9 @@ class NumericalGradient(NamedTuple):
 
 def numerical_gradient(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, h: float | None = None,
                        backend: str = "numba-parallel", entries: ArrayLike | None = None, strategy: str | None = None,
-                       method: str = "central", full_output: bool = False) -> np.ndarray | NumericalGradient:
+                       method: str = "central", full_output: bool = False,
+                       client: distributed.Client | None = None, blocks: int | None = None,
+                       progress: Callable[[int, int], None] | None = None) -> np.ndarray | NumericalGradient:
     """dE/dtheta by finite differences.
 
     Parameters
@@ -57,11 +63,12 @@ def numerical_gradient(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = 
     h : float or None
         Absolute step for every entry; None applies the method's default rule,
         eps^(1/(order+1)) max(1, |theta_q|) (see ``fastgrad.gradients.methods``).
-    backend : {"numba-parallel", "numba", "numpy", "python"}
+    backend : {"numba-parallel", "numba", "dask", "numpy", "python"}
         "python": plain Python loops; "numpy": a Python loop over entries with a numpy
         forward pass (the textbook's way); "numba": the loop and the forward pass
         compiled; "numba-parallel": the same with the entries spread over threads, equal
-        to "numba" bit for bit.
+        to "numba" bit for bit; "dask": blocks of entries run by "numba" on the workers of
+        a Dask cluster (``fastgrad.dask_backend``), equal to "numba" bit for bit.
     entries : array of int or None
         Indices into theta to differentiate; None means all of them.
     strategy : {"incremental", "full"} or None
@@ -73,21 +80,32 @@ def numerical_gradient(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = 
     full_output : bool
         Return a NumericalGradient (gradient, steps, error_estimate, method) instead of
         the gradient alone.
+    client : distributed.Client or None
+        backend="dask" only: the cluster to use (None: Dask's current client).
+    blocks : int or None
+        backend="dask" only: how many tasks the entries are split into (None: sized from
+        a cost estimate).
+    progress : callable(blocks_done, blocks) or None
+        backend="dask" only: called as blocks finish.
 
     Returns
     -------
     ndarray or NumericalGradient
         g aligned with ``net.theta`` (or with ``entries`` when given).
     """
-    return gradient_of(problem(net, X, Y, loss), h, backend, entries, strategy, method, full_output)
+    return gradient_of(problem(net, X, Y, loss), h, backend, entries, strategy, method, full_output,
+                       client=client, blocks=blocks, progress=progress)
 
 
 def gradient_of(prob, h=None, backend="numba-parallel", entries=None, strategy=None, method="central",
-                full_output=False, out=None):
+                full_output=False, out=None, client=None, blocks=None, progress=None):
     """``numerical_gradient`` of a Problem, into ``out`` if given (then of P entries)."""
     net = prob.net
     backend = choice("backend", backend, BACKENDS)
     method = check_method(method, net, backend)
+    for name, given in (("client", client), ("blocks", blocks), ("progress", progress)):
+        if given is not None and backend != "dask":
+            raise ValueError(f"{name}: only for backend='dask', not {backend!r}")
     if h is not None:
         h = positive_number("h", h)
     every_entry = entries is None
@@ -98,11 +116,14 @@ def gradient_of(prob, h=None, backend="numba-parallel", entries=None, strategy=N
     if backend == "numba-parallel" and not threads_pay_off(prob.X.shape[0], entries.size, net.n_params,
                                                            "full" if method == "complex-step" else strategy):
         backend = "numba"
-    if method == "central" and strategy == "incremental" and every_entry and not full_output:
+    if method == "central" and strategy == "incremental" and every_entry and not full_output and backend != "dask":
         return _central_incremental(prob, h, backend, gradient_buffer(prob, out))
     steps, base = step_sizes(net.theta[entries], method, h)
     error = None
-    if method == "complex-step":
+    if backend == "dask":
+        grad, steps, error = dask_backend.numerical_gradient(prob, entries, h, method, strategy, client, blocks,
+                                                             progress)
+    elif method == "complex-step":
         grad = np.empty(entries.size)
         kernel = jobs.complex_step_kernel(prob.formulas, backend == "numba-parallel")
         runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, steps, entries, _shares(backend), grad)
@@ -171,19 +192,21 @@ def check_method(method, net, backend):
         if bad:
             raise ValueError(f"method: 'complex-step' needs analytic activations; {bad[0]!r} is not "
                              "(use method='central')")
-        if not backend.startswith("numba"):
-            raise ValueError(f"method: 'complex-step' runs on the numba backends only, not {backend!r}")
+        if backend not in COMPILED:
+            raise ValueError(f"method: 'complex-step' runs on the compiled backends only "
+                             f"({', '.join(COMPILED)}), not {backend!r}")
     return method
 
 
 def check_strategy(strategy, backend):
     """The strategy to use: "incremental" by default on numba backends, "full" on the baselines."""
-    compiled_backend = backend.startswith("numba")
+    compiled_backend = backend in COMPILED
     if strategy is None:
         return "incremental" if compiled_backend else "full"
     choice("strategy", strategy, STRATEGIES)
     if strategy == "incremental" and not compiled_backend:
-        raise ValueError(f"strategy: 'incremental' runs on the numba backends only, not {backend!r}")
+        raise ValueError(f"strategy: 'incremental' runs on the compiled backends only "
+                         f"({', '.join(COMPILED)}), not {backend!r}")
     return strategy
 
 

@@ -1,0 +1,179 @@
+"""The "dask" backend: a numerical gradient's entries dealt out over a Dask cluster.
+
+The net, X and Y are scattered to every worker once per gradient; the entries are cut into
+contiguous blocks of about equal estimated cost; each block is one task, which runs the
+serial compiled kernel ("numba") on its entries; the blocks come back in entry order.
+Every entry's quotient depends on theta, X, Y, its step and the method only, never on the
+other entries of its block, so the gradient equals the serial backend's bit for bit.
+
+Cost model, in multiply-adds per entry (``entry_costs``), with W_l mapping n_{l-1} units to
+n_l (l = 1..L, as the textbook numbers W1, W2): re-evaluating incrementally, a perturbation
+of an entry of W_l changes one unit of layer l, then one input of W_{l+1} (n_{l+1} products
+per sample) and every layer above that in full:
+
+    cost(W_l) = n (1 + n_{l+1} + sum_{k=l+2..L} (n_{k-1} + 1) n_k)        (n_{L+1} = 0)
+
+A full re-evaluation costs the whole forward pass, n sum_k (n_{k-1} + 1) n_k, per entry
+(complex arithmetic: COMPLEX_FACTOR times that). Multiplied by the passes the method takes
+(``PASSES``) and SECONDS_PER_MULADD (measured on the serial kernel), it sizes the blocks:
+at least MIN_BLOCK_SECONDS of work each, so that a task's own overhead (a few ms) stays a
+small share, and at most BLOCKS_PER_THREAD per worker thread, enough to even out workers
+of different speeds.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .model import MLP
+from .problem import Problem
+
+INSTALL = 'pip install "fastgrad[distributed]"'
+SECONDS_PER_MULADD = 2.7e-9  # the serial incremental kernel at [16,64,64,8] n=2000, 2-core machine
+MIN_BLOCK_SECONDS = 0.05
+BLOCKS_PER_THREAD = 4
+COMPLEX_FACTOR = 4.0
+PASSES = {"central": 1, "forward": 1, "backward": 1, "central4": 2, "richardson": 3, "complex-step": 1}
+CONNECT_SECONDS = 10.0  # how long a --scheduler address may take to answer
+
+
+class ClusterError(RuntimeError):
+    """The cluster failed a gradient (its scheduler unreachable, a block's workers dying
+    repeatedly); the message says what happened in one line."""
+
+
+def distributed_module(asked_by="backend"):
+    """``distributed``, or a ValueError (about the option ``asked_by``) saying how to install it."""
+    try:
+        import distributed
+    except ImportError:
+        raise ValueError(f"{asked_by}: the dask backend needs Dask's distributed scheduler; install it with "
+                         f"{INSTALL}") from None
+    return distributed
+
+
+def find_client(client=None):
+    """``client`` checked, or Dask's current client; a ValueError naming the fix when there is none."""
+    distributed = distributed_module()
+    if client is None:
+        try:
+            return distributed.default_client()
+        except ValueError:
+            raise ValueError("client: backend 'dask' found no Dask client; start one "
+                             "(distributed.Client() for a local cluster, Client('tcp://host:8786') for a running "
+                             "one) or pass client=") from None
+    if not isinstance(client, distributed.Client):
+        raise ValueError(f"client: expected a distributed.Client, got {type(client).__name__}")
+    return client
+
+
+def connect(address):
+    """A Client of the scheduler at ``address``, or a ClusterError within CONNECT_SECONDS."""
+    distributed = distributed_module()
+    try:
+        return distributed.Client(address, timeout=CONNECT_SECONDS)
+    except (OSError, TimeoutError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ClusterError(f"scheduler: cannot reach a Dask scheduler at {address} within "
+                           f"{CONNECT_SECONDS:g} s ({reason})") from None
+
+
+def local_cluster(n_workers):
+    """A Client of a new LocalCluster of ``n_workers`` single-threaded worker processes (close
+    both with ``close``)."""
+    distributed = distributed_module()
+    cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                                       dashboard_address=":0")  # any free port: never "8787 is in use"
+    return distributed.Client(cluster)
+
+
+def close(client):
+    """Close ``client`` and, when it started one, its LocalCluster."""
+    cluster = client.cluster
+    client.close()
+    if cluster is not None:
+        cluster.close()
+
+
+def entry_costs(sizes, n, strategy):
+    """Estimated multiply-adds of one difference of each entry, in theta's order (module docstring)."""
+    layers = [(n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+    if strategy == "full":
+        return np.full(sum(layers), float(n * sum(layers)))
+    costs = []
+    for l, count in enumerate(layers):
+        above = (sizes[l + 2] if l + 1 < len(layers) else 0) + sum(layers[l + 2:])
+        costs.append(np.full(count, float(n * (1 + above))))
+    return np.concatenate(costs)
+
+
+def block_bounds(costs, n_threads, blocks=None):
+    """Boundaries 0 = b_0 < b_1 < ... < b_k = costs.size of k contiguous blocks of about equal
+    total cost: ``blocks`` of them, or as many as the module docstring's rule gives."""
+    m = costs.size
+    if blocks is None:
+        seconds = float(costs.sum()) * SECONDS_PER_MULADD
+        blocks = max(1, min(BLOCKS_PER_THREAD * n_threads, math.ceil(seconds / MIN_BLOCK_SECONDS)))
+    blocks = min(blocks, m)
+    cumulative = np.cumsum(costs)
+    inner = np.searchsorted(cumulative, cumulative[-1] * np.arange(1, blocks) / blocks, side="right")
+    return np.unique(np.concatenate(([0], np.clip(inner, 1, m - 1), [m])))
+
+
+def check_blocks(blocks):
+    """``blocks``: None or an integer >= 1."""
+    if blocks is not None and (isinstance(blocks, bool) or not isinstance(blocks, (int, np.integer)) or blocks < 1):
+        raise ValueError(f"blocks: expected an integer >= 1, got {blocks!r}")
+    return blocks
+
+
+def block_gradient(net, X, Y, loss, entries, h, method, strategy):
+    """One task: (gradient, steps, error estimate) of ``entries`` by the serial compiled kernel."""
+    result = Problem(net, X, Y, loss).numerical_gradient(h=h, method=method, backend="numba", strategy=strategy,
+                                                         entries=entries, full_output=True)
+    return result.gradient, result.steps, result.error_estimate
+
+
+def warm_up(client, prob, h, method, strategy):
+    """Load (or compile) on every worker the kernel that gradients of ``prob`` run, by a
+    gradient of a copy of the net at most two units wide (kernels depend on the activations,
+    the loss, the depth and the method, not on the widths)."""
+    net = prob.net
+    small = MLP([min(width, 2) for width in net.sizes], hidden=net.hidden, output=net.output, seed=0)
+    X, Y = np.zeros((1, small.sizes[0])), np.full((1, small.sizes[-1]), 1.0 / small.sizes[-1])
+    client.run(block_gradient, small, X, Y, prob.loss_name, np.zeros(1, dtype=np.int64), h, method, strategy)
+
+
+def numerical_gradient(prob, entries, h, method, strategy, client=None, blocks=None, progress=None):
+    """(gradient, steps, error estimate or None) of ``entries`` of ``prob`` over the cluster.
+
+    ``progress(blocks_done, blocks)`` is called as blocks finish. Ctrl-C cancels the blocks
+    still queued or running.
+    """
+    distributed = distributed_module()
+    client = find_client(client)
+    n_threads = sum(client.nthreads().values())
+    if n_threads == 0:
+        raise ClusterError("dask: the cluster has no workers")
+    net = prob.net
+    per_entry = entry_costs(net.sizes, prob.X.shape[0], "full" if method == "complex-step" else strategy)[entries]
+    per_entry *= PASSES[method] * (COMPLEX_FACTOR if method == "complex-step" else 1.0)
+    bounds = block_bounds(per_entry, n_threads, check_blocks(blocks))
+    # fresh keys each time (hash=False, pure=False): a key reused from an earlier gradient can be
+    # released by that gradient's futures while this one still needs it ("lost dependencies")
+    shared = client.scatter([net, prob.X, prob.Y], broadcast=True, hash=False)
+    futures = [client.submit(block_gradient, *shared, prob.loss_name, entries[a:b], h, method, strategy, pure=False)
+               for a, b in zip(bounds[:-1], bounds[1:])]
+    try:
+        for done, _ in enumerate(distributed.as_completed(futures, loop=client.loop), start=1):
+            if progress is not None:
+                progress(done, len(futures))
+        parts = client.gather(futures)
+    except KeyboardInterrupt:
+        client.cancel(futures)
+        raise
+    except distributed.KilledWorker as exc:
+        raise ClusterError(f"dask: a block's workers died too often ({exc}); the gradient was abandoned") from None
+    gradient, steps, errors = (np.concatenate(column) if column[0] is not None else None for column in zip(*parts))
+    return gradient, steps, errors
