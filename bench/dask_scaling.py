@@ -52,9 +52,12 @@ def measure(client, repeat):
     serial = _median_time(lambda: fg.numerical_gradient(net, X, Y, backend="numba"), repeat)
     fg.set_num_threads(min(workers, runtime.max_threads()))
     fg.numerical_gradient(net, X, Y, backend="numba-parallel")
-    threaded = _median_time(lambda: fg.numerical_gradient(net, X, Y, backend="numba-parallel"), repeat)
     fg.numerical_gradient(net, X, Y, backend="dask", client=client)  # the workers load their kernels
-    spread = _median_time(lambda: fg.numerical_gradient(net, X, Y, backend="dask", client=client), repeat)
+    threaded, spread = [], []
+    for _ in range(repeat):  # interleaved, so that the machine's mood changes both alike
+        threaded.append(_median_time(lambda: fg.numerical_gradient(net, X, Y, backend="numba-parallel"), 1))
+        spread.append(_median_time(lambda: fg.numerical_gradient(net, X, Y, backend="dask", client=client), 1))
+    threaded, spread = statistics.median(threaded), statistics.median(spread)
     tasks = 200
     s_task = _median_time(lambda: client.gather(client.map(_noop, range(tasks), pure=False)), repeat) / tasks
     payload = np.zeros(4_000_000)  # 32 MB
