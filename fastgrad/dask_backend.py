@@ -23,6 +23,7 @@ of different speeds.
 from __future__ import annotations
 
 import math
+from concurrent.futures import CancelledError
 
 import numpy as np
 
@@ -175,5 +176,8 @@ def numerical_gradient(prob, entries, h, method, strategy, client=None, blocks=N
         raise
     except distributed.KilledWorker as exc:
         raise ClusterError(f"dask: a block's workers died too often ({exc}); the gradient was abandoned") from None
+    except CancelledError as exc:  # every worker holding the scattered data died, say
+        raise ClusterError(f"dask: the cluster lost blocks or data of the gradient ({exc}); "
+                           "the gradient was abandoned") from None
     gradient, steps, errors = (np.concatenate(column) if column[0] is not None else None for column in zip(*parts))
     return gradient, steps, errors

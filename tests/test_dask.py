@@ -158,6 +158,27 @@ def test_a_worker_killed_mid_gradient_costs_a_retry_not_the_gradient():
         assert killed and killed[0] not in _worker_pids(client).values()  # the nanny started a new process
 
 
+def test_a_cluster_that_loses_blocks_or_data_ends_the_gradient_in_one_line():
+    import dask
+    net, X, Y = make_problem([6, 24, 24, 2], "tanh", n=400)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                     dashboard_address=":0") as cluster, \
+            distributed.Client(cluster, set_as_default=False) as client:
+        for victims, message in ((1, r"a block's workers died too often \(.+\)"),
+                                 (2, r"(a block's workers died too often|the cluster lost blocks or data of the "
+                                     r"gradient) \(.+\)")):
+            client.wait_for_workers(2, timeout=60)
+            pids = list(_worker_pids(client).values())[:victims]
+
+            def kill(done, blocks):
+                while pids:  # each victim is running a block now
+                    os.kill(pids.pop(), signal.SIGKILL)
+
+            with pytest.raises(dask_backend.ClusterError, match=rf"^dask: {message}; the gradient was abandoned$"):
+                fg.numerical_gradient(net, X, Y, backend="dask", client=client, blocks=12, progress=kill)
+
+
 def test_ctrl_c_cancels_the_blocks(client):
     net, X, Y = make_problem([6, 24, 24, 2], "tanh", n=400)
 
