@@ -1,0 +1,266 @@
+"""Derivatives of any function f(x, *args): ``approx_derivative`` and ``check_grad`` with
+scipy's semantics, and ``hessian``; the loop over coordinates compiled (and spread over
+threads) when f is numba-compiled.
+
+Steps and bounds follow ``scipy.optimize.approx_derivative`` (scipy 1.17), in float64:
+
+    default step   h_i = r s_i max(1, |x_i|),  r = eps^(1/2) ("2-point", "cs"), eps^(1/3) ("3-point"),
+                   s_i = +1 where x_i >= 0, else -1;
+    rel_step       h_i = rel_step s_i |x_i|;  abs_step: h_i = abs_step;  either, where
+                   (x_i + h_i) - x_i == 0, falls back to the default step;
+    bounds         "2-point": a step that leaves [lb, ub] is reversed when that fits, else the
+                   step goes to the farther bound; "3-point": near a bound it turns one-sided,
+                   (-3 f0 + 4 f(x + h e_i) - f(x + 2h e_i)) / 2h, towards the farther bound.
+
+Rules (see kernels/any_function.py): "2-point" (f(x + h e_i) - f0) / h, "3-point"
+(f(x + h e_i) - f(x - h e_i)) / 2h, "cs" Im f(x + i h e_i) / h; each divides by the step as
+floating point takes it, as scipy does.
+
+The Hessian of a scalar f (``hessian``): central second differences (equations in
+``hessian_rows``) with h_i = eps^(1/4) max(1, |x_i|) rounded so that x_i + h_i is exact:
+truncation O(h^2) and round-off eps |f| / h^2 balance there, about eps^(1/2) relative.
+Symmetric by construction (the upper triangle is computed and mirrored).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+from numba.core.errors import NumbaError
+from numba.core.registry import CPUDispatcher
+from numpy.typing import ArrayLike
+
+from . import runtime
+from .kernels import any_function
+from .validation import choice, seeded_rng
+
+EPS = np.finfo(np.float64).eps
+METHODS = {"2-point": "2-point", "forward": "2-point", "3-point": "3-point", "central": "3-point",
+           "cs": "cs", "complex-step": "cs"}
+BACKENDS = ("python", "numba", "numba-parallel")
+RELATIVE_STEPS = {"2-point": EPS ** 0.5, "3-point": EPS ** (1 / 3), "cs": EPS ** 0.5}
+HESSIAN_STEP = EPS ** 0.25
+
+
+def approx_derivative(fun: Callable, x0: ArrayLike, method: str = "3-point", rel_step: ArrayLike | None = None,
+                      abs_step: ArrayLike | None = None, f0: ArrayLike | None = None,
+                      bounds: tuple = (-np.inf, np.inf), args: tuple = (), kwargs: dict | None = None,
+                      full_output: bool = False, backend: str | None = None) -> np.ndarray | tuple:
+    """The derivative of ``fun(x, *args, **kwargs)`` at ``x0`` by finite differences, with the
+    arguments, steps, bounds and shapes of ``scipy.optimize.approx_derivative``: the gradient
+    (n,) of a scalar function, the Jacobian (m, n) of a vector one.
+
+    ``method``: scipy's "2-point", "3-point", "cs" or fastgrad's names for them, "forward",
+    "central", "complex-step". ``backend``: "python" (the loop calls ``fun`` from Python),
+    "numba" or "numba-parallel" (``fun`` a numba-compiled function: the loop compiled, the
+    coordinates spread over threads, equal to "numba" bit for bit); None picks
+    "numba-parallel" for a numba-compiled ``fun`` without kwargs, else "python".
+    ``full_output=True`` returns (J, {"nfev": evaluations, "backend": backend}).
+    """
+    rule = _method(method)
+    x0 = _point(x0)
+    kwargs = {} if kwargs is None else dict(kwargs)
+    backend = _backend(backend, fun, kwargs)
+    call = _caller(fun, args, kwargs)
+    nfev = 0
+    if f0 is None:
+        f0 = _value(call, x0)
+        nfev = 1
+    else:
+        f0 = np.atleast_1d(np.asarray(f0, dtype=float))
+        if f0.ndim > 1:
+            raise ValueError(f"f0: expected a scalar or a 1-D array, got shape {f0.shape}")
+    lb, ub = _bounds(bounds, x0)
+    h = _steps(x0, rule, rel_step, abs_step)
+    one_sided = np.zeros(x0.size, dtype=bool)
+    if rule == "2-point":
+        h = _one_sided_within(x0, h, lb, ub)
+    elif rule == "3-point":
+        h, one_sided = _central_within(x0, h, lb, ub)
+    JT = np.empty((x0.size, f0.size))
+    shares = runtime.get_num_threads() if backend == "numba-parallel" else 1
+    if rule == "2-point":
+        _run(backend, any_function.forward_columns, fun, call, args, x0, f0, h, shares, JT)
+        nfev += x0.size
+    elif rule == "3-point":
+        _run(backend, any_function.central_columns, fun, call, args, x0, f0, h, one_sided, shares, JT)
+        nfev += 2 * x0.size
+    else:
+        _run(backend, any_function.complex_columns, fun, call, args, x0, h, shares, JT)
+        nfev += x0.size
+    J = JT.ravel() if f0.size == 1 else JT.T
+    return (J, {"nfev": nfev, "backend": backend}) if full_output else J
+
+
+def check_grad(func: Callable, grad: Callable, x0: ArrayLike, *args: Any, epsilon: float = EPS ** 0.5,
+               direction: str = "all", seed: int | None = None, backend: str | None = None) -> float:
+    """scipy's ``check_grad``: the 2-norm of grad(x0) minus the forward-difference gradient
+    of ``func`` (step ``epsilon``); direction="random" compares the derivative along one
+    random direction (numpy.random.default_rng(seed)) instead."""
+    choice("direction", direction, ("all", "random"))
+    x0 = _point(x0)
+    if direction == "all":
+        analytic = np.asarray(grad(x0, *args), dtype=float)
+        numeric = approx_derivative(func, x0, method="2-point", abs_step=epsilon, args=args, backend=backend)
+    else:
+        gradient = np.asarray(grad(x0, *args), dtype=float)
+        if gradient.ndim > 1:
+            raise ValueError("direction: 'random' needs a scalar function; grad returned shape "
+                             f"{gradient.shape}")
+        v = seeded_rng(seed).standard_normal(size=x0.shape)
+        analytic = gradient @ v
+        numeric = approx_derivative(lambda w: func(x0 + w * v, *args), np.zeros(1), method="2-point",
+                                    abs_step=epsilon, backend="python")
+    return float(np.sqrt(np.sum(np.abs(analytic - numeric) ** 2)))
+
+
+def hessian(fun: Callable, x0: ArrayLike, args: tuple = (), backend: str | None = None) -> np.ndarray:
+    """The Hessian (n, n) of a scalar ``fun(x, *args)`` at ``x0`` by central second
+    differences (module docstring); ``backend`` as in ``approx_derivative``."""
+    x0 = _point(x0)
+    backend = _backend(backend, fun, {})
+    call = _caller(fun, args, {})
+    f0 = _value(call, x0, scalar=True)
+    h = HESSIAN_STEP * np.maximum(1.0, np.abs(x0))
+    h = (x0 + h) - x0  # steps that x0 + h forms exactly
+    H = np.zeros((x0.size, x0.size))
+    shares = runtime.get_num_threads() if backend == "numba-parallel" else 1
+    _run(backend, any_function.hessian_rows, fun, call, args, x0, float(f0[0]), h, shares, H)
+    upper = np.triu(H, 1)
+    return np.diag(np.diag(H)) + upper + upper.T
+
+
+def _method(method):
+    if method not in METHODS:
+        raise ValueError(f"method: unknown {method!r}; expected one of {', '.join(METHODS)}")
+    return METHODS[method]
+
+
+def _point(x0):
+    """x0 as a 1-D float64 array, checked."""
+    x = np.asarray(x0)
+    if x.dtype.kind not in "iufb":
+        raise ValueError(f"x0: expected real numbers, got {x.dtype}")
+    x = np.atleast_1d(x.astype(np.float64))
+    if x.ndim > 1:
+        raise ValueError(f"x0: expected a scalar or a 1-D array, got shape {x.shape}")
+    return x
+
+
+def _backend(backend, fun, kwargs):
+    """The backend asked for, or the one that fits ``fun``; compiled backends need a numba function."""
+    compiled = isinstance(fun, CPUDispatcher)
+    if backend is None:
+        return "numba-parallel" if compiled and not kwargs else "python"
+    choice("backend", backend, BACKENDS)
+    if backend != "python":
+        if not compiled:
+            raise ValueError(f"backend: {backend!r} compiles the loop around a numba-compiled fun (@numba.njit); "
+                             f"{_name(fun)} is not one (use backend='python')")
+        if kwargs:
+            raise ValueError("kwargs: the compiled loop passes positional args only; use args or backend='python'")
+    return backend
+
+
+def _name(fun):
+    return getattr(fun, "__name__", None) or type(fun).__name__
+
+
+def _caller(fun, args, kwargs):
+    """x -> fun(x, *args, **kwargs)."""
+    if not callable(fun):
+        raise ValueError(f"fun: expected a callable, got {type(fun).__name__}")
+    args = tuple(args)
+    return lambda x: fun(x, *args, **kwargs)
+
+
+def _value(call, x, scalar=False):
+    """f(x) as a 1-D float array (f a scalar function when ``scalar``); errors name fun."""
+    try:
+        value = call(x)
+    except Exception as exc:
+        raise ValueError(f"fun: raised {type(exc).__name__} at x0: {exc}") from exc
+    if scalar and np.ndim(value) != 0:
+        raise ValueError(f"fun: hessian needs a scalar function; fun returned shape {np.shape(value)}")
+    f = np.atleast_1d(np.asarray(value))
+    if f.dtype.kind not in "iufb":
+        raise TypeError(f"fun: returned {f.dtype} values; expected real numbers")
+    if f.ndim > 1:
+        raise ValueError(f"fun: returned shape {f.shape}; expected a scalar or a 1-D array")
+    return f.astype(np.float64)
+
+
+def _bounds(bounds, x0):
+    """(lb, ub) as arrays shaped like x0, with x0 inside."""
+    try:
+        lb, ub = (np.broadcast_to(np.asarray(b, dtype=float), x0.shape) for b in bounds)
+    except (TypeError, ValueError):
+        raise ValueError(f"bounds: expected (lower, upper), each a number or an array of {x0.size}") from None
+    if np.any((x0 < lb) | (x0 > ub)):
+        raise ValueError("x0: lies outside bounds")
+    return lb, ub
+
+
+def _steps(x0, rule, rel_step, abs_step):
+    """scipy's absolute steps (module docstring)."""
+    sign = np.where(x0 >= 0, 1.0, -1.0)
+    default = RELATIVE_STEPS[rule] * sign * np.maximum(1.0, np.abs(x0))
+    if abs_step is not None:
+        h = np.broadcast_to(np.asarray(abs_step, dtype=float), x0.shape)
+    elif rel_step is not None:
+        h = np.asarray(rel_step, dtype=float) * sign * np.abs(x0)
+    else:
+        return default
+    return np.where((x0 + h) - x0 == 0, default, h)
+
+
+def _one_sided_within(x0, h, lb, ub):
+    """"2-point" steps kept within bounds: reversed where that fits, else to the farther bound."""
+    if np.all(np.isinf(lb) & np.isinf(ub)):
+        return h
+    h = h.copy()
+    below, above = x0 - lb, ub - x0
+    outside = (x0 + h < lb) | (x0 + h > ub)
+    fits = np.abs(h) <= np.maximum(below, above)
+    h[outside & fits] *= -1
+    forward = (above >= below) & ~fits
+    h[forward] = above[forward]
+    backward = (above < below) & ~fits
+    h[backward] = -below[backward]
+    return h
+
+
+def _central_within(x0, h, lb, ub):
+    """"3-point" steps within bounds and where to go one-sided (scipy's rule)."""
+    h = np.abs(h)
+    one_sided = np.zeros(x0.size, dtype=bool)
+    if np.all(np.isinf(lb) & np.isinf(ub)):
+        return h, one_sided
+    h = h.copy()
+    below, above = x0 - lb, ub - x0
+    central = (below >= h) & (above >= h)
+    forward = (above >= below) & ~central
+    h[forward] = np.minimum(h[forward], 0.5 * above[forward])
+    one_sided[forward] = True
+    backward = (above < below) & ~central
+    h[backward] = -np.minimum(h[backward], 0.5 * below[backward])
+    one_sided[backward] = True
+    nearest = np.minimum(above, below)
+    shrunk = ~central & (np.abs(h) <= nearest)
+    h[shrunk] = nearest[shrunk]
+    one_sided[shrunk] = False
+    return h, one_sided
+
+
+def _run(backend, loop, fun, call, args, *arrays):
+    """``loop`` around ``call`` in Python, or compiled around a numba ``fun``."""
+    if backend == "python":
+        loop(call, (), *arrays)
+        return
+    try:
+        any_function.compiled(loop, backend == "numba-parallel")(fun, tuple(args), *arrays)
+    except NumbaError as exc:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip() and not line.startswith("Failed in")]
+        reason = lines[0] if lines else type(exc).__name__
+        raise TypeError(f"fun: numba could not compile the loop around {_name(fun)}(x, *args) ({reason}); "
+                        "backend='python' calls it from Python") from None
