@@ -23,6 +23,7 @@ Symmetric by construction (the upper triangle is computed and mirrored).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -112,6 +113,44 @@ def check_grad(func: Callable, grad: Callable, x0: ArrayLike, *args: Any, epsilo
         numeric = approx_derivative(lambda w: func(x0 + w * v, *args), np.zeros(1), method="2-point",
                                     abs_step=epsilon, backend="python")
     return float(np.sqrt(np.sum(np.abs(analytic - numeric) ** 2)))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A given derivative ``a`` against finite differences ``g``, entry by entry: an entry
+    passes when |a - g| <= atol + rtol |g|; ``worst`` lists (index, a, g, |a - g|), worst first."""
+    passed: bool
+    max_abs_error: float
+    norm: float                    # ||a - g||_2, scipy check_grad's number
+    worst: list
+
+    def text(self, name):
+        lines = [f"check {'PASSED' if self.passed else 'FAILED'}: {name} against the differences, "
+                 f"max abs error {self.max_abs_error:.3e}, 2-norm {self.norm:.3e}"]
+        lines += [f"  entry {index}: given {a:.12e}  differences {g:.12e}  abs error {e:.2e}"
+                  for index, a, g, e in self.worst]
+        return "\n".join(lines)
+
+    def to_json(self):
+        return {"passed": self.passed, "max_abs_error": self.max_abs_error, "norm": self.norm,
+                "worst": [{"index": list(i), "given": a, "differences": g, "abs_error": e}
+                          for i, a, g, e in self.worst]}
+
+
+def compare(given: ArrayLike, differences: np.ndarray, rtol: float = 1e-5, atol: float = 1e-8,
+            top: int = 5) -> Comparison:
+    """``given`` (a gradient or Jacobian function's value) against ``differences`` (from
+    ``approx_derivative``), entry by entry; a shape that differs is a ValueError."""
+    a = np.asarray(given, dtype=float)
+    if a.shape != differences.shape:
+        raise ValueError(f"check: the given derivative has shape {a.shape}, the differences {differences.shape}")
+    error = np.abs(a - differences)
+    badness = np.nan_to_num(error / (atol + rtol * np.abs(differences)), nan=np.inf)
+    order = np.argsort(-badness, axis=None, kind="stable")[:top]
+    worst = [(tuple(int(k) for k in np.unravel_index(q, a.shape)), float(a.flat[q]), float(differences.flat[q]),
+              float(error.flat[q])) for q in order]
+    return Comparison(bool(np.all(badness <= 1.0)), float(np.nanmax(error)) if error.size else 0.0,
+                      float(np.sqrt(np.sum(error ** 2))), worst)
 
 
 def hessian(fun: Callable, x0: ArrayLike, args: tuple = (), backend: str | None = None) -> np.ndarray:

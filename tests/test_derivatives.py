@@ -166,3 +166,67 @@ def test_hessian_is_symmetric_accurate_and_equal_across_backends(force_threads):
     exact = rosenbrock_hessian(x)
     for H in (serial, python):
         np.testing.assert_allclose(H, exact, rtol=0, atol=1e-7 * np.abs(exact).max())
+
+
+MODULE = '''
+import numpy as np
+from numba import njit
+
+@njit
+def rosen(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+def grad(x):
+    g = np.zeros_like(x)
+    g[:-1] = -400.0 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2.0 * (1.0 - x[:-1])
+    g[1:] += 200.0 * (x[1:] - x[:-1] ** 2)
+    return g
+
+def wrong(x):
+    return grad(x) * 1.01
+
+def field(x):
+    return np.array([x[0] * x[1], np.sin(x[1])])
+'''
+
+
+def test_cli_derivative_prints_checks_and_records(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from fastgrad.cli import cli
+    module = tmp_path / "model.py"
+    module.write_text(MODULE)
+    x0 = np.array([1.0, 2.0, 0.5])
+    np.save(tmp_path / "x0.npy", x0)
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["derivative", f"{module}:rosen", "--x0", str(tmp_path / "x0.npy"),
+                             "--check", f"{module}:grad", "--json", str(tmp_path / "d.json")])
+    assert ok.exit_code == 0, ok.output
+    assert "gradient by 3-point, 7 evaluations, backend numba-parallel" in ok.output
+    assert "check PASSED" in ok.output
+    record = json.loads((tmp_path / "d.json").read_text())
+    expected = scipy_approx_derivative(COMPILED[rosenbrock], x0)
+    np.testing.assert_allclose(record["derivative"], expected, rtol=1e-12)
+    assert record["check"]["passed"] and record["settings"]["x0"] == x0.tolist()
+    failed = runner.invoke(cli, ["derivative", f"{module}:rosen", "--x0", "1,2,0.5", "--check", f"{module}:wrong"])
+    assert failed.exit_code == 1 and "check FAILED" in failed.output
+    assert "entry (1,): given 3.032020000000e+03" in failed.output  # the worst entry first
+    jacobian = runner.invoke(cli, ["derivative", f"{module}:field", "--x0", "1,2", "--method", "cs", "--json", "-"])
+    assert jacobian.exit_code == 0
+    assert json.loads(jacobian.stdout)["derivative"] == [[2.0, 1.0], [-0.0, -0.4161468365471425]]
+    for args, message in ((["derivative", "nomodule_here:f", "--x0", "1"],
+                           "Error: FUNCTION: cannot import nomodule_here (No module named 'nomodule_here')"),
+                          (["derivative", f"{module}:absent", "--x0", "1"],
+                           f"Error: FUNCTION: {module} has no function 'absent'"),
+                          (["derivative", "rosen", "--x0", "1"],
+                           "Error: FUNCTION: expected MODULE:FUNCTION (a module or a .py file, then a function's "
+                           "name), got 'rosen'"),
+                          (["derivative", f"{module}:rosen", "--x0", "1,a"],
+                           "Error: --x0: expected comma-separated numbers such as 1,2,3 or a .npy file, got '1,a'"),
+                          (["derivative", f"{module}:field", "--x0", "1,2", "--check", f"{module}:grad"],
+                           "Error: --check: the given derivative has shape (2,), the differences (2, 2)")):
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.output.strip().splitlines()[-1] == message
