@@ -168,26 +168,13 @@ def test_hessian_is_symmetric_accurate_and_equal_across_backends(force_threads):
         np.testing.assert_allclose(H, exact, rtol=0, atol=1e-7 * np.abs(exact).max())
 
 
-MODULE = '''
-import numpy as np
-from numba import njit
-
-@njit
-def rosen(x):
-    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
-
-def grad(x):
-    g = np.zeros_like(x)
-    g[:-1] = -400.0 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2.0 * (1.0 - x[:-1])
-    g[1:] += 200.0 * (x[1:] - x[:-1] ** 2)
-    return g
-
-def wrong(x):
-    return grad(x) * 1.01
-
-def field(x):
-    return np.array([x[0] * x[1], np.sin(x[1])])
-'''
+def _module_text():
+    """A user's module for the command line: the Rosenbrock function compiled, its gradient, a
+    wrong gradient and a vector function."""
+    import inspect
+    return ("import numpy as np\nfrom numba import njit\n\n\n@njit\n" + inspect.getsource(rosenbrock)
+            + inspect.getsource(rosenbrock_gradient) + inspect.getsource(scalar_to_vector)
+            + "\n\ndef wrong(x):\n    return rosenbrock_gradient(x) * 1.01\n")
 
 
 def test_cli_derivative_prints_checks_and_records(tmp_path):
@@ -197,12 +184,12 @@ def test_cli_derivative_prints_checks_and_records(tmp_path):
 
     from fastgrad.cli import cli
     module = tmp_path / "model.py"
-    module.write_text(MODULE)
+    module.write_text(_module_text())
     x0 = np.array([1.0, 2.0, 0.5])
     np.save(tmp_path / "x0.npy", x0)
     runner = CliRunner()
-    ok = runner.invoke(cli, ["derivative", f"{module}:rosen", "--x0", str(tmp_path / "x0.npy"),
-                             "--check", f"{module}:grad", "--json", str(tmp_path / "d.json")])
+    ok = runner.invoke(cli, ["derivative", f"{module}:rosenbrock", "--x0", str(tmp_path / "x0.npy"),
+                             "--check", f"{module}:rosenbrock_gradient", "--json", str(tmp_path / "d.json")])
     assert ok.exit_code == 0, ok.output
     assert "gradient by 3-point, 7 evaluations, backend numba-parallel" in ok.output
     assert "check PASSED" in ok.output
@@ -210,12 +197,14 @@ def test_cli_derivative_prints_checks_and_records(tmp_path):
     expected = scipy_approx_derivative(COMPILED[rosenbrock], x0)
     np.testing.assert_allclose(record["derivative"], expected, rtol=1e-12)
     assert record["check"]["passed"] and record["settings"]["x0"] == x0.tolist()
-    failed = runner.invoke(cli, ["derivative", f"{module}:rosen", "--x0", "1,2,0.5", "--check", f"{module}:wrong"])
+    failed = runner.invoke(cli, ["derivative", f"{module}:rosenbrock", "--x0", "1,2,0.5", "--check", f"{module}:wrong"])
     assert failed.exit_code == 1 and "check FAILED" in failed.output
     assert "entry (1,): given 3.032020000000e+03" in failed.output  # the worst entry first
-    jacobian = runner.invoke(cli, ["derivative", f"{module}:field", "--x0", "1,2", "--method", "cs", "--json", "-"])
+    jacobian = runner.invoke(cli, ["derivative", f"{module}:scalar_to_vector", "--x0", "0.5", "--method", "cs",
+                                   "--json", "-"])
     assert jacobian.exit_code == 0
-    assert json.loads(jacobian.stdout)["derivative"] == [[2.0, 1.0], [-0.0, -0.4161468365471425]]
+    assert json.loads(jacobian.stdout)["derivative"] == scipy_approx_derivative(scalar_to_vector, 0.5,
+                                                                                method="cs").tolist()
     for args, message in ((["derivative", "nomodule_here:f", "--x0", "1"],
                            "Error: FUNCTION: cannot import nomodule_here (No module named 'nomodule_here')"),
                           (["derivative", f"{module}:absent", "--x0", "1"],
@@ -223,9 +212,10 @@ def test_cli_derivative_prints_checks_and_records(tmp_path):
                           (["derivative", "rosen", "--x0", "1"],
                            "Error: FUNCTION: expected MODULE:FUNCTION (a module or a .py file, then a function's "
                            "name), got 'rosen'"),
-                          (["derivative", f"{module}:rosen", "--x0", "1,a"],
+                          (["derivative", f"{module}:rosenbrock", "--x0", "1,a"],
                            "Error: --x0: expected comma-separated numbers such as 1,2,3 or a .npy file, got '1,a'"),
-                          (["derivative", f"{module}:field", "--x0", "1,2", "--check", f"{module}:grad"],
+                          (["derivative", f"{module}:scalar_to_vector", "--x0", "1,2", "--check",
+                            f"{module}:rosenbrock_gradient"],
                            "Error: --check: the given derivative has shape (2,), the differences (2, 2)")):
         result = runner.invoke(cli, args)
         assert result.exit_code == 2, (args, result.output)
