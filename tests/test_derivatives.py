@@ -168,6 +168,19 @@ def test_hessian_is_symmetric_accurate_and_equal_across_backends(force_threads):
         np.testing.assert_allclose(H, exact, rtol=0, atol=1e-7 * np.abs(exact).max())
 
 
+def test_hessian_vector_product_from_a_gradient():
+    x = np.linspace(-1.0, 2.0, 50)
+    exact = rosenbrock_hessian(x)
+    for v in (np.ones(50), np.linspace(-3.0, 1.0, 50), np.eye(50)[7] * 1e-3):
+        product = fg.hessian_vector_product(rosenbrock_gradient, x, v)
+        np.testing.assert_allclose(product, exact @ v, rtol=0, atol=1e-7 * np.abs(exact @ v).max())
+    np.testing.assert_array_equal(fg.hessian_vector_product(rosenbrock_gradient, x, np.zeros(50)), np.zeros(50))
+    with pytest.raises(ValueError, match=r"v: expected 50 finite numbers, got shape \(3,\)"):
+        fg.hessian_vector_product(rosenbrock_gradient, x, np.ones(3))
+    with pytest.raises(ValueError, match=r"grad: returned shape \(1,\); expected the gradient's \(50,\)"):
+        fg.hessian_vector_product(rosenbrock, x, np.ones(50))
+
+
 def _module_text():
     """A user's module for the command line: the Rosenbrock function compiled, its gradient, a
     wrong gradient and a vector function."""
