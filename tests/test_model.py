@@ -94,7 +94,8 @@ def test_the_public_api_is_annotated():
                  fg.Problem.loss, fg.Problem.analytic_gradient, fg.Problem.numerical_gradient,
                  fg.Problem.gradcheck, fg.analytic_gradient,
                  fg.numerical_gradient, fg.gradcheck, fg.loss, fg.train, fg.hsweep, fg.save_weights,
-                 fg.load_weights, fg.set_num_threads, fg.get_num_threads, fg.runtime_info]
+                 fg.load_weights, fg.set_num_threads, fg.get_num_threads, fg.runtime_info,
+                 fg.approx_derivative, fg.check_grad, fg.hessian, fg.hessian_vector_product]
     for f in functions:
         hints = f.__annotations__
         named = [p for p in inspect.signature(f).parameters.values()
