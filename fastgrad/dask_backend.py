@@ -152,32 +152,47 @@ def numerical_gradient(prob, entries, h, method, strategy, client=None, blocks=N
     ``progress(blocks_done, blocks)`` is called as blocks finish. Ctrl-C cancels the blocks
     still queued or running.
     """
-    distributed = distributed_module()
     client = find_client(client)
-    n_threads = sum(client.nthreads().values())
-    if n_threads == 0:
-        raise ClusterError("dask: the cluster has no workers")
+    n_threads = worker_threads(client)
     net = prob.net
     per_entry = entry_costs(net.sizes, prob.X.shape[0], "full" if method == "complex-step" else strategy)[entries]
     per_entry *= PASSES[method] * (COMPLEX_FACTOR if method == "complex-step" else 1.0)
     bounds = block_bounds(per_entry, n_threads, check_blocks(blocks))
-    # fresh keys each time (hash=False, pure=False): a key reused from an earlier gradient can be
-    # released by that gradient's futures while this one still needs it ("lost dependencies")
-    shared = client.scatter([net, prob.X, prob.Y], broadcast=True, hash=False)
-    futures = [client.submit(block_gradient, *shared, prob.loss_name, entries[a:b], h, method, strategy, pure=False)
-               for a, b in zip(bounds[:-1], bounds[1:])]
+    parts = run_blocks(client, block_gradient, (net, prob.X, prob.Y),
+                       [(prob.loss_name, entries[a:b], h, method, strategy) for a, b in zip(bounds[:-1], bounds[1:])],
+                       progress)
+    gradient, steps, errors = (np.concatenate(column) if column[0] is not None else None for column in zip(*parts))
+    return gradient, steps, errors
+
+
+def worker_threads(client):
+    """The threads of the cluster's workers; a ClusterError when it has none."""
+    n_threads = sum(client.nthreads().values())
+    if n_threads == 0:
+        raise ClusterError("dask: the cluster has no workers")
+    return n_threads
+
+
+def run_blocks(client, task, shared, blocks, progress=None):
+    """[task(*shared, *block) for block in blocks], each block one task on the cluster, in
+    order; ``shared`` is scattered to every worker once. ``progress(done, blocks)`` as blocks
+    finish; Ctrl-C cancels the blocks still queued or running; a cluster that loses blocks or
+    their data is a ClusterError."""
+    distributed = distributed_module()
+    # fresh keys each time (hash=False, pure=False): a key reused from an earlier call can be
+    # released by that call's futures while this one still needs it ("lost dependencies")
+    scattered = client.scatter(list(shared), broadcast=True, hash=False)
+    futures = [client.submit(task, *scattered, *block, pure=False) for block in blocks]
     try:
         for done, _ in enumerate(distributed.as_completed(futures, loop=client.loop), start=1):
             if progress is not None:
                 progress(done, len(futures))
-        parts = client.gather(futures)
+        return client.gather(futures)
     except KeyboardInterrupt:
         client.cancel(futures)
         raise
     except distributed.KilledWorker as exc:
-        raise ClusterError(f"dask: a block's workers died too often ({exc}); the gradient was abandoned") from None
+        raise ClusterError(f"dask: a block's workers died too often ({exc}); the work was abandoned") from None
     except CancelledError as exc:  # every worker holding the scattered data died, say
-        raise ClusterError(f"dask: the cluster lost blocks or data of the gradient ({exc}); "
-                           "the gradient was abandoned") from None
-    gradient, steps, errors = (np.concatenate(column) if column[0] is not None else None for column in zip(*parts))
-    return gradient, steps, errors
+        raise ClusterError(f"dask: the cluster lost blocks or data of the work ({exc}); "
+                           "the work was abandoned") from None

@@ -24,7 +24,7 @@ Symmetric by construction (the upper triangle is computed and mirrored).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 from numba.core.errors import NumbaError
@@ -35,10 +35,13 @@ from . import runtime
 from .kernels import any_function
 from .validation import choice, seeded_rng
 
+if TYPE_CHECKING:
+    import distributed
+
 EPS = np.finfo(np.float64).eps
 METHODS = {"2-point": "2-point", "forward": "2-point", "3-point": "3-point", "central": "3-point",
            "cs": "cs", "complex-step": "cs"}
-BACKENDS = ("python", "numba", "numba-parallel")
+BACKENDS = ("python", "numba", "numba-parallel", "dask")
 RELATIVE_STEPS = {"2-point": EPS ** 0.5, "3-point": EPS ** (1 / 3), "cs": EPS ** 0.5}
 HESSIAN_STEP = EPS ** 0.25
 
@@ -46,7 +49,8 @@ HESSIAN_STEP = EPS ** 0.25
 def approx_derivative(fun: Callable, x0: ArrayLike, method: str = "3-point", rel_step: ArrayLike | None = None,
                       abs_step: ArrayLike | None = None, f0: ArrayLike | None = None,
                       bounds: tuple = (-np.inf, np.inf), args: tuple = (), kwargs: dict | None = None,
-                      full_output: bool = False, backend: str | None = None) -> np.ndarray | tuple:
+                      full_output: bool = False, backend: str | None = None,
+                      client: distributed.Client | None = None, blocks: int | None = None) -> np.ndarray | tuple:
     """The derivative of ``fun(x, *args, **kwargs)`` at ``x0`` by finite differences, with the
     arguments, steps, bounds and shapes of ``scipy.optimize.approx_derivative``: the gradient
     (n,) of a scalar function, the Jacobian (m, n) of a vector one.
@@ -54,14 +58,20 @@ def approx_derivative(fun: Callable, x0: ArrayLike, method: str = "3-point", rel
     ``method``: scipy's "2-point", "3-point", "cs" or fastgrad's names for them, "forward",
     "central", "complex-step". ``backend``: "python" (the loop calls ``fun`` from Python),
     "numba" or "numba-parallel" (``fun`` a numba-compiled function: the loop compiled, the
-    coordinates spread over threads, equal to "numba" bit for bit); None picks
-    "numba-parallel" for a numba-compiled ``fun`` without kwargs, else "python".
+    coordinates spread over threads, equal to "numba" bit for bit); "dask": blocks of
+    coordinates as tasks on a Dask cluster (``client``, default Dask's current one; ``blocks``
+    of them, default 4 per worker thread), each the serial loop ("numba" for a numba
+    function, else "python"), equal to it bit for bit; None picks "numba-parallel" for a
+    numba-compiled ``fun`` without kwargs, else "python".
     ``full_output=True`` returns (J, {"nfev": evaluations, "backend": backend}).
     """
     rule = _method(method)
     x0 = _point(x0)
     kwargs = {} if kwargs is None else dict(kwargs)
     backend = _backend(backend, fun, kwargs)
+    for name, given in (("client", client), ("blocks", blocks)):
+        if given is not None and backend != "dask":
+            raise ValueError(f"{name}: only for backend='dask', not {backend!r}")
     call = _caller(fun, args, kwargs)
     nfev = 0
     if f0 is None:
@@ -78,19 +88,44 @@ def approx_derivative(fun: Callable, x0: ArrayLike, method: str = "3-point", rel
         h = _one_sided_within(x0, h, lb, ub)
     elif rule == "3-point":
         h, one_sided = _central_within(x0, h, lb, ub)
-    JT = np.empty((x0.size, f0.size))
-    shares = runtime.get_num_threads() if backend == "numba-parallel" else 1
-    if rule == "2-point":
-        _run(backend, any_function.forward_columns, fun, call, args, x0, f0, h, shares, JT)
-        nfev += x0.size
-    elif rule == "3-point":
-        _run(backend, any_function.central_columns, fun, call, args, x0, f0, h, one_sided, shares, JT)
-        nfev += 2 * x0.size
+    coordinates = np.arange(x0.size)
+    problem = (fun, tuple(args), kwargs, rule, x0, f0, h, one_sided)
+    if backend == "dask":
+        JT = _columns_on_cluster(problem, coordinates, client, blocks)
     else:
-        _run(backend, any_function.complex_columns, fun, call, args, x0, h, shares, JT)
-        nfev += x0.size
+        JT = columns(*problem, coordinates, backend)
+    nfev += (2 if rule == "3-point" else 1) * x0.size
     J = JT.ravel() if f0.size == 1 else JT.T
     return (J, {"nfev": nfev, "backend": backend}) if full_output else J
+
+
+def columns(fun, args, kwargs, rule, x0, f0, h, one_sided, coordinates, backend):
+    """JT[k] = the derivative of f along coordinates[k] by ``rule`` with steps h (the loops of
+    kernels/any_function.py), on ``backend``."""
+    call = _caller(fun, args, kwargs)
+    JT = np.empty((coordinates.size, f0.size))
+    shares = runtime.get_num_threads() if backend == "numba-parallel" else 1
+    if rule == "2-point":
+        _run(backend, any_function.forward_columns, fun, call, args, x0, f0, h, coordinates, shares, JT)
+    elif rule == "3-point":
+        _run(backend, any_function.central_columns, fun, call, args, x0, f0, h, one_sided, coordinates, shares, JT)
+    else:
+        _run(backend, any_function.complex_columns, fun, call, args, x0, h, coordinates, shares, JT)
+    return JT
+
+
+def _columns_on_cluster(problem, coordinates, client, blocks):
+    """``columns`` of contiguous blocks of coordinates as tasks on the Dask cluster, each by
+    the serial loop; stacked in order."""
+    from . import dask_backend
+    client = dask_backend.find_client(client)
+    count = dask_backend.check_blocks(blocks) or dask_backend.BLOCKS_PER_THREAD * dask_backend.worker_threads(client)
+    bounds = np.unique(np.linspace(0, coordinates.size, min(count, coordinates.size) + 1).astype(np.int64))
+    fun, kwargs = problem[0], problem[2]
+    serial = "numba" if isinstance(fun, CPUDispatcher) and not kwargs else "python"
+    parts = dask_backend.run_blocks(client, columns, problem,
+                                    [(coordinates[a:b], serial) for a, b in zip(bounds[:-1], bounds[1:])])
+    return np.concatenate(parts)
 
 
 def check_grad(func: Callable, grad: Callable, x0: ArrayLike, *args: Any, epsilon: float = EPS ** 0.5,
@@ -158,6 +193,8 @@ def hessian(fun: Callable, x0: ArrayLike, args: tuple = (), backend: str | None 
     differences (module docstring); ``backend`` as in ``approx_derivative``."""
     x0 = _point(x0)
     backend = _backend(backend, fun, {})
+    if backend == "dask":
+        raise ValueError("backend: hessian runs on python, numba or numba-parallel, not 'dask'")
     call = _caller(fun, args, {})
     f0 = _value(call, x0, scalar=True)
     h = HESSIAN_STEP * np.maximum(1.0, np.abs(x0))
@@ -215,7 +252,7 @@ def _backend(backend, fun, kwargs):
     if backend is None:
         return "numba-parallel" if compiled and not kwargs else "python"
     choice("backend", backend, BACKENDS)
-    if backend != "python":
+    if backend in ("numba", "numba-parallel"):
         if not compiled:
             raise ValueError(f"backend: {backend!r} compiles the loop around a numba-compiled fun (@numba.njit); "
                              f"{_name(fun)} is not one (use backend='python')")

@@ -167,7 +167,7 @@ def test_a_cluster_that_loses_blocks_or_data_ends_the_gradient_in_one_line():
             distributed.Client(cluster, set_as_default=False) as client:
         for victims, message in ((1, r"a block's workers died too often \(.+\)"),
                                  (2, r"(a block's workers died too often|the cluster lost blocks or data of the "
-                                     r"gradient) \(.+\)")):
+                                     r"work) \(.+\)")):
             client.wait_for_workers(2, timeout=60)
             pids = list(_worker_pids(client).values())[:victims]
 
@@ -175,7 +175,7 @@ def test_a_cluster_that_loses_blocks_or_data_ends_the_gradient_in_one_line():
                 while pids:  # each victim is running a block now
                     os.kill(pids.pop(), signal.SIGKILL)
 
-            with pytest.raises(dask_backend.ClusterError, match=rf"^dask: {message}; the gradient was abandoned$"):
+            with pytest.raises(dask_backend.ClusterError, match=rf"^dask: {message}; the work was abandoned$"):
                 fg.numerical_gradient(net, X, Y, backend="dask", client=client, blocks=12, progress=kill)
 
 
@@ -194,6 +194,27 @@ def test_ctrl_c_cancels_the_blocks(client):
     while client.run_on_scheduler(block_tasks) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert client.run_on_scheduler(block_tasks) == []
+
+
+def test_any_function_on_the_cluster_equals_its_serial_loop(client):
+    from numba import njit
+
+    def field(x, a):
+        return np.array([np.sum(x ** 2) * a, np.sin(x[0]) * x[-1]])
+    compiled = njit(field)
+    x0 = np.linspace(-1.0, 2.0, 11)
+    for fun, serial in ((field, "python"), (compiled, "numba")):
+        for method in ("2-point", "3-point", "cs"):
+            expected = fg.approx_derivative(fun, x0, method=method, args=(3.0,), bounds=(-1.0, 2.0) if method != "cs"
+                                            else (-np.inf, np.inf), backend=serial)
+            for blocks in (None, 4, 50):
+                got = fg.approx_derivative(fun, x0, method=method, args=(3.0,), bounds=(-1.0, 2.0) if method != "cs"
+                                           else (-np.inf, np.inf), backend="dask", client=client, blocks=blocks)
+                np.testing.assert_array_equal(got, expected)
+    with pytest.raises(ValueError, match=r"client: only for backend='dask', not 'python'"):
+        fg.approx_derivative(field, x0, args=(1.0,), client=client)
+    with pytest.raises(ValueError, match=r"backend: hessian runs on python, numba or numba-parallel, not 'dask'"):
+        fg.hessian(compiled, x0, args=(1.0,), backend="dask")
 
 
 def test_cost_model_and_blocks():

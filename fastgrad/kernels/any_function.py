@@ -38,51 +38,51 @@ def _compiled_values(v):
     return None
 
 
-def forward_columns(fun, args, x0, f0, h, n_shares, JT):
-    """JT[i] = (f(x0 + h_i e_i) - f0) / dx_i, dx_i = (x0_i + h_i) - x0_i (scipy's "2-point";
-    a negative h_i steps backward)."""
-    n = x0.shape[0]
+def forward_columns(fun, args, x0, f0, h, coordinates, n_shares, JT):
+    """JT[k] = (f(x0 + h_i e_i) - f0) / dx_i, i = coordinates[k], dx_i = (x0_i + h_i) - x0_i
+    (scipy's "2-point"; a negative h_i steps backward)."""
     for b in prange(n_shares):
         x = x0.copy()
-        for i in range(b, n, n_shares):
+        for k in range(b, coordinates.shape[0], n_shares):
+            i = coordinates[k]
             x[i] = x0[i] + h[i]
             f1 = values(fun(x, *args))
-            JT[i, :] = (f1 - f0) / (x[i] - x0[i])
+            JT[k, :] = (f1 - f0) / (x[i] - x0[i])
             x[i] = x0[i]
 
 
-def central_columns(fun, args, x0, f0, h, one_sided, n_shares, JT):
-    """scipy's "3-point": JT[i] = (f(x0 + h_i e_i) - f(x0 - h_i e_i)) / dx_i, dx_i the
-    difference of the two points as floating point takes them; where ``one_sided`` (a bound
-    within reach), (-3 f0 + 4 f(x0 + h_i e_i) - f(x0 + 2 h_i e_i)) / ((x0_i + 2 h_i) - x0_i)."""
-    n = x0.shape[0]
+def central_columns(fun, args, x0, f0, h, one_sided, coordinates, n_shares, JT):
+    """scipy's "3-point": JT[k] = (f(x0 + h_i e_i) - f(x0 - h_i e_i)) / dx_i, i = coordinates[k],
+    dx_i the difference of the two points as floating point takes them; where ``one_sided`` (a
+    bound within reach), (-3 f0 + 4 f(x0 + h_i e_i) - f(x0 + 2 h_i e_i)) / ((x0_i + 2 h_i) - x0_i)."""
     for b in prange(n_shares):
         x = x0.copy()
-        for i in range(b, n, n_shares):
+        for k in range(b, coordinates.shape[0], n_shares):
+            i = coordinates[k]
             if one_sided[i]:
                 x[i] = x0[i] + h[i]
                 f1 = values(fun(x, *args))
                 x[i] = x0[i] + 2 * h[i]
                 f2 = values(fun(x, *args))
-                JT[i, :] = (-3.0 * f0 + 4 * f1 - f2) / (x[i] - x0[i])
+                JT[k, :] = (-3.0 * f0 + 4 * f1 - f2) / (x[i] - x0[i])
             else:
                 x[i] = x0[i] - h[i]
                 lower = x[i]
                 f1 = values(fun(x, *args))
                 x[i] = x0[i] + h[i]
                 f2 = values(fun(x, *args))
-                JT[i, :] = (f2 - f1) / (x[i] - lower)
+                JT[k, :] = (f2 - f1) / (x[i] - lower)
             x[i] = x0[i]
 
 
-def complex_columns(fun, args, x0, h, n_shares, JT):
-    """JT[i] = Im f(x0 + i h_i e_i) / h_i (scipy's "cs", the complex step)."""
-    n = x0.shape[0]
+def complex_columns(fun, args, x0, h, coordinates, n_shares, JT):
+    """JT[k] = Im f(x0 + i h_i e_i) / h_i, i = coordinates[k] (scipy's "cs", the complex step)."""
     for b in prange(n_shares):
         x = x0.astype(np.complex128)
-        for i in range(b, n, n_shares):
+        for k in range(b, coordinates.shape[0], n_shares):
+            i = coordinates[k]
             x[i] = x0[i] + h[i] * 1j
-            JT[i, :] = values(fun(x, *args)).imag / h[i]
+            JT[k, :] = values(fun(x, *args)).imag / h[i]
             x[i] = x0[i]
 
 
