@@ -719,7 +719,7 @@ def _point(text):
               help="The point: comma-separated numbers (1,2,3) or a .npy file of a 1-D array.")
 @click.option("--method", type=click.Choice(list(derivatives.METHODS)), default="3-point", show_default=True,
               help="Difference rule (scipy's names, or fastgrad's forward, central, complex-step).")
-@click.option("--backend", type=click.Choice(derivatives.BACKENDS), default=None,
+@click.option("--backend", type=click.Choice(["python", "numba", "numba-parallel"]), default=None,
               help="Loop: python, or compiled for an @njit function [numba-parallel for those, else python].")
 @click.option("--check", "gradient_spec", metavar="MODULE:GRADIENT",
               help="Compare this gradient (or Jacobian) function at x0 with the differences; exit 1 if they disagree.")
@@ -728,15 +728,21 @@ def _point(text):
 @positive_number_option("--atol", default="1e-8", show_default=True, help="--check: absolute tolerance.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False),
               help="Save the settings and results as JSON ('-': standard output).")
-def derivative_command(function, x0_text, method, backend, gradient_spec, rtol, atol, json_path):
+@cluster_options
+def derivative_command(function, x0_text, method, backend, gradient_spec, rtol, atol, json_path, **cluster):
     """The gradient or Jacobian of any function f(x) at x0 (scipy's approx_derivative)."""
     import numpy as np
+    option = _cluster_option(cluster)
+    if option is not None:
+        _refuse_local_engine_options(cluster, option)
     check_outputs([("--json", json_path)])
     fun = load_function("FUNCTION", function)
     gradient = load_function("--check", gradient_spec) if gradient_spec else None
     x0 = _point(x0_text)
     say = _say({"json_path": json_path})
-    J, info = derivatives.approx_derivative(fun, x0, method=method, backend=backend, full_output=True)
+    with _cluster(cluster, option) as client:
+        on_cluster = dict(backend="dask", client=client) if client is not None else dict(backend=backend)
+        J, info = derivatives.approx_derivative(fun, x0, method=method, full_output=True, **on_cluster)
     say(f"{function} at x0 of {x0.size} coordinate(s): {'gradient' if J.ndim == 1 else 'Jacobian'} by "
         f"{method}, {info['nfev']} evaluations, backend {info['backend']}")
     with np.printoptions(precision=17, threshold=np.inf, linewidth=100):

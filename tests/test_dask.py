@@ -289,3 +289,16 @@ def test_cli_bench_times_the_cluster_beside_the_local_backends(tmp_path):
     assert result.exit_code == 0, result.output
     rows = [line for line in result.output.splitlines() if line.startswith("| 4-16-2 n=100 |")]
     assert [row.split("|")[2:4] for row in rows] == [[" numerical/numba ", " 1 "], [" numerical/dask ", " 2 "]]
+
+
+def test_cli_derivative_on_a_local_cluster(tmp_path):
+    import json
+    module = tmp_path / "user_model.py"
+    module.write_text("import numpy as np\n\n\ndef field(x):\n    return np.array([np.sum(x ** 3), x[0] * x[-1]])\n")
+    results = []
+    for extra in ([], ["--dask-workers", "2"]):
+        result = CliRunner().invoke(cli, ["derivative", f"{module}:field", "--x0", "1,2,3,4,5", "--json", "-", *extra])
+        assert result.exit_code == 0, result.output
+        results.append(json.loads(result.stdout))
+    assert results[1]["settings"]["backend"] == "dask" and results[0]["settings"]["backend"] == "python"
+    assert results[1]["derivative"] == results[0]["derivative"]
