@@ -132,3 +132,16 @@ def test_a_bad_seed_is_named(seed):
                  lambda: fg.gradcheck(net, X, Y, fast=True, seed=seed)):
         with pytest.raises(ValueError, match=r"seed: expected an integer >= 0 or None, got "):
             call()
+
+
+def test_finite_values_whose_sum_overflows_are_finite_and_warn_of_nothing():
+    import warnings
+
+    from fastgrad.validation import check_finite
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an "overflow encountered" warning would reach users
+        check_finite("X", np.array([1e308, 1e308, -1e308]))  # a sum would overflow; every entry is finite
+    with pytest.raises(ValueError, match=r"X: non-finite value -inf at index 2"):
+        check_finite("X", np.array([1e308, 1e308, -np.inf]))
+    with pytest.raises(ValueError, match=r"X: non-finite value nan at index 1"):
+        check_finite("X", np.array([1.0, np.nan, 2.0]))
