@@ -1,4 +1,5 @@
-"""The "dask" backend: a numerical gradient's entries dealt out over a Dask cluster.
+"""The "dask" backend: a numerical gradient's entries (or, for ``approx_derivative``, a
+function's coordinates) dealt out over a Dask cluster.
 
 The net, X and Y are scattered to every worker once per gradient; the entries are cut into
 contiguous blocks of about equal estimated cost; each block is one task, which runs the
@@ -40,8 +41,8 @@ CONNECT_SECONDS = 10.0  # how long a --scheduler address may take to answer
 
 
 class ClusterError(RuntimeError):
-    """The cluster failed a gradient (its scheduler unreachable, a block's workers dying
-    repeatedly); the message says what happened in one line."""
+    """The cluster failed the work (its scheduler unreachable, a block's workers dying
+    repeatedly, blocks or data lost); the message says what happened in one line."""
 
 
 def distributed_module(asked_by="backend"):
