@@ -4,6 +4,7 @@ Errors in the input end the program with one line on stderr and exit code 2; Ctr
 exits 130 (during training after saving the last weights when --save was given). A job
 whose kernels are not yet compiled says so on stderr while numba compiles them.
 """
+import _thread
 import math
 import sys
 import threading
@@ -44,12 +45,18 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     click.echo(f"Warning: {message}", err=True)
 
 
-def _quiet_compiler_finalizers(unraisable, report=sys.__unraisablehook__):
+def _quiet_compiler_finalizers(unraisable, report=sys.__unraisablehook__, interrupt=_thread.interrupt_main):
     """sys.unraisablehook: Ctrl-C while numba compiles can leave llvmlite objects whose
     finalizers then fail ("Exception ignored in ... __del__", with a traceback); the interrupt
-    itself is reported in one line, so say nothing of those. Anything else is reported."""
+    itself is reported in one line, so say nothing of those. A Ctrl-C whose KeyboardInterrupt
+    landed inside a finalizer, where Python can only drop it, is raised again in the main
+    thread (else the compile would go on as if Ctrl-C had not been pressed). Anything else is
+    reported."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        interrupt()
+        return
     where = getattr(unraisable.object, "__module__", None) or ""
-    if where.startswith("llvmlite") or isinstance(unraisable.exc_value, KeyboardInterrupt):
+    if where.startswith("llvmlite"):
         return
     report(unraisable)
 
