@@ -418,5 +418,6 @@ def test_finalizers_failing_after_an_interrupted_compile_say_nothing_and_ctrl_c_
     script = ("import time\nfrom types import SimpleNamespace\nfrom fastgrad.cli import _quiet_compiler_finalizers\n"
               "try:\n    _quiet_compiler_finalizers(SimpleNamespace(object=print, exc_value=KeyboardInterrupt()))\n"
               "    time.sleep(5)\n    print('not interrupted')\nexcept KeyboardInterrupt:\n    print('interrupted')\n")
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          preexec_fn=_default_sigint)
     assert proc.stdout.strip() == "interrupted", proc.stderr
