@@ -10,7 +10,8 @@ Steps and bounds follow ``scipy.optimize.approx_derivative`` (scipy 1.17), in fl
                    (x_i + h_i) - x_i == 0, falls back to the default step;
     bounds         "2-point": a step that leaves [lb, ub] is reversed when that fits, else the
                    step goes to the farther bound; "3-point": near a bound it turns one-sided,
-                   (-3 f0 + 4 f(x + h e_i) - f(x + 2h e_i)) / 2h, towards the farther bound.
+                   (-3 f0 + 4 f(x + h e_i) - f(x + 2h e_i)) / 2h, towards the farther bound;
+                   "cs" steps off the real axis and ignores them, as scipy does.
 
 Rules (see kernels/any_function.py): "2-point" (f(x + h e_i) - f0) / h, "3-point"
 (f(x + h e_i) - f(x - h e_i)) / 2h, "cs" Im f(x + i h e_i) / h; each divides by the step as
@@ -31,7 +32,7 @@ from numba.core.errors import NumbaError
 from numba.core.registry import CPUDispatcher
 from numpy.typing import ArrayLike
 
-from . import runtime
+from . import dask_backend, runtime
 from .kernels import any_function
 from .validation import choice, seeded_rng
 
@@ -117,7 +118,6 @@ def columns(fun, args, kwargs, rule, x0, f0, h, one_sided, coordinates, backend)
 def _columns_on_cluster(problem, coordinates, client, blocks):
     """``columns`` of contiguous blocks of coordinates as tasks on the Dask cluster, each by
     the serial loop; stacked in order."""
-    from . import dask_backend
     client = dask_backend.find_client(client)
     count = dask_backend.check_blocks(blocks) or dask_backend.BLOCKS_PER_THREAD * dask_backend.worker_threads(client)
     bounds = np.unique(np.linspace(0, coordinates.size, min(count, coordinates.size) + 1).astype(np.int64))

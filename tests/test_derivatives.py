@@ -60,8 +60,7 @@ IDS = [f"{f.__name__}-{'-'.join(o) or 'plain'}" for f, _, o in CASES]
 
 
 def _cases_with(methods):
-    return [pytest.param(f, x0, o, m, id=f"{i}-{m}") for (f, x0, o), i in zip(CASES, IDS) for m in methods
-            if not (m == "cs" and "bounds" in o)]  # scipy refuses bounds with the complex step
+    return [pytest.param(f, x0, o, m, id=f"{i}-{m}") for (f, x0, o), i in zip(CASES, IDS) for m in methods]
 
 
 @pytest.mark.parametrize("fun,x0,options,method", _cases_with(["2-point", "3-point", "cs"]))
