@@ -45,12 +45,21 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     click.echo(f"Warning: {message}", err=True)
 
 
-def _quiet_compiler_finalizers(unraisable, report=sys.__unraisablehook__, interrupt=_thread.interrupt_main):
+def _interrupt_main_soon():
+    """Ctrl-C again in the main thread, 10 ms from now, from another thread: raised at once it
+    would land in the hook or finalizer running now and be dropped again."""
+    timer = threading.Timer(0.01, _thread.interrupt_main)
+    timer.daemon = True
+    timer.start()
+
+
+def _quiet_compiler_finalizers(unraisable, report=sys.__unraisablehook__, interrupt=_interrupt_main_soon):
     """sys.unraisablehook: Ctrl-C while numba compiles can leave llvmlite objects whose
     finalizers then fail ("Exception ignored in ... __del__", with a traceback); the interrupt
     itself is reported in one line, so say nothing of those. A Ctrl-C whose KeyboardInterrupt
     landed inside a finalizer, where Python can only drop it, is raised again in the main
-    thread (else the compile would go on as if Ctrl-C had not been pressed). Anything else is
+    thread once the finalizer is done (else the compile would go on as if Ctrl-C had not been
+    pressed; should it land in a finalizer again, this hook sends it again). Anything else is
     reported."""
     if isinstance(unraisable.exc_value, KeyboardInterrupt):
         interrupt()

@@ -414,10 +414,23 @@ def test_finalizers_failing_after_an_interrupted_compile_say_nothing_and_ctrl_c_
                                    interrupt=lambda: interrupts.append(1))
     assert [u.exc_value.args for u in seen] == [("a real problem",)]
     assert len(interrupts) == 2
-    # the real one, in a process of its own (pytest-xdist runs tests outside the main thread)
-    script = ("import time\nfrom types import SimpleNamespace\nfrom fastgrad.cli import _quiet_compiler_finalizers\n"
-              "try:\n    _quiet_compiler_finalizers(SimpleNamespace(object=print, exc_value=KeyboardInterrupt()))\n"
-              "    time.sleep(5)\n    print('not interrupted')\nexcept KeyboardInterrupt:\n    print('interrupted')\n")
+    # the real thing, in a process of its own (pytest-xdist runs tests outside the main thread):
+    # Ctrl-C arrives while a finalizer runs, so its KeyboardInterrupt is raised inside it
+    script = ("import os, signal, sys, threading, time\n"
+              "from fastgrad.cli import _quiet_compiler_finalizers\n"
+              "sys.unraisablehook = _quiet_compiler_finalizers\n"
+              "class Slow:\n"
+              "    def __del__(self):\n"
+              "        end = time.monotonic() + 0.5\n"
+              "        while time.monotonic() < end:\n"
+              "            pass\n"
+              "threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT)).start()\n"
+              "try:\n"
+              "    Slow()\n"
+              "    time.sleep(5)\n"
+              "    print('not interrupted')\n"
+              "except KeyboardInterrupt:\n"
+              "    print('interrupted')\n")
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
                           preexec_fn=_default_sigint)
     assert proc.stdout.strip() == "interrupted", proc.stderr
