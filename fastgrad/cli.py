@@ -184,7 +184,7 @@ def _cluster_option(o):
     return given[0] if given else None
 
 
-def _refuse_local_engine_options(o, option):
+def _refuse_local_engine_options(option):
     """With a cluster, --backend and --threads would choose nothing: refused when typed."""
     context = click.get_current_context()
     for name, key in (("--backend", "backend"), ("--threads", "threads")):
@@ -330,7 +330,7 @@ def train_command(**o):
     """Train a net; with no options, the textbook's numerical example (10,000 steps)."""
     option = _cluster_option(o)
     if option is not None:
-        _refuse_local_engine_options(o, option)
+        _refuse_local_engine_options(option)
         if (o["gradient"], o["update"]) != ("numerical", "gradient"):
             raise ValueError(f"{option}: the cluster takes numerical gradient steps only (--gradient numerical, "
                              "--update gradient)")
@@ -497,7 +497,7 @@ def gradcheck_command(**o):
     """Compare the analytic and numerical gradients; exit 1 when they disagree."""
     option = _cluster_option(o)
     if option is not None:
-        _refuse_local_engine_options(o, option)
+        _refuse_local_engine_options(option)
     data, net, loss, _ = _setup(o)
     _check_figures(("--plot", o["plot"]))
     check_outputs([("--plot", o["plot"]), ("--json", o["json_path"])], _inputs(o))
@@ -750,7 +750,7 @@ def derivative_command(function, x0_text, method, backend, gradient_spec, rtol, 
     import numpy as np
     option = _cluster_option(cluster)
     if option is not None:
-        _refuse_local_engine_options(cluster, option)
+        _refuse_local_engine_options(option)
     check_outputs([("--json", json_path)])
     fun = load_function("FUNCTION", function)
     gradient = load_function("--check", gradient_spec) if gradient_spec else None
