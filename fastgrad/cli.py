@@ -734,7 +734,8 @@ def _point(text):
 @click.option("--x0", "x0_text", required=True, metavar="X",
               help="The point: comma-separated numbers (1,2,3) or a .npy file of a 1-D array.")
 @click.option("--method", type=click.Choice(list(derivatives.METHODS)), default="3-point", show_default=True,
-              help="Difference rule (scipy's names, or fastgrad's forward, central, complex-step).")
+              help="Difference rule: scipy's names (or fastgrad's forward, central, complex-step for them), "
+                   "or fastgrad's backward, central4, richardson.")
 @click.option("--backend", type=click.Choice(["python", "numba", "numba-parallel"]), default=None,
               help="Loop: python, or compiled for an @njit function [numba-parallel for those, else python].")
 @click.option("--check", "gradient_spec", metavar="MODULE:GRADIENT",

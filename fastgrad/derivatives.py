@@ -13,9 +13,12 @@ Steps and bounds follow ``scipy.optimize.approx_derivative`` (scipy 1.17), in fl
                    (-3 f0 + 4 f(x + h e_i) - f(x + 2h e_i)) / 2h, towards the farther bound;
                    "cs" steps off the real axis and ignores them, as scipy does.
 
-Rules (see kernels/any_function.py): "2-point" (f(x + h e_i) - f0) / h, "3-point"
-(f(x + h e_i) - f(x - h e_i)) / 2h, "cs" Im f(x + i h e_i) / h; each divides by the step as
-floating point takes it, as scipy does.
+Rules (equations in ``columns``): scipy's "2-point", "3-point" and "cs", each dividing by the
+step as floating point takes it, as scipy does; and fastgrad's "backward", "central4" and
+"richardson", the rules of ``fastgrad.gradients.methods`` (orders 1, 4 and 6) with its
+default steps, h_i = eps^(1/(order+1)) max(1, |x_i|) (rel_step and abs_step as above, taken
+positive); their points must lie within the bounds (no one-sided variant), else a ValueError.
+All of them evaluate f at x0 + s e_i by one loop, ``kernels/any_function.evaluations``.
 
 The Hessian of a scalar f (``hessian``): central second differences (equations in
 ``hessian_rows``) with h_i = eps^(1/4) max(1, |x_i|) rounded so that x_i + h_i is exact:
@@ -24,6 +27,7 @@ Symmetric by construction (the upper triangle is computed and mirrored).
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -33,7 +37,8 @@ from numba.core.registry import CPUDispatcher
 from numpy.typing import ArrayLike
 
 from . import dask_backend, runtime
-from .kernels import any_function
+from .gradients.methods import BASE_STEPS, combine, taken
+from .kernels import any_function, specialise
 from .validation import choice, seeded_rng
 
 if TYPE_CHECKING:
@@ -41,9 +46,13 @@ if TYPE_CHECKING:
 
 EPS = np.finfo(np.float64).eps
 METHODS = {"2-point": "2-point", "forward": "2-point", "3-point": "3-point", "central": "3-point",
-           "cs": "cs", "complex-step": "cs"}
+           "cs": "cs", "complex-step": "cs", "backward": "backward", "central4": "central4",
+           "richardson": "richardson"}
 BACKENDS = ("python", "numba", "numba-parallel", "dask")
-RELATIVE_STEPS = {"2-point": EPS ** 0.5, "3-point": EPS ** (1 / 3), "cs": EPS ** 0.5}
+STENCILS = {"backward": (1, 0), "central4": (2, 2), "richardson": (1, 1)}  # reach below, above x0, in steps
+RELATIVE_STEPS = {"2-point": EPS ** 0.5, "3-point": EPS ** (1 / 3), "cs": EPS ** 0.5,
+                  **{rule: BASE_STEPS[rule] for rule in STENCILS}}
+EVALUATIONS = {"2-point": 1, "3-point": 2, "cs": 1, "backward": 1, "central4": 4, "richardson": 6}  # per coordinate
 HESSIAN_STEP = EPS ** 0.25
 
 
@@ -57,14 +66,16 @@ def approx_derivative(fun: Callable, x0: ArrayLike, method: str = "3-point", rel
     (n,) of a scalar function, the Jacobian (m, n) of a vector one.
 
     ``method``: scipy's "2-point", "3-point", "cs" or fastgrad's names for them, "forward",
-    "central", "complex-step". ``backend``: "python" (the loop calls ``fun`` from Python),
+    "central", "complex-step"; and fastgrad's higher-order "central4" and "richardson" and
+    "backward" (module docstring). ``backend``: "python" (the loop calls ``fun`` from Python),
     "numba" or "numba-parallel" (``fun`` a numba-compiled function: the loop compiled, the
     coordinates spread over threads, equal to "numba" bit for bit); "dask": blocks of
     coordinates as tasks on a Dask cluster (``client``, default Dask's current one; ``blocks``
     of them, default 4 per worker thread), each the serial loop ("numba" for a numba
     function, else "python"), equal to it bit for bit; None picks "numba-parallel" for a
     numba-compiled ``fun`` without kwargs, else "python".
-    ``full_output=True`` returns (J, {"nfev": evaluations, "backend": backend}).
+    ``full_output=True`` returns (J, {"nfev": evaluations, "backend": backend}), and for
+    "richardson" also "error_estimate", shaped like J.
     """
     rule = _method(method)
     x0 = _point(x0)
@@ -89,30 +100,68 @@ def approx_derivative(fun: Callable, x0: ArrayLike, method: str = "3-point", rel
         h = _one_sided_within(x0, h, lb, ub)
     elif rule == "3-point":
         h, one_sided = _central_within(x0, h, lb, ub)
+    elif rule in STENCILS:
+        _check_stencil_within(rule, x0, h, lb, ub)
     coordinates = np.arange(x0.size)
     problem = (fun, tuple(args), kwargs, rule, x0, f0, h, one_sided)
     if backend == "dask":
-        JT = _columns_on_cluster(problem, coordinates, client, blocks)
+        JT, ET = _columns_on_cluster(problem, coordinates, client, blocks)
     else:
-        JT = columns(*problem, coordinates, backend)
-    nfev += (2 if rule == "3-point" else 1) * x0.size
+        JT, ET = columns(*problem, coordinates, backend)
+    nfev += EVALUATIONS[rule] * x0.size
     J = JT.ravel() if f0.size == 1 else JT.T
-    return (J, {"nfev": nfev, "backend": backend}) if full_output else J
+    if not full_output:
+        return J
+    info = {"nfev": nfev, "backend": backend}
+    if ET is not None:
+        info["error_estimate"] = ET.ravel() if f0.size == 1 else ET.T
+    return J, info
 
 
 def columns(fun, args, kwargs, rule, x0, f0, h, one_sided, coordinates, backend):
-    """JT[k] = the derivative of f along coordinates[k] by ``rule`` with steps h (the loops of
-    kernels/any_function.py), on ``backend``."""
-    call = _caller(fun, args, kwargs)
-    JT = np.empty((coordinates.size, f0.size))
-    shares = runtime.get_num_threads() if backend == "numba-parallel" else 1
+    """(JT, ET): JT[k] = the derivative of f along i = coordinates[k] by ``rule`` with steps h,
+    from the values of f at x0 + s e_i (``evaluations``, on ``backend``); ET the error estimate
+    of "richardson", else None. The quotients are scipy's, to the bit:
+
+        "2-point"   (f(x0 + h e_i) - f0) / dx,     dx = (x0_i + h_i) - x0_i
+        "3-point"   (f(x0 + h e_i) - f(x0 - h e_i)) / dx,     dx = (x0_i + h_i) - (x0_i - h_i);
+                    where ``one_sided``, (-3 f0 + 4 f(x0 + h e_i) - f(x0 + 2h e_i)) / dx,
+                    dx = (x0_i + 2 h_i) - x0_i
+        "cs"        Im f(x0 + i h e_i) / h_i
+
+    and "backward", "central4", "richardson" are ``gradients.methods.combine``'s rules."""
+    at = functools.partial(_evaluations, backend, fun, args, kwargs, x0, f0.size, coordinates)
+    x, h, f0 = x0[coordinates], h[coordinates], f0[None, :]
     if rule == "2-point":
-        _run(backend, any_function.forward_columns, fun, call, args, x0, f0, h, coordinates, shares, JT)
-    elif rule == "3-point":
-        _run(backend, any_function.central_columns, fun, call, args, x0, f0, h, one_sided, coordinates, shares, JT)
+        return (at(h) - f0) / ((x + h) - x)[:, None], None
+    if rule == "3-point":
+        sided = one_sided[coordinates]
+        first, second = at(np.where(sided, h, -h)), at(np.where(sided, 2 * h, h))
+        JT = (second - first) / ((x + h) - (x - h))[:, None]
+        JT[sided] = ((-3.0 * f0 + 4 * first[sided] - second[sided]) / ((x + 2 * h) - x)[sided, None])
+        return JT, None
+    if rule == "cs":
+        return at(h * 1j).imag / h[:, None], None
+
+    def difference(s, m, multiplier):  # D_m(s) of methods.py, one column per coordinate
+        return (at(s) - (at(-s) if m else f0)).T
+
+    G, E = combine(rule, difference, h, f0.T, lambda s: taken(x, s))
+    return G.T, (None if E is None else E.T)
+
+
+def _evaluations(backend, fun, args, kwargs, x0, size, coordinates, steps):
+    """F (coordinates, size): F[k] = f(x0 + steps[k] e_i), i = coordinates[k], on ``backend``
+    (complex steps evaluate f at complex points)."""
+    start = x0.astype(steps.dtype)
+    F = np.empty((coordinates.size, size), dtype=steps.dtype)
+    if backend == "python":
+        loop = specialise.bound(any_function.shared_evaluations, (("fun", _caller(fun, args, kwargs)),))
+        loop((), start, coordinates, steps, 1, F)
     else:
-        _run(backend, any_function.complex_columns, fun, call, args, x0, h, coordinates, shares, JT)
-    return JT
+        _compiled(any_function.shared_evaluations, fun, backend)(tuple(args), start, coordinates, steps,
+                                                                  _shares(backend), F)
+    return F
 
 
 def _columns_on_cluster(problem, coordinates, client, blocks):
@@ -125,7 +174,8 @@ def _columns_on_cluster(problem, coordinates, client, blocks):
     serial = "numba" if isinstance(fun, CPUDispatcher) and not kwargs else "python"
     parts = dask_backend.run_blocks(client, columns, problem,
                                     [(coordinates[a:b], serial) for a, b in zip(bounds[:-1], bounds[1:])])
-    return np.concatenate(parts)
+    JT = np.concatenate([J for J, _ in parts])
+    return JT, (None if parts[0][1] is None else np.concatenate([E for _, E in parts]))
 
 
 def check_grad(func: Callable, grad: Callable, x0: ArrayLike, *args: Any, epsilon: float = EPS ** 0.5,
@@ -200,8 +250,10 @@ def hessian(fun: Callable, x0: ArrayLike, args: tuple = (), backend: str | None 
     h = HESSIAN_STEP * np.maximum(1.0, np.abs(x0))
     h = (x0 + h) - x0  # steps that x0 + h forms exactly
     H = np.zeros((x0.size, x0.size))
-    shares = runtime.get_num_threads() if backend == "numba-parallel" else 1
-    _run(backend, any_function.hessian_rows, fun, call, args, x0, float(f0[0]), h, shares, H)
+    if backend == "python":
+        specialise.bound(any_function.hessian_rows, (("fun", call),))((), x0, float(f0[0]), h, 1, H)
+    else:
+        _compiled(any_function.hessian_rows, fun, backend)(tuple(args), x0, float(f0[0]), h, _shares(backend), H)
     upper = np.triu(H, 1)
     return np.diag(np.diag(H)) + upper + upper.T
 
@@ -301,7 +353,7 @@ def _bounds(bounds, x0):
 
 
 def _steps(x0, rule, rel_step, abs_step):
-    """scipy's absolute steps (module docstring)."""
+    """scipy's absolute steps (module docstring); positive for fastgrad's rules."""
     sign = np.where(x0 >= 0, 1.0, -1.0)
     default = RELATIVE_STEPS[rule] * sign * np.maximum(1.0, np.abs(x0))
     if abs_step is not None:
@@ -309,8 +361,19 @@ def _steps(x0, rule, rel_step, abs_step):
     elif rel_step is not None:
         h = np.asarray(rel_step, dtype=float) * sign * np.abs(x0)
     else:
-        return default
-    return np.where((x0 + h) - x0 == 0, default, h)
+        h = default
+    h = np.where((x0 + h) - x0 == 0, default, h)
+    return np.abs(h) if rule in STENCILS else h
+
+
+def _check_stencil_within(rule, x0, h, lb, ub):
+    """fastgrad's rules have no one-sided form: all their points must lie within the bounds."""
+    below, above = STENCILS[rule]
+    outside = np.flatnonzero((x0 - below * h < lb) | (x0 + above * h > ub))
+    if outside.size:
+        raise ValueError(f"bounds: method {rule!r} evaluates f at x0 - {below} h to x0 + {above} h, which leaves "
+                         f"the bounds at coordinate {outside[0]} (use '3-point' or '2-point', which step "
+                         "one-sided near a bound)")
 
 
 def _one_sided_within(x0, h, lb, ub):
@@ -351,15 +414,23 @@ def _central_within(x0, h, lb, ub):
     return h, one_sided
 
 
-def _run(backend, loop, fun, call, args, *arrays):
-    """``loop`` around ``call`` in Python, or compiled around a numba ``fun``."""
-    if backend == "python":
-        loop(call, (), *arrays)
-        return
-    try:
-        any_function.compiled(loop, backend == "numba-parallel")(fun, tuple(args), *arrays)
-    except NumbaError as exc:
-        lines = [line.strip() for line in str(exc).splitlines() if line.strip() and not line.startswith("Failed in")]
-        reason = lines[0] if lines else type(exc).__name__
-        raise TypeError(f"fun: numba could not compile the loop around {_name(fun)}(x, *args) ({reason}); "
-                        "backend='python' calls it from Python") from None
+def _shares(backend):
+    return runtime.get_num_threads() if backend == "numba-parallel" else 1
+
+
+def _compiled(loop, fun, backend):
+    """Template ``loop`` compiled around the numba function ``fun`` (in memory: see
+    kernels/any_function.py), over threads for "numba-parallel"; a failure to compile is a
+    TypeError naming ``fun``."""
+    kernel = specialise.specialise(loop, (("fun", fun),), parallel=backend == "numba-parallel", cache=False)
+
+    def run(*arguments):
+        try:
+            return kernel(*arguments)
+        except NumbaError as exc:
+            lines = [line.strip() for line in str(exc).splitlines()
+                     if line.strip() and not line.startswith("Failed in")]
+            reason = lines[0] if lines else type(exc).__name__
+            raise TypeError(f"fun: numba could not compile the loop around {_name(fun)}(x, *args) ({reason}); "
+                            "backend='python' calls it from Python") from None
+    return run

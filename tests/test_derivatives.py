@@ -74,7 +74,7 @@ def test_python_loop_equals_scipy_bit_for_bit(fun, x0, options, method):
 
 
 @pytest.mark.parametrize("fun,x0,options,method", _cases_with(["2-point", "3-point", "cs"]))
-def test_compiled_loops_agree_with_scipy_on_the_same_compiled_function(fun, x0, options, method, force_threads):
+def test_compiled_loops_equal_scipy_on_the_same_compiled_function(fun, x0, options, method, force_threads):
     compiled = COMPILED[fun]
     if fun is nan_in_places and method == "cs":  # numba has no complex comparison: one line, a hint
         with pytest.raises(TypeError, match=r"^fun: numba could not compile the loop around nan_in_places"
@@ -86,8 +86,39 @@ def test_compiled_loops_agree_with_scipy_on_the_same_compiled_function(fun, x0, 
     serial = fg.approx_derivative(compiled, x0, method=method, backend="numba", **options)
     spread = fg.approx_derivative(compiled, x0, method=method, backend="numba-parallel", **options)
     assert serial.shape == expected.shape
-    np.testing.assert_allclose(serial, expected, rtol=1e-12, atol=0)
+    np.testing.assert_array_equal(serial, expected)  # the same values of f, the same quotients
     np.testing.assert_array_equal(spread, serial)
+
+
+@pytest.mark.parametrize("method,digits", [("backward", 6), ("central4", 10), ("richardson", 10)])
+def test_fastgrads_rules_are_accurate_and_equal_on_every_backend(method, digits, force_threads):
+    fg.set_num_threads(2)
+    x = np.linspace(-1.0, 2.0, 7)
+    compiled = COMPILED[rosenbrock]
+    exact = rosenbrock_gradient(x)
+    python, info = fg.approx_derivative(rosenbrock, x, method=method, full_output=True)
+    serial = fg.approx_derivative(compiled, x, method=method, backend="numba")
+    spread = fg.approx_derivative(compiled, x, method=method, backend="numba-parallel")
+    np.testing.assert_allclose(python, exact, rtol=10.0 ** -digits, atol=10.0 ** -digits)
+    np.testing.assert_array_equal(serial, python)
+    np.testing.assert_array_equal(spread, python)
+    assert info["nfev"] == 1 + {"backward": 1, "central4": 4, "richardson": 6}[method] * x.size
+    if method == "richardson":  # the estimate bounds the true error, and not by orders of magnitude
+        error = np.abs(python - exact)
+        assert np.all(error <= info["error_estimate"])
+        assert np.max(info["error_estimate"]) < 1e-8
+    # a vector function: the Jacobian, against the central rule's
+    J = fg.approx_derivative(vector_to_vector, x[:3], method=method, args=(2.0,))
+    np.testing.assert_allclose(J, fg.approx_derivative(vector_to_vector, x[:3], args=(2.0,)), rtol=1e-6, atol=1e-8)
+
+
+def test_fastgrads_rules_step_one_way_and_stay_within_bounds():
+    x = np.array([0.5, 1.0])
+    g = fg.approx_derivative(rosenbrock, x, method="backward", bounds=(-1.0, 1.0))  # steps down only
+    np.testing.assert_allclose(g, rosenbrock_gradient(x), rtol=1e-5)
+    with pytest.raises(ValueError, match=r"bounds: method 'central4' evaluates f at x0 - 2 h to x0 \+ 2 h, which "
+                                         r"leaves the bounds at coordinate 1 \(use '3-point'"):
+        fg.approx_derivative(rosenbrock, x, method="central4", bounds=(-1.0, 1.0))
 
 
 def test_shapes_names_and_evaluation_counts_are_scipys():
@@ -117,7 +148,8 @@ def test_bad_input_is_refused_in_words():
     x = np.array([0.5, 1.0])
     for call, error, message in (
             (lambda: fg.approx_derivative(rosenbrock, x, method="5-point"), ValueError,
-             r"method: unknown '5-point'; expected one of 2-point, forward, 3-point, central, cs, complex-step"),
+             r"method: unknown '5-point'; expected one of 2-point, forward, 3-point, central, cs, complex-step, "
+             r"backward, central4, richardson"),
             (lambda: fg.approx_derivative(rosenbrock, np.ones((2, 2))), ValueError,
              r"x0: expected a scalar or a 1-D array, got shape \(2, 2\)"),
             (lambda: fg.approx_derivative(rosenbrock, ["a", "b"]), ValueError, r"x0: expected real numbers, got <U1"),

@@ -1,92 +1,56 @@
-"""Loops over the coordinates of a user's function f(x, *args): the columns of a Jacobian by
-scipy's difference rules, and the upper triangle of a Hessian by central second differences.
+"""Loops over the coordinates of a function f(x, *args), the one engine of finite differences by
+re-evaluation: the user's functions (``fastgrad.derivatives``) and the MLP's "full" strategy
+(``finite_diff.py``, f the net's loss) both run ``evaluations``.
 
-The coordinates are dealt out in ``n_shares`` interleaved shares, each with its own copy of
-x (perturbed in place and restored), so a parallel loop equals the serial one bit for bit.
-A value of f is copied before x changes again (f may return x itself, or a view of it).
+``fun`` is a free name, bound per function by ``specialise`` (see specialise.py): compiled and
+cached on disk for the MLP's loss, compiled in memory for a user's numba function (numba
+would key a disk cache by the function's name, which a changed or another function may
+share), or run as plain Python by ``bound`` for any callable. One text serves all three.
 
-Each loop is plain Python, the loop for any callable, and ``compiled(loop, parallel)``
-compiles it, specialised to a numba-compiled f passed as an argument, serial or over threads
-(prange is range in the serial one): one text for all three. Compiled in memory, not cached
-on disk: numba would key the cache by the function object's identity, which a new process
-does not share.
+Coordinates are dealt out in ``n_shares`` interleaved shares, each with its own copy of x
+(perturbed in place and restored), so a parallel loop equals the serial one bit for bit.
 """
-import functools
+from numba import prange
 
-import numpy as np
-from numba import njit, prange, types
-from numba.extending import overload
+from .specialise import template
 
-
-@functools.cache
-def compiled(loop, parallel):
-    """``loop`` compiled (numpy's error model, as the other kernels), over threads if ``parallel``."""
-    return njit(parallel=parallel, error_model="numpy")(loop)
+fun = None  # bound per function by specialise()
 
 
-def values(v):
-    """A value of f as a new 1-D array (``np.atleast_1d``, copied)."""
-    return np.atleast_1d(v).copy()
+@template
+def evaluations(args, x0, coordinates, steps, first, stride, F):
+    """F[k] = f(x0 + steps[k] e_i, *args), i = coordinates[k], for k = first, first + stride, ...
+    (a row of F for a vector f, an entry for a scalar one; copied before x changes again)."""
+    x = x0.copy()
+    for k in range(first, coordinates.shape[0], stride):
+        i = coordinates[k]
+        x[i] = x0[i] + steps[k]
+        F[k] = fun(x, *args)
+        x[i] = x0[i]
 
 
-@overload(values)
-def _compiled_values(v):
-    if isinstance(v, types.Number):
-        return lambda v: np.full(1, v)
-    if isinstance(v, types.Array) and v.ndim == 1:
-        return lambda v: v.copy()
-    return None
-
-
-def forward_columns(fun, args, x0, f0, h, coordinates, n_shares, JT):
-    """JT[k] = (f(x0 + h_i e_i) - f0) / dx_i, i = coordinates[k], dx_i = (x0_i + h_i) - x0_i
-    (scipy's "2-point"; a negative h_i steps backward)."""
+@template
+def shared_evaluations(args, x0, coordinates, steps, n_shares, F):
+    """``evaluations`` of every k, in ``n_shares`` shares (over threads where compiled parallel)."""
     for b in prange(n_shares):
-        x = x0.copy()
-        for k in range(b, coordinates.shape[0], n_shares):
-            i = coordinates[k]
-            x[i] = x0[i] + h[i]
-            f1 = values(fun(x, *args))
-            JT[k, :] = (f1 - f0) / (x[i] - x0[i])
-            x[i] = x0[i]
+        evaluations(args, x0, coordinates, steps, b, n_shares, F)
 
 
-def central_columns(fun, args, x0, f0, h, one_sided, coordinates, n_shares, JT):
-    """scipy's "3-point": JT[k] = (f(x0 + h_i e_i) - f(x0 - h_i e_i)) / dx_i, i = coordinates[k],
-    dx_i the difference of the two points as floating point takes them; where ``one_sided`` (a
-    bound within reach), (-3 f0 + 4 f(x0 + h_i e_i) - f(x0 + 2 h_i e_i)) / ((x0_i + 2 h_i) - x0_i)."""
-    for b in prange(n_shares):
-        x = x0.copy()
-        for k in range(b, coordinates.shape[0], n_shares):
-            i = coordinates[k]
-            if one_sided[i]:
-                x[i] = x0[i] + h[i]
-                f1 = values(fun(x, *args))
-                x[i] = x0[i] + 2 * h[i]
-                f2 = values(fun(x, *args))
-                JT[k, :] = (-3.0 * f0 + 4 * f1 - f2) / (x[i] - x0[i])
-            else:
-                x[i] = x0[i] - h[i]
-                lower = x[i]
-                f1 = values(fun(x, *args))
-                x[i] = x0[i] + h[i]
-                f2 = values(fun(x, *args))
-                JT[k, :] = (f2 - f1) / (x[i] - lower)
-            x[i] = x0[i]
+@template
+def pair_difference(args, x, i, s):
+    """f(x + s e_i) - f(x - s e_i) of a scalar f, on x itself, restored on return (the
+    textbook's coordinate-wise update takes one coordinate at a time)."""
+    xi = x[i]
+    x[i] = xi + s
+    plus = fun(x, *args)
+    x[i] = xi - s
+    minus = fun(x, *args)
+    x[i] = xi
+    return plus - minus
 
 
-def complex_columns(fun, args, x0, h, coordinates, n_shares, JT):
-    """JT[k] = Im f(x0 + i h_i e_i) / h_i, i = coordinates[k] (scipy's "cs", the complex step)."""
-    for b in prange(n_shares):
-        x = x0.astype(np.complex128)
-        for k in range(b, coordinates.shape[0], n_shares):
-            i = coordinates[k]
-            x[i] = x0[i] + h[i] * 1j
-            JT[k, :] = values(fun(x, *args)).imag / h[i]
-            x[i] = x0[i]
-
-
-def hessian_rows(fun, args, x0, f0, h, n_shares, H):
+@template
+def hessian_rows(args, x0, f0, h, n_shares, H):
     """H[i, j], j >= i, of a scalar f by central second differences with steps h (exact in
     floating point: x0 +- h is formed without rounding error by the caller's choice of h):
 

@@ -1,50 +1,32 @@
-"""Finite differences over parameter entries by full re-evaluation.
-
-Every entry q is computed by the same call, ``difference``, on a scratch copy of theta
-that is restored exactly afterwards, so any number of shares (threads) returns bit for
-bit the result of one share.
+"""Finite differences over parameter entries by full re-evaluation: the MLP's loss as the
+function of ``any_function.evaluations`` (``fun`` bound to ``forward.loss_at``), with a
+private forward cache per share, so any number of shares returns bit for bit the result of
+one share.
 """
 import numpy as np
 from numba import prange
 
+from .any_function import evaluations
 from .forward import loss_at
 from .layers import cache_size
-from .specialise import entry, template
-
-
-@template
-def difference(theta, q, h, m, base, layout, XT, YT, cache):
-    """E(theta + h e_q) - E(theta - h e_q) (m = 1), or E(theta + h e_q) - base (m = 0, base =
-    E(theta)); theta[q] is restored on return."""
-    x0 = theta[q]
-    theta[q] = x0 + h
-    plus = loss_at(theta, layout, XT, YT, cache)
-    minus = base
-    if m != 0.0:
-        theta[q] = x0 - h
-        minus = loss_at(theta, layout, XT, YT, cache)
-    theta[q] = x0
-    return plus - minus
-
-
-@template
-def _share(theta, layout, XT, YT, steps, m, entries, first, stride, out):
-    """out[k] for k = first, first + stride, ..., on a private copy of theta and cache;
-    returns E(theta)."""
-    scratch = theta.copy()
-    cache = np.empty(cache_size(layout, XT.shape[1]))
-    base = loss_at(scratch, layout, XT, YT, cache)
-    for k in range(first, entries.shape[0], stride):
-        out[k] = difference(scratch, entries[k], steps[k], m, base, layout, XT, YT, cache)
-    return base
+from .specialise import entry
 
 
 @entry
 def full_differences(theta, layout, XT, YT, steps, m, h_table, entries, n_shares, out):
-    """out[k] = E(theta + s_k e_q) - E(theta - m s_k e_q), q = entries[k], by whole forward
-    passes, dealt out in ``n_shares`` interleaved shares; returns E(theta). (``h_table`` is
-    unused: the signature is that of every difference job.)"""
+    """out[k] = E(theta + s_k e_q) - E(theta - s_k e_q) (m = 1) or E(theta + s_k e_q) - E(theta)
+    (m = 0), q = entries[k], s_k = steps[k], by whole forward passes, dealt out in ``n_shares``
+    interleaved shares; returns E(theta). (``h_table`` is unused: the signature is that of
+    every difference job.)"""
+    size = entries.shape[0]
+    plus, minus, down = np.empty(size), np.empty(size), -steps
     losses = np.empty(n_shares)
     for b in prange(n_shares):
-        losses[b] = _share(theta, layout, XT, YT, steps, m, entries, b, n_shares, out)
+        args = (layout, XT, YT, np.empty(cache_size(layout, XT.shape[1])))
+        losses[b] = loss_at(theta, *args)
+        evaluations(args, theta, entries, steps, b, n_shares, plus)
+        if m != 0.0:
+            evaluations(args, theta, entries, down, b, n_shares, minus)
+        for k in range(b, size, n_shares):
+            out[k] = plus[k] - (minus[k] if m != 0.0 else losses[b])
     return losses[0]

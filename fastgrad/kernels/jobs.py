@@ -13,7 +13,8 @@ DIFFERENCES = {"incremental": incremental.incremental_differences, "full": finit
 
 
 def formulas(hidden, output, loss):
-    """Bindings for hidden activation names (one per hidden layer), an output name and a loss name."""
+    """Bindings for hidden activation names (one per hidden layer), an output name and a loss
+    name; ``fun`` is the loss at theta, the function of any_function's loops."""
     return _formulas(tuple(hidden), output, loss)
 
 
@@ -22,8 +23,9 @@ def _formulas(hidden, output, loss):
     module = activations.hidden_formulas(hidden) if hidden else activations.identity
     first_change = incremental.tabled_first_change if hasattr(module, "tilt") else incremental.exact_first_change
     deeper = incremental.through_the_layers_above if len(hidden) > 1 else incremental.no_layers_above
-    return (("hidden", module), ("output", activations.BY_NAME[output]), ("loss", losses.BY_NAME[loss]),
-            ("first_change", first_change), ("deeper", deeper))
+    pieces = (("hidden", module), ("output", activations.BY_NAME[output]), ("loss", losses.BY_NAME[loss]))
+    # fun: the compiled loss, linked (numba cannot paste a function that is called with *args)
+    return pieces + (("first_change", first_change), ("deeper", deeper), ("fun", loss_kernel(pieces)))
 
 
 def loss_kernel(bindings):

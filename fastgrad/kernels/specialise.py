@@ -24,8 +24,8 @@ from .jit import compile_function
 TEMPLATES = set()  # every template function
 ENTRIES = {}     # name -> template, the jobs
 PASTED = set()    # templates pasted into their callers
-_BUILT = {}       # (template, bindings it uses, parallel, inline) -> dispatcher
-_ASKED = {}       # (template, bindings as asked, parallel, inline) -> dispatcher
+_BUILT = {}       # (template, bindings it uses, parallel, inline, cache) -> dispatcher
+_ASKED = {}       # (template, bindings as asked, parallel, inline, cache) -> dispatcher
 
 
 def template(function=None, *, paste=False):
@@ -73,46 +73,65 @@ def _needs(function, bindings):
     return found
 
 
-def specialise(function, bindings, parallel=False, inline=False):
+def specialise(function, bindings, parallel=False, inline=False, cache=True):
     """The compiled kernel of template ``function`` with its free names bound.
 
     ``bindings`` is a tuple of (name, value) pairs: modules of formulas, templates, kernels
     or constants; only those that the template (or a template it calls) refers to are
     used. ``parallel=True`` compiles ``prange`` loops over threads; ``inline=True`` makes a
-    piece to paste into a caller (see ``template``).
+    piece to paste into a caller (see ``template``); ``cache=False`` compiles in memory (for
+    bindings that numba cannot key a disk cache by, such as a user's function).
     """
-    asked = (function, bindings, parallel, inline)
+    asked = (function, bindings, parallel, inline, cache)
     built = _ASKED.get(asked)
     if built is not None:
         return built
-    by_name = dict(bindings)
-    needed = _needs(function, by_name)
-    bindings = tuple((name, value) for name, value in bindings if name in needed)
-    key = (function, bindings, parallel, inline)
+    bindings = _used(function, bindings)
+    key = (function, bindings, parallel, inline, cache)
     built = _BUILT.get(key)
-    if built is not None:
-        _ASKED[asked] = built
-        return built
+    if built is None:
+        copy = _copy(function, bindings, lambda callee, paste: specialise(callee, bindings, inline=paste, cache=cache))
+        copy.__qualname__ += "".join("." + part for part in (["parallel"] if parallel else []))
+        options = {"inline": "always"} if inline else {"parallel": parallel}
+        built = _BUILT[key] = compile_function(copy, cache=cache, **options)
+    _ASKED[asked] = built
+    return built
+
+
+def bound(function, bindings):
+    """Template ``function`` with its free names bound, as plain Python (not compiled): the
+    same code as ``specialise`` compiles, run by the interpreter (``prange`` is ``range``)."""
+    bindings = _used(function, bindings)
+    return _copy(function, bindings, lambda callee, paste: bound(callee, bindings))
+
+
+def _used(function, bindings):
+    """The pairs of ``bindings`` that ``function`` and the templates it calls refer to."""
+    needed = _needs(function, dict(bindings))
+    return tuple((name, value) for name, value in bindings if name in needed)
+
+
+def _copy(function, bindings, callee):
+    """A copy of ``function`` whose globals see ``bindings``, templates among them, and the
+    templates that it calls, replaced by ``callee(template, paste)``; named after its bindings."""
+    by_name = dict(bindings)
     namespace = dict(function.__globals__)
     for name, value in bindings:
-        namespace[name] = specialise(value, bindings, inline=True) if _is_template(value) else value
+        namespace[name] = callee(value, True) if _is_template(value) else value
     for name in function.__code__.co_names:
-        callee = function.__globals__.get(name)
-        if name not in by_name and _is_template(callee):
-            namespace[name] = specialise(callee, bindings, inline=callee in PASTED)
+        value = function.__globals__.get(name)
+        if name not in by_name and _is_template(value):
+            namespace[name] = callee(value, value in PASTED)
     copy = types.FunctionType(function.__code__, namespace, function.__name__, function.__defaults__,
                               function.__closure__)
-    copy.__qualname__ = ".".join([function.__qualname__] + [_tag(k, v) for k, v in bindings]
-                                 + (["parallel"] if parallel else []))
+    copy.__qualname__ = ".".join([function.__qualname__] + [_tag(k, v) for k, v in bindings])
     copy.__module__ = function.__module__
     copy.__doc__ = function.__doc__
-    options = {"inline": "always"} if inline else {"parallel": parallel}
-    built = _BUILT[key] = _ASKED[asked] = compile_function(copy, **options)
-    return built
+    return copy
 
 
 def built_kernels():
     """[(entry name, parallel, bindings, dispatcher)] for every entry specialised so far."""
     names = {f: n for n, f in ENTRIES.items()}
-    return [(names[f], parallel, bindings, k) for (f, bindings, parallel, inline), k in _BUILT.items()
+    return [(names[f], parallel, bindings, k) for (f, bindings, parallel, inline, cache), k in _BUILT.items()
             if f in names and not inline]

@@ -7,9 +7,9 @@ value is the number of good steps (== steps when nothing went wrong). ``last_goo
 is owned by the caller and carried from chunk to chunk: it holds the weights before
 the last good step's update.
 
-Templates: besides ``hidden``, ``output`` and ``loss``, ``ANALYTIC`` is bound to True
-(backprop) or False, and then ``differences`` to a compiled difference job (incremental or
-full, serial or parallel). The branch on the constant ANALYTIC is removed before numba
+Templates: besides ``hidden``, ``output``, ``loss`` and ``fun`` (the loss at theta),
+``ANALYTIC`` is bound to True (backprop) or False, and then ``differences`` to a compiled
+difference job (incremental or full, serial or parallel). The branch on the constant ANALYTIC is removed before numba
 types the code, so a kernel compiles one way of taking the gradient only.
 """
 import math
@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from .backprop import backprop
-from .finite_diff import difference
+from .any_function import pair_difference
 from .forward import loss_at
 from .jit import helper
 from .layers import cache_size
@@ -100,7 +100,7 @@ def coordinate_sweeps(theta, layout, XT, YT, eta, h, limit, last_good, losses):
         losses[s] = loss
         _copy(theta, last_good)
         for q in range(theta.shape[0]):
-            g = difference(theta, q, h, 1.0, 0.0, layout, XT, YT, cache) / (2.0 * h)
+            g = pair_difference((layout, XT, YT, cache), theta, q, h) / (2.0 * h)
             if not math.isfinite(g):
                 _copy(last_good, theta)
                 return s
