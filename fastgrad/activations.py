@@ -5,9 +5,12 @@ sigmoid:  f(z) = 1 / (1 + e^-z),        f' = f (1 - f)
 relu:     f(z) = max(z, 0),             f' = [z > 0]
 identity: f(z) = z,                     f' = 1
 softmax:  f(z)_j = e^z_j / sum_k e^z_k  (output layer only, paired with cross-entropy)
+
+and a user's ``custom.Activation`` wherever a name is taken (its value and slope its own).
 """
 import numpy as np
 
+from .custom import Activation
 from .kernels import codes
 
 
@@ -49,17 +52,27 @@ ANALYTIC = ("tanh", "sigmoid", "identity", "softmax")  # infinitely differentiab
 
 
 def check_name(name, allowed, argument):
-    """Return ``name`` if it is one of ``allowed``, else raise a ValueError naming ``argument``."""
+    """Return ``name`` if it is one of ``allowed`` or a custom Activation, else raise a
+    ValueError naming ``argument``."""
+    if isinstance(name, Activation):
+        return name
     if not isinstance(name, str) or name not in allowed:
-        raise ValueError(f"{argument}: unknown activation {name!r}; expected one of {', '.join(allowed)}")
+        raise ValueError(f"{argument}: unknown activation {name!r}; expected one of {', '.join(allowed)} "
+                         "or a fastgrad.Activation")
     return name
 
 
-def value(name, z):
+def code(activation):
+    """The kernel code of an activation (CUSTOM for a custom one)."""
+    return codes.CUSTOM if isinstance(activation, Activation) else CODES[activation]
+
+
+def value(activation, z):
     """f(z) elementwise (row-wise for softmax)."""
-    return _VALUE[name](z)
+    return activation.values(z) if isinstance(activation, Activation) else _VALUE[activation](z)
 
 
-def slope_from_value(name, a):
-    """f'(z) expressed through a = f(z) (not defined for softmax, which the loss handles)."""
-    return _SLOPE_FROM_VALUE[name](a)
+def slope(activation, a, z):
+    """f'(z), through a = f(z) for the built-in activations (not defined for softmax, which the
+    loss handles); ``z`` is read by custom ones only (None will do for the others)."""
+    return activation.slopes(z) if isinstance(activation, Activation) else _SLOPE_FROM_VALUE[activation](a)

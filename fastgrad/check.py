@@ -119,7 +119,7 @@ def gradcheck(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, h: 
     top = positive_int("top", top)
     seed = check_seed(seed)
     prob = problem(net, X, Y, loss)
-    method = check_method(method, net, backend)
+    method = check_method(method, prob, backend)
     if fast and method == "complex-step":
         raise ValueError("fast: the fast check differences the loss along one direction, which complex-step "
                          "cannot; leave out fast or choose another method")

@@ -11,9 +11,11 @@ import tempfile
 import zipfile
 import zlib
 from contextlib import contextmanager
+from typing import Sequence
 
 import numpy as np
 
+from .custom import Activation
 from .model import MLP
 
 
@@ -119,18 +121,21 @@ def _same_file(a, b):
 
 
 def save_weights(path: str | os.PathLike, net: MLP, **meta) -> None:
-    """Write the architecture and theta to an .npz file, atomically; ``meta`` values are stored too."""
+    """Write the architecture and theta to an .npz file, atomically; ``meta`` values are stored
+    too. A custom activation is stored by its name (``load_weights`` takes it back)."""
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
-            np.savez(f, theta=net.theta, sizes=np.array(net.sizes), hidden=np.array(net.hidden),
-                     output=np.array(net.output), meta=np.array(json.dumps(meta)))
+            np.savez(f, theta=net.theta, sizes=np.array(net.sizes), hidden=np.array([str(a) for a in net.hidden]),
+                     output=np.array(str(net.output)), meta=np.array(json.dumps(meta)))
 
 
-def load_weights(path: str | os.PathLike) -> tuple[MLP, dict]:
-    """Read a net saved by ``save_weights``; returns (MLP, meta dict). Each array's header is
-    checked (kind, shape) before its data is read, so a small file declaring a huge array
+def load_weights(path: str | os.PathLike, activations: Sequence[Activation] = ()) -> tuple[MLP, dict]:
+    """Read a net saved by ``save_weights``; returns (MLP, meta dict). A custom activation's
+    name is resolved among ``activations`` (fastgrad.Activation objects). Each array's header
+    is checked (kind, shape) before its data is read, so a small file declaring a huge array
     is refused at once; any other defect (not a zip, a bad checksum, a missing or
     mistyped field) is a ValueError naming the file."""
+    custom = {a.name: a for a in activations}
     if os.path.exists(path) and not os.path.isfile(path):
         raise ValueError(f"{path}: cannot read the weights file (not a regular file)")
     try:
@@ -138,7 +143,8 @@ def load_weights(path: str | os.PathLike) -> tuple[MLP, dict]:
             sizes = _member(archive, "sizes", "iu", lambda shape: len(shape) == 1 and 2 <= shape[0] <= 1000)
             hidden = _member(archive, "hidden", "U", lambda shape: shape == (len(sizes) - 2,))
             output = _member(archive, "output", "U", lambda shape: shape == ())
-            net = MLP(sizes.tolist(), hidden=hidden.tolist(), output=str(output))  # refuses absurd sizes
+            net = MLP(sizes.tolist(), hidden=[custom.get(a, a) for a in hidden.tolist()],
+                      output=custom.get(str(output), str(output)))  # refuses absurd sizes
             theta = _member(archive, "theta", "f", lambda shape: shape == (net.n_params,), 8 * net.n_params)
             has_meta = "meta.npy" in archive.namelist()
             meta = json.loads(str(_member(archive, "meta", "U", lambda shape: shape == ()))) if has_meta else {}

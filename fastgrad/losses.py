@@ -9,19 +9,26 @@ cross-entropy:  E = (1/n) sum_ij -y_ij log softmax(z_i)_j     dE/dZ = (1/n)(soft
 
 "squared" is the textbook's loss; "mse" is what its numerical notebook minimises, and
 its gradient is exactly 2/p times the "squared" one. Cross-entropy needs a softmax
-output and a softmax output needs cross-entropy.
+output and a softmax output needs cross-entropy. A user's ``custom.Loss`` l(o, y):
+
+custom:         E = (1/n) sum_ij l(o_ij, y_ij)                dE/dZ = (1/n) dl/do(O, Y) f'(Z)
 """
 import numpy as np
 
 from . import activations
+from .custom import Loss
 
 NAMES = ("squared", "mse", "cross-entropy")
 
 
 def check_pairing(loss, output):
-    """Validate the loss name and its pairing with the output activation."""
+    """Validate the loss name (or custom Loss) and its pairing with the output activation."""
+    if isinstance(loss, Loss):
+        if output == "softmax":
+            raise ValueError(f"loss: a softmax output needs loss='cross-entropy', not the custom {loss.name!r}")
+        return loss
     if not isinstance(loss, str) or loss not in NAMES:
-        raise ValueError(f"loss: unknown loss {loss!r}; expected one of {', '.join(NAMES)}")
+        raise ValueError(f"loss: unknown loss {loss!r}; expected one of {', '.join(NAMES)} or a fastgrad.Loss")
     if (loss == "cross-entropy") != (output == "softmax"):
         raise ValueError(
             f"loss: {loss!r} cannot be used with a {output!r} output; "
@@ -37,6 +44,8 @@ def _log_softmax(Z):
 def value(loss, Z, Y, output):
     """E from the output pre-activations Z (see the module docstring)."""
     n, p = Z.shape
+    if isinstance(loss, Loss):
+        return float(loss.values(activations.value(output, Z), Y).sum() / n)
     if loss == "cross-entropy":
         return float(-(Y * _log_softmax(Z)).sum() / n)
     residual = activations.value(output, Z) - Y
@@ -51,5 +60,7 @@ def delta(loss, Z, Y, output):
     if loss == "cross-entropy":
         return (np.exp(_log_softmax(Z)) * Y.sum(axis=1, keepdims=True) - Y) / n
     O = activations.value(output, Z)
+    if isinstance(loss, Loss):
+        return (1.0 / n) * loss.slopes(O, Y) * activations.slope(output, O, Z)
     factor = 1.0 / n if loss == "squared" else 2.0 / (n * p)
-    return factor * (O - Y) * activations.slope_from_value(output, O)
+    return factor * (O - Y) * activations.slope(output, O, Z)

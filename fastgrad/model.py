@@ -25,11 +25,12 @@ class MLP:
     ----------
     sizes : sequence of int
         Input width, hidden widths, output width (at least two entries).
-    hidden : str or sequence of str
+    hidden : str, Activation, or sequence of str
         Hidden activation(s): tanh, sigmoid, relu or identity; one name for all hidden
-        layers or one per hidden layer.
-    output : str
-        Output activation: identity, sigmoid or softmax.
+        layers or one per hidden layer; or a ``fastgrad.Activation`` of one's own (for all
+        hidden layers: it does not mix with others).
+    output : str or Activation
+        Output activation: identity, sigmoid, softmax or a ``fastgrad.Activation``.
     init : str
         "normal": every entry standard normal (the textbook's ``randn``);
         "scaled": weights N(0, 2/(n_in+n_out)) (Glorot) or N(0, 2/n_in) for relu (He),
@@ -42,10 +43,14 @@ class MLP:
                  init: str = "normal", seed: int | None = None):
         self.sizes = _check_sizes(sizes)
         n_hidden = len(self.sizes) - 2
-        names = [hidden] * n_hidden if isinstance(hidden, str) else list(hidden)
+        names = [hidden] * n_hidden if isinstance(hidden, (str, activations.Activation)) else list(hidden)
         if len(names) != n_hidden:
             raise ValueError(f"hidden: expected one activation or {n_hidden}, got {len(names)}")
         self.hidden = [activations.check_name(a, activations.HIDDEN, "hidden") for a in names]
+        custom = [a for a in self.hidden if isinstance(a, activations.Activation)]
+        if custom and len(set(self.hidden)) > 1:
+            raise ValueError(f"hidden: the custom activation {custom[0].name!r} must be the only hidden activation "
+                             f"of the net; got {[str(a) for a in self.hidden]}")
         self.output = activations.check_name(output, activations.OUTPUT, "output")
         if self.output == "softmax" and self.sizes[-1] == 1:
             raise ValueError("output: softmax over one unit is always 1 (its gradient is zero); use 'sigmoid' "
@@ -159,7 +164,7 @@ def _layout(sizes, names):
     table = np.zeros((len(sizes) - 1, codes.LAYOUT_COLUMNS), dtype=np.int64)
     theta_offset = cache_offset = 0
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        table[l] = (theta_offset, n_in, n_out, activations.CODES[names[l]], cache_offset)
+        table[l] = (theta_offset, n_in, n_out, activations.code(names[l]), cache_offset)
         theta_offset += (n_in + 1) * n_out
         cache_offset += n_out
     return table

@@ -58,5 +58,7 @@ def numpy_backprop(prob):
         A = inputs[l]
         grads[l] = np.vstack([D.sum(axis=0), A.T @ D])
         if l > 0:
-            D = (D @ net.weights[l][1:].T) * activations.slope_from_value(net.hidden[l - 1], A)
+            below = net.hidden[l - 1]
+            Z = None if isinstance(below, str) else net.weights[l - 1][0] + inputs[l - 1] @ net.weights[l - 1][1:]
+            D = (D @ net.weights[l][1:].T) * activations.slope(below, A, Z)
     return np.concatenate([g.ravel() for g in grads])

@@ -14,6 +14,7 @@ from numpy.typing import ArrayLike
 
 from .. import dask_backend, losses, runtime
 from ..kernels import jobs, quotients
+from ..custom import Activation, Loss
 from ..model import MLP
 from ..problem import gradient_buffer, problem
 from ..validation import choice, positive_number
@@ -102,7 +103,7 @@ def gradient_of(prob, h=None, backend="numba-parallel", entries=None, strategy=N
     """``numerical_gradient`` of a Problem, into ``out`` if given (then of P entries)."""
     net = prob.net
     backend = choice("backend", backend, BACKENDS)
-    method = check_method(method, net, backend)
+    method = check_method(method, prob, backend)
     for name, given in (("client", client), ("blocks", blocks), ("progress", progress)):
         if given is not None and backend != "dask":
             raise ValueError(f"{name}: only for backend='dask', not {backend!r}")
@@ -184,14 +185,20 @@ def _difference_function(prob, backend, strategy, entries, base):
     return difference
 
 
-def check_method(method, net, backend):
+def check_method(method, prob, backend):
     """The method name, refusing complex-step where it cannot work."""
     choice("method", method, METHODS)
     if method == "complex-step":
+        net = prob.net
         bad = [a for a in net.hidden if a in NOT_ANALYTIC]
         if bad:
             raise ValueError(f"method: 'complex-step' needs analytic activations; {bad[0]!r} is not "
                              "(use method='central')")
+        for piece in [a for a in net.activations if isinstance(a, Activation)] + [prob.loss_name]:
+            reason = piece.complex_failure() if isinstance(piece, (Activation, Loss)) else None
+            if reason:
+                raise ValueError(f"method: 'complex-step' needs {piece.name}'s value to take complex numbers; "
+                                 f"it does not ({reason}); use method='central'")
         if backend not in COMPILED:
             raise ValueError(f"method: 'complex-step' runs on the compiled backends only "
                              f"({', '.join(COMPILED)}), not {backend!r}")

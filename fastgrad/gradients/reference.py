@@ -11,36 +11,43 @@ import math
 import numpy as np
 
 from .. import losses
-from ..kernels import codes
+from ..custom import Activation, Loss
 
 _SCALAR_ACTIVATION = {
-    codes.IDENTITY: lambda z: z,
-    codes.TANH: math.tanh,
-    codes.SIGMOID: lambda z: 0.5 * (1.0 + math.tanh(0.5 * z)),  # = 1/(1+e^-z), without overflow
-    codes.RELU: lambda z: z if z > 0.0 else 0.0,
-    codes.SOFTMAX: lambda z: z,  # logits: the loss normalises them
+    "identity": lambda z: z,
+    "tanh": math.tanh,
+    "sigmoid": lambda z: 0.5 * (1.0 + math.tanh(0.5 * z)),  # = 1/(1+e^-z), without overflow
+    "relu": lambda z: z if z > 0.0 else 0.0,
+    "softmax": lambda z: z,  # logits: the loss normalises them
 }
 
 
+def _scalar_activation(activation):
+    """f of one float: the table's, or a custom Activation's compiled value."""
+    return activation.value if isinstance(activation, Activation) else _SCALAR_ACTIVATION[activation]
+
+
 def _python_loss(theta, layers, X, Y, loss):
-    """E(theta) over lists: ``layers`` holds (offset, n_in, n_out, code, is_hidden)."""
+    """E(theta) over lists: ``layers`` holds (offset, n_in, n_out, f, is_hidden)."""
     terms = []
     for x, y in zip(X, Y):
         a = x
-        for offset, n_in, n_out, code, is_hidden in layers:
+        for offset, n_in, n_out, f, is_hidden in layers:
             z = []
             for j in range(n_out):
                 s = theta[offset + j]
                 for k in range(n_in):
                     s += a[k] * theta[offset + (k + 1) * n_out + j]
                 z.append(s)
-            a = [_SCALAR_ACTIVATION[code](v) for v in z] if is_hidden else z
+            a = [f(v) for v in z] if is_hidden else z
+        f = layers[-1][3]
         if loss == "cross-entropy":
             top = max(a)
             lse = top + math.log(math.fsum(math.exp(v - top) for v in a))
             terms.append(math.fsum(yj * (lse - zj) for yj, zj in zip(y, a)))
+        elif isinstance(loss, Loss):
+            terms.append(math.fsum(loss.value(f(zj), yj) for yj, zj in zip(y, a)))
         else:
-            f = _SCALAR_ACTIVATION[layers[-1][3]]
             terms.append(math.fsum((f(zj) - yj) ** 2 for yj, zj in zip(y, a)))
     total = math.fsum(terms)
     n, p = len(X), len(Y[0])
@@ -71,8 +78,8 @@ def python_differences(prob, steps, m, entries):
     """Differences in plain Python, for theta[entries]."""
     net = prob.net
     n_layers = len(net.layout)
-    layers = [(int(o), int(i), int(k), int(c), l < n_layers - 1)
-              for l, (o, i, k, c, _) in enumerate(net.layout)]
+    layers = [(int(o), int(i), int(k), _scalar_activation(activation), l < n_layers - 1)
+              for l, ((o, i, k, _, _), activation) in enumerate(zip(net.layout, net.activations))]
     theta = net.theta.tolist()
     X, Y = prob.X.tolist(), prob.Y.tolist()
     return _differences(lambda: _python_loss(theta, layers, X, Y, prob.loss_name), theta, steps, m, entries)

@@ -2,13 +2,13 @@
 
 With D_L = dE/dZ_L from the loss, for l = L..1:
     grad W_l[0, j] = sum_i D_l[j, i],   grad W_l[r+1, j] = sum_i a_(l-1)[r, i] D_l[j, i],
-    D_(l-1)[r, i] = (sum_j W_l[r+1, j] D_l[j, i]) f'_(l-1)(z_(l-1)[r, i]).
+    D_(l-1)[r, i] = (sum_j W_l[r+1, j] D_l[j, i]) f'_(l-1)(z_(l-1)[r, i])   (times_slope).
 The deltas live in the cache's workspace, so a call allocates nothing.
 """
 from .codes import ACTIVATION
 from .forward import loss_at, output_delta
 from .jit import helper
-from .layers import a_rows, delta_rows, layer_weights
+from .layers import a_rows, delta_rows, layer_weights, z_rows
 from .specialise import entry
 from .summation import block_sum
 
@@ -57,6 +57,7 @@ def backprop(theta, layout, XT, YT, cache, grad):
         if l > 0:
             below = delta_rows(cache, layout, (last - l + 1) % 2, IN.shape[0], n)
             code = layout[l - 1, ACTIVATION]
+            Z = z_rows(cache, layout, l - 1, n)
             for r in range(IN.shape[0]):
                 for i in range(n):
                     below[r, i] = 0.0
@@ -65,6 +66,6 @@ def backprop(theta, layout, XT, YT, cache, grad):
                     for i in range(n):
                         below[r, i] += w * D[j, i]
                 for i in range(n):
-                    below[r, i] = hidden.times_slope(code, below[r, i], IN[r, i])
+                    below[r, i] = hidden.times_slope(code, below[r, i], Z[r, i], IN[r, i])
             D = below
     return loss

@@ -12,6 +12,7 @@ TANH = 1
 SIGMOID = 2
 RELU = 3
 SOFTMAX = 4  # output layer only, paired with cross-entropy (which reads the logits)
+CUSTOM = 5   # a user's activation (fastgrad.Activation)
 
 # columns of the layer table ``layout`` (one row per layer)
 THETA_OFFSET = 0   # where the layer's (n_in+1, n_out) block starts in theta

@@ -64,7 +64,7 @@ def output_delta(layout, YT, cache, D):
     p, n = YT.shape
     last = layout.shape[0] - 1
     code = layout[last, ACTIVATION]
-    A = a_rows(cache, layout, last, n)
+    Z, A = z_rows(cache, layout, last, n), a_rows(cache, layout, last, n)
     for j in range(p):
         for i in range(n):
-            D[j, i] = output.times_slope(code, loss.delta(A[j, i], YT, j, i, n, p), A[j, i])
+            D[j, i] = output.times_slope(code, loss.delta(A[j, i], YT, j, i, n, p), Z[j, i], A[j, i])

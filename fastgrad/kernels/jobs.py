@@ -23,7 +23,7 @@ def _formulas(hidden, output, loss):
     module = activations.hidden_formulas(hidden) if hidden else activations.identity
     first_change = incremental.tabled_first_change if hasattr(module, "tilt") else incremental.exact_first_change
     deeper = incremental.through_the_layers_above if len(hidden) > 1 else incremental.no_layers_above
-    pieces = (("hidden", module), ("output", activations.BY_NAME[output]), ("loss", losses.BY_NAME[loss]))
+    pieces = (("hidden", module), ("output", activations.formulas_of(output)), ("loss", losses.formulas_of(loss)))
     # fun: the compiled loss, linked (numba cannot paste a function that is called with *args)
     return pieces + (("first_change", first_change), ("deeper", deeper), ("fun", loss_kernel(pieces)))
 

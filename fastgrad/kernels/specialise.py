@@ -26,6 +26,7 @@ ENTRIES = {}     # name -> template, the jobs
 PASTED = set()    # templates pasted into their callers
 _BUILT = {}       # (template, bindings it uses, parallel, inline, cache) -> dispatcher
 _ASKED = {}       # (template, bindings as asked, parallel, inline, cache) -> dispatcher
+_IN_MEMORY = set()  # the dispatchers built with cache=False
 
 
 def template(function=None, *, paste=False):
@@ -80,22 +81,40 @@ def specialise(function, bindings, parallel=False, inline=False, cache=True):
     or constants; only those that the template (or a template it calls) refers to are
     used. ``parallel=True`` compiles ``prange`` loops over threads; ``inline=True`` makes a
     piece to paste into a caller (see ``template``); ``cache=False`` compiles in memory (for
-    bindings that numba cannot key a disk cache by, such as a user's function).
+    bindings that numba cannot key a disk cache by, such as a user's function), as does a
+    binding to a module marked ``IN_MEMORY`` or to a kernel built in memory.
     """
     asked = (function, bindings, parallel, inline, cache)
     built = _ASKED.get(asked)
     if built is not None:
         return built
     bindings = _used(function, bindings)
+    cache = cache and not any(getattr(value, "IN_MEMORY", False) or value in _IN_MEMORY for _, value in bindings)
     key = (function, bindings, parallel, inline, cache)
     built = _BUILT.get(key)
     if built is None:
         copy = _copy(function, bindings, lambda callee, paste: specialise(callee, bindings, inline=paste, cache=cache))
-        copy.__qualname__ += "".join("." + part for part in (["parallel"] if parallel else []))
+        if parallel:
+            copy.__qualname__ += ".parallel"
         options = {"inline": "always"} if inline else {"parallel": parallel}
         built = _BUILT[key] = compile_function(copy, cache=cache, **options)
+        if not cache:
+            _IN_MEMORY.add(built)
     _ASKED[asked] = built
     return built
+
+
+def module_of(name, bindings, pieces, kernels):
+    """A module ``name`` of templates specialised with ``bindings`` in memory: ``pieces`` to
+    paste into callers, ``kernels`` compiled on their own; marked IN_MEMORY, so that the
+    kernels it is bound into compile in memory too (the formulas of a user's functions)."""
+    module = types.ModuleType(name)
+    for function in pieces:
+        setattr(module, function.__name__, specialise(function, bindings, inline=True, cache=False))
+    for function in kernels:
+        setattr(module, function.__name__, specialise(function, bindings, cache=False))
+    module.IN_MEMORY = True
+    return module
 
 
 def bound(function, bindings):

@@ -4,21 +4,28 @@ Every function takes the layer's activation ``code`` first; only ``mixed`` (nets
 hidden layers differ) reads it. A module provides
 
     activate(code, Z, A, bits)   A = f(Z) for a (units, n) block (bits: n int64 of scratch)
-    times_slope(code, d, a)      d f'(z), with f' written through a = f(z)
+    times_slope(code, d, z, a)   d f'(z), a = f(z) (the built-in ones write f' through a)
     u_scale(code)                s in u = tanh(s d), the helper of ``tilt``; 0 for none
     change(code, z, a, d)        f(z + d) - f(z) from the cached a, without cancellation
     complex_value(code, z)       f(z) for complex z (the complex step)
 
 and tanh and sigmoid also ``tilt(code, a, u)`` = (t, s) with f(z + d) - f(z) = s / (1 + t u),
 u = tanh(s d) (the u-table of the incremental differences).
-The readable numpy reference that the tests compare with is ``fastgrad.activations``.
+The readable numpy reference that the tests compare with is ``fastgrad.activations``. A
+user's activation (``fastgrad.Activation``) brings a module of its own, built by ``custom.py``.
 """
 from . import identity, mixed, relu, sigmoid, softmax, tanh
 
 BY_NAME = {"identity": identity, "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "softmax": softmax}
 
 
+def formulas_of(activation):
+    """The module of a built-in activation's name, or a custom Activation's own."""
+    return BY_NAME[activation] if isinstance(activation, str) else activation.formulas
+
+
 def hidden_formulas(names):
-    """The module for a net's hidden layers: the activation they share, or ``mixed``."""
+    """The module for a net's hidden layers: the activation they share, or ``mixed`` (built-in
+    activations only)."""
     names = set(names)
-    return BY_NAME[names.pop()] if len(names) == 1 else mixed
+    return formulas_of(names.pop()) if len(names) == 1 else mixed

@@ -20,13 +20,13 @@ def activate(code, Z, A, bits):
 
 
 @helper
-def times_slope(code, d, a):
+def times_slope(code, d, z, a):
     if code == codes.TANH:
-        return tanh.times_slope(code, d, a)
+        return tanh.times_slope(code, d, z, a)
     if code == codes.SIGMOID:
-        return sigmoid.times_slope(code, d, a)
+        return sigmoid.times_slope(code, d, z, a)
     if code == codes.RELU:
-        return relu.times_slope(code, d, a)
+        return relu.times_slope(code, d, z, a)
     return d
 
 

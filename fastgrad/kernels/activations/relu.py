@@ -11,7 +11,7 @@ def activate(code, Z, A, bits):
 
 
 @helper
-def times_slope(code, d, a):
+def times_slope(code, d, z, a):
     return d if a > 0.0 else 0.0
 
 

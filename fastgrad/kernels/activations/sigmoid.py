@@ -18,7 +18,7 @@ def activate(code, Z, A, bits):
 
 
 @helper
-def times_slope(code, d, a):
+def times_slope(code, d, z, a):
     return d * (a * (1.0 - a))
 
 

@@ -13,8 +13,14 @@ For n samples and p outputs, E = factor(n, p) * sum_i l_i. A module provides
     finish(mass, diff, acc)          complete diff[i] = l_i(+) - l_i(-); mass_i = sum_j y_ij
     complex_sample(A, YT, i)         l_i for complex outputs (the complex step)
 
-The readable numpy reference that the tests compare with is ``fastgrad.losses``.
+The readable numpy reference that the tests compare with is ``fastgrad.losses``. A user's
+loss (``fastgrad.Loss``) brings a module of its own, built by ``custom.py``.
 """
 from . import cross_entropy, mse, squared
 
 BY_NAME = {"squared": squared, "mse": mse, "cross-entropy": cross_entropy}
+
+
+def formulas_of(loss):
+    """The module of a built-in loss's name, or a custom Loss's own."""
+    return BY_NAME[loss] if isinstance(loss, str) else loss.formulas
