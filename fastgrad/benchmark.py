@@ -27,11 +27,11 @@ BOUND_BACKENDS = ("numba-bound", "analytic-numba-bound")
 ALL_BACKENDS = NUMERICAL_BACKENDS + tuple(f"analytic-{b}" for b in ANALYTIC_BACKENDS) + BOUND_BACKENDS
 CLUSTER_BACKENDS = ("dask",)  # timed only when a Dask client is given
 # Slow cases differentiate a subset of about this many units of work (n * entries) and scale up.
-SUBSET_BUDGET = {"python": 4e6, "numba-full": 1.5e8, "numba-parallel-full": 3e8}
+SUBSET_BUDGET = {"python": 4e6, "numpy": 2e9, "numba-full": 1.5e8, "numba-parallel-full": 3e8}
 ALLOCATOR_VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
 TUNED_ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": 268435456, "MALLOC_TRIM_THRESHOLD_": 536870912}
 _MALLOPT = {"MALLOC_TRIM_THRESHOLD_": -1, "MALLOC_MMAP_THRESHOLD_": -3}  # glibc's M_* parameters
-DEFAULT_GRID = ("1-10-1:25", "8-64-4:1000", "16-64-64-8:500")
+DEFAULT_GRID = ("1-10-1:25", "8-64-4:1000", "16-64-64-8:500", "32-128-128-10:1000")
 QUICK_GRID = ("1-10-1:25", "4-16-2:100")
 
 

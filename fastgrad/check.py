@@ -17,8 +17,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .gradients.analytic import analytic_gradient
-from .gradients.methods import BASE_STEPS, combine
-from .gradients.numerical import check_method, numerical_gradient
+from .gradients.methods import BASE_STEPS, base_step, combine
+from .gradients.numerical import check_method, check_strategy, exact_changes, numerical_gradient
 from .problem import loss as loss_value
 from .model import MLP
 from .problem import problem
@@ -125,8 +125,8 @@ def gradcheck(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, h: 
                          "cannot; leave out fast or choose another method")
     if h is not None:
         h = positive_number("h", h)
-    step = f"{h:g}" if h is not None else (
-        f"{BASE_STEPS[method]:.3g}" + ("" if method == "complex-step" else " x max(1, |theta_q|)"))
+    base = base_step(method, exact_changes(prob, check_strategy(None, backend)))
+    step = f"{h:g}" if h is not None else f"{base:.3g}" + ("" if method == "complex-step" else " x max(1, |theta_q|)")
     analytic = analytic_gradient(net, X, Y, loss=prob.loss_name,
                                  backend="numpy" if backend in ("python", "numpy") else "numba")
     common = dict(rtol=rtol, atol=atol, step=step, method=method, backend=backend)

@@ -65,6 +65,9 @@ def test_custom_activation_and_loss_agree_with_backprop_on_every_path(force_thre
     for backend, strategy in (("numba", "incremental"), ("numba", "full"), ("python", None), ("numpy", None)):
         g = fg.numerical_gradient(net, X, Y, loss=HUBER, backend=backend, strategy=strategy)
         np.testing.assert_allclose(g, exact, rtol=1e-7, atol=1e-9, err_msg=f"{backend} {strategy}")
+    steps = fg.numerical_gradient(net, X, Y, loss=HUBER, full_output=True).steps  # custom changes subtract:
+    np.testing.assert_allclose(steps, np.finfo(float).eps ** (1 / 3) * np.maximum(1.0, np.abs(net.theta)),
+                               rtol=1e-15)                                       # scipy's central step
     for strategy in ("incremental", "full"):
         serial = fg.numerical_gradient(net, X, Y, loss=HUBER, backend="numba", strategy=strategy)
         spread = fg.numerical_gradient(net, X, Y, loss=HUBER, backend="numba-parallel", strategy=strategy)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import fastgrad as fg
+from fastgrad.benchmark import DEFAULT_GRID, benchmark_problem, parse_size
 from fastgrad.kernels.summation import pairwise_sum
 from helpers import ARCHITECTURES, CONFIGURATIONS, make_problem, scaled_error
 
@@ -56,7 +57,6 @@ def test_large_inputs_give_finite_exact_differences(hidden, output, scale):
 
 def test_incremental_is_accurate_at_n_1000():
     """Pairwise sums of per-sample differences: as accurate as numpy's loop or better."""
-    from fastgrad.benchmark import benchmark_problem
     net, X, Y = benchmark_problem([8, 64, 4], 1000)
     exact = fg.analytic_gradient(net, X, Y, backend="numpy")
     incremental = fg.numerical_gradient(net, X, Y, backend="numba-parallel")
@@ -65,6 +65,16 @@ def test_incremental_is_accurate_at_n_1000():
     err_numpy = np.abs(numpy_loop - exact[::7]).max() / np.abs(exact).max()
     assert err_incremental < 2e-10
     assert err_incremental <= 2 * err_numpy
+
+
+@pytest.mark.parametrize("size", DEFAULT_GRID)
+def test_default_gradient_matches_backprop_to_rounding_on_the_bench_grid(size):
+    """Every size of ``fastgrad bench``'s grid: the default numerical gradient (incremental,
+    central, step eps^(1/2)) against backprop, relative to the largest entry (the bench's
+    "rel. error vs analytic"); with the scipy-rule step eps^(1/3) it was 3e-11 to 1.1e-9."""
+    sizes, n = parse_size(size)
+    net, X, Y = benchmark_problem(sizes, n)
+    assert scaled_error(fg.numerical_gradient(net, X, Y), fg.analytic_gradient(net, X, Y)) <= 1e-13
 
 
 @pytest.mark.parametrize("n", [1, 7, 128, 129, 1000, 100_003])

@@ -68,12 +68,15 @@ def test_default_steps_follow_the_rule(smooth):
     net, X, Y, _ = smooth
     net = net.copy()
     net.theta[3] = 7.5
-    for method, power in [("forward", 1 / 2), ("backward", 1 / 2), ("central", 1 / 3), ("central4", 1 / 5),
-                          ("richardson", 1 / 7)]:
-        expected = EPS ** power * np.maximum(1.0, np.abs(net.theta))
+    for method, power, incremental_power in [("forward", 1 / 2, 1 / 2), ("backward", 1 / 2, 1 / 2),
+                                             ("central", 1 / 3, 1 / 2), ("central4", 1 / 5, 1 / 5),
+                                             ("richardson", 1 / 7, 1 / 7)]:
+        # incremental: exact steps; the central rule's smaller, its changes being free of cancellation
+        expected = EPS ** incremental_power * np.maximum(1.0, np.abs(net.theta))
         steps = fg.numerical_gradient(net, X, Y, method=method, full_output=True).steps
-        np.testing.assert_allclose(steps, expected, rtol=1e-15)  # incremental: exact steps
-        assert steps[3] == pytest.approx(7.5 * EPS ** power)
+        np.testing.assert_allclose(steps, expected, rtol=1e-15)
+        assert steps[3] == pytest.approx(7.5 * EPS ** incremental_power)
+        expected = EPS ** power * np.maximum(1.0, np.abs(net.theta))
         full = fg.numerical_gradient(net, X, Y, method=method, strategy="full", full_output=True).steps
         assert np.array_equal(full, (net.theta + expected) - net.theta)  # full: the steps as taken
     assert np.all(fg.numerical_gradient(net, X, Y, method="complex-step", full_output=True).steps == 1e-20)

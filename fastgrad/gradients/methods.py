@@ -13,10 +13,16 @@ side against E(theta)) and C(s) = D_1(s) / (2s):
 
 Where theta_q + s is formed (full re-evaluation), every quotient divides by the step as
 floating point takes it, s = (theta_q + s) - theta_q (scipy's rule), not the step asked
-for; incremental re-evaluation never rounds theta_q + s, so its steps are exact. Default steps follow scipy's rule: truncation ~ h^k against round-off ~ eps |E| / h
-balance at h ~ eps^(1/(k+1)), so h_q = eps^(1/2) (forward, backward), eps^(1/3) (central),
-eps^(1/5) (central4), eps^(1/7) (richardson), each times max(1, |theta_q|); complex-step
-takes h = 1e-20, since it subtracts nothing.
+for; incremental re-evaluation never rounds theta_q + s, so its steps are exact.
+
+Default steps follow scipy's rule: truncation ~ h^k against round-off ~ eps |E| / h balance at
+h ~ eps^(1/(k+1)), so h_q = eps^(1/2) (forward, backward), eps^(1/3) (central), eps^(1/5)
+(central4), eps^(1/7) (richardson), each times max(1, |theta_q|); complex-step takes
+h = 1e-20, since it subtracts nothing. One exception: where every change of the loss is
+formed without cancellation (the incremental strategy with fastgrad's own activations and
+losses), the round-off is about eps |g| whatever h, so the central rule takes
+h_q = eps^(1/2) max(1, |theta_q|), whose truncation (h^2/6 times the third derivative) is
+far below that round-off.
 """
 import numpy as np
 
@@ -25,16 +31,23 @@ METHODS = ("central", "forward", "backward", "central4", "richardson", "complex-
 ORDERS = {"forward": 1, "backward": 1, "central": 2, "central4": 4, "richardson": 6, "complex-step": 2}
 BASE_STEPS = {"forward": EPS ** 0.5, "backward": EPS ** 0.5, "central": EPS ** (1 / 3),
               "central4": EPS ** 0.2, "richardson": EPS ** (1 / 7), "complex-step": 1e-20}
+EXACT_CENTRAL_STEP = EPS ** 0.5  # the central rule's base where changes are exact (module docstring)
 
 
-def step_sizes(theta, method, h=None):
+def base_step(method, exact_changes=False):
+    """The default rule's base step for ``method``; ``exact_changes``: every change of the
+    loss is formed without cancellation (module docstring)."""
+    return EXACT_CENTRAL_STEP if exact_changes and method == "central" else BASE_STEPS[method]
+
+
+def step_sizes(theta, method, h=None, exact_changes=False):
     """Per-entry steps for ``theta`` (the entries differentiated) and the base step.
 
     h=None applies the default rule (module docstring); a number is an absolute step.
     """
     if h is not None:
         return np.full(theta.shape, float(h)), float(h)
-    base = BASE_STEPS[method]
+    base = base_step(method, exact_changes)
     if method == "complex-step":
         return np.full(theta.shape, base), base
     return base * np.maximum(1.0, np.abs(theta)), base

@@ -18,7 +18,7 @@ from ..custom import Activation, Loss
 from ..model import MLP
 from ..problem import gradient_buffer, problem
 from ..validation import choice, positive_number
-from .methods import BASE_STEPS, METHODS, combine, step_sizes, taken
+from .methods import METHODS, base_step, combine, step_sizes, taken
 from .reference import numpy_differences, python_differences
 
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ def gradient_of(prob, h=None, backend="numba-parallel", entries=None, strategy=N
         backend = "numba"
     if method == "central" and strategy == "incremental" and every_entry and not full_output and backend != "dask":
         return _central_incremental(prob, h, backend, gradient_buffer(prob, out))
-    steps, base = step_sizes(net.theta[entries], method, h)
+    steps, base = step_sizes(net.theta[entries], method, h, exact_changes(prob, strategy))
     error = None
     if backend == "dask":
         grad, steps, error = dask_backend.numerical_gradient(prob, entries, h, method, strategy, client, blocks,
@@ -149,8 +149,8 @@ def _central_incremental(prob, h, backend, out):
     net = prob.net
     steps = prob.steps_workspace
     if h is None:
-        quotients.default_steps(net.theta, BASE_STEPS["central"], steps)
-        h_table = BASE_STEPS["central"]
+        h_table = base_step("central", exact_changes(prob, "incremental"))
+        quotients.default_steps(net.theta, h_table, steps)
     else:
         steps.fill(h)
         h_table = h
@@ -203,6 +203,14 @@ def check_method(method, prob, backend):
             raise ValueError(f"method: 'complex-step' runs on the compiled backends only "
                              f"({', '.join(COMPILED)}), not {backend!r}")
     return method
+
+
+def exact_changes(prob, strategy):
+    """Whether ``strategy`` forms every change of the loss without cancellation: the
+    incremental one with fastgrad's own activations and losses (their formulas modules do not
+    say EXACT_CHANGES = False); the default central step depends on it (methods.py)."""
+    return strategy == "incremental" and all(getattr(module, "EXACT_CHANGES", True)
+                                             for name, module in prob.formulas if name in ("hidden", "output", "loss"))
 
 
 def check_strategy(strategy, backend):

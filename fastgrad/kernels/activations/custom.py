@@ -55,5 +55,7 @@ def slopes_of(Z, out):
 def formulas(name, f, f_slope):
     """A formulas module (see ``activations/__init__``) named ``name`` for f and f', plus the
     kernels ``values_of`` and ``slopes_of``; kernels that use it compile in memory."""
-    return module_of(f"{__name__}.{name}", (("value", f), ("slope", f_slope)),
-                     (activate, times_slope, u_scale, change, complex_value), (values_of, slopes_of))
+    module = module_of(f"{__name__}.{name}", (("value", f), ("slope", f_slope)),
+                       (activate, times_slope, u_scale, change, complex_value), (values_of, slopes_of))
+    module.EXACT_CHANGES = False  # its changes subtract (module docstring)
+    return module

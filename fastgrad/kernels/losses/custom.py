@@ -60,4 +60,5 @@ def formulas(name, l, l_slope):
     module = module_of(f"{__name__}.{name}", (("value", l), ("slope", l_slope)),
                        (factor, sample, delta, accumulate, complex_sample), (values_of, slopes_of))
     module.begin, module.finish = begin, finish
+    module.EXACT_CHANGES = False  # its differences subtract (module docstring)
     return module
