@@ -132,3 +132,11 @@ def test_bad_custom_pieces_are_refused_in_words():
              r"loss: a softmax output needs loss='cross-entropy', not the custom 'huber'")):
         with pytest.raises(ValueError, match=message):
             call()
+
+
+def test_custom_pieces_travel_to_dask_workers_by_value():
+    cloudpickle = pytest.importorskip("cloudpickle")
+    wave_again, huber_again = (cloudpickle.loads(cloudpickle.dumps(piece)) for piece in (WAVE, HUBER))
+    assert (wave_again.name, wave_again.value(0.3), wave_again.slope(0.3)) == ("wave", wave(0.3), wave_slope(0.3))
+    assert huber_again.value(2.0, 0.5) == huber(2.0, 0.5)
+    assert wave_again.formulas.IN_MEMORY and not wave_again.formulas.EXACT_CHANGES

@@ -211,6 +211,12 @@ def test_any_function_on_the_cluster_equals_its_serial_loop(client):
                 got = fg.approx_derivative(fun, x0, method=method, args=(3.0,), bounds=(-1.0, 2.0) if method != "cs"
                                            else (-np.inf, np.inf), backend="dask", client=client, blocks=blocks)
                 np.testing.assert_array_equal(got, expected)
+        expected, info = fg.approx_derivative(fun, x0, method="richardson", args=(3.0,), backend=serial,
+                                              full_output=True)
+        got, got_info = fg.approx_derivative(fun, x0, method="richardson", args=(3.0,), backend="dask",
+                                             client=client, blocks=3, full_output=True)
+        np.testing.assert_array_equal(got, expected)
+        np.testing.assert_array_equal(got_info["error_estimate"], info["error_estimate"])
     with pytest.raises(ValueError, match=r"client: only for backend='dask', not 'python'"):
         fg.approx_derivative(field, x0, args=(1.0,), client=client)
     with pytest.raises(ValueError, match=r"backend: hessian runs on python, numba or numba-parallel, not 'dask'"):
