@@ -84,6 +84,12 @@ class Problem:
         return jobs.formulas(self.net.hidden, self.net.output, self.loss_name)
 
     @_computed_once
+    def exact_changes(self):
+        """Whether the incremental strategy forms every change of this loss without cancellation:
+        fastgrad's own activations and losses do; a custom one's formulas say EXACT_CHANGES = False."""
+        return jobs.exact_changes(self.net.hidden, self.net.output, self.loss_name)
+
+    @_computed_once
     def kernels(self):
         """The compiled jobs this problem has used, by (job, options): a second call skips the lookup."""
         return {}

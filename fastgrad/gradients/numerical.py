@@ -207,10 +207,9 @@ def check_method(method, prob, backend):
 
 def exact_changes(prob, strategy):
     """Whether ``strategy`` forms every change of the loss without cancellation: the
-    incremental one with fastgrad's own activations and losses (their formulas modules do not
-    say EXACT_CHANGES = False); the default central step depends on it (methods.py)."""
-    return strategy == "incremental" and all(getattr(module, "EXACT_CHANGES", True)
-                                             for name, module in prob.formulas if name in ("hidden", "output", "loss"))
+    incremental one with fastgrad's own activations and losses (``Problem.exact_changes``);
+    the default central step depends on it (methods.py)."""
+    return strategy == "incremental" and prob.exact_changes
 
 
 def check_strategy(strategy, backend):

@@ -28,6 +28,18 @@ def _formulas(hidden, output, loss):
     return pieces + (("first_change", first_change), ("deeper", deeper), ("fun", loss_kernel(pieces)))
 
 
+def exact_changes(hidden, output, loss):
+    """Whether no formula module of the configuration says EXACT_CHANGES = False (a custom
+    activation or loss, whose changes subtract)."""
+    return _exact_changes(tuple(hidden), output, loss)
+
+
+@functools.lru_cache(maxsize=None)
+def _exact_changes(hidden, output, loss):
+    return all(getattr(module, "EXACT_CHANGES", True) for name, module in _formulas(hidden, output, loss)
+               if name in ("hidden", "output", "loss"))
+
+
 def loss_kernel(bindings):
     """(theta, layout, XT, YT, cache) -> E."""
     return specialise(forward.loss_at, bindings)
