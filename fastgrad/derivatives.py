@@ -160,7 +160,7 @@ def _evaluations(backend, fun, args, kwargs, x0, size, coordinates, steps):
         loop((), start, coordinates, steps, 1, F)
     else:
         _compiled(any_function.shared_evaluations, fun, backend)(tuple(args), start, coordinates, steps,
-                                                                  _shares(backend), F)
+                                                                  runtime.shares(backend), F)
     return F
 
 
@@ -253,7 +253,8 @@ def hessian(fun: Callable, x0: ArrayLike, args: tuple = (), backend: str | None 
     if backend == "python":
         specialise.bound(any_function.hessian_rows, (("fun", call),))((), x0, float(f0[0]), h, 1, H)
     else:
-        _compiled(any_function.hessian_rows, fun, backend)(tuple(args), x0, float(f0[0]), h, _shares(backend), H)
+        kernel = _compiled(any_function.hessian_rows, fun, backend)
+        kernel(tuple(args), x0, float(f0[0]), h, runtime.shares(backend), H)
     upper = np.triu(H, 1)
     return np.diag(np.diag(H)) + upper + upper.T
 
@@ -412,10 +413,6 @@ def _central_within(x0, h, lb, ub):
     h[shrunk] = nearest[shrunk]
     one_sided[shrunk] = False
     return h, one_sided
-
-
-def _shares(backend):
-    return runtime.get_num_threads() if backend == "numba-parallel" else 1
 
 
 def _compiled(loop, fun, backend):

@@ -127,7 +127,7 @@ def gradient_of(prob, h=None, backend="numba-parallel", entries=None, strategy=N
     elif method == "complex-step":
         grad = np.empty(entries.size)
         kernel = jobs.complex_step_kernel(prob.formulas, backend == "numba-parallel")
-        runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, steps, entries, _shares(backend), grad)
+        runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, steps, entries, runtime.shares(backend), grad)
     else:
         difference = _difference_function(prob, backend, strategy, entries, base)
         value = losses.value(prob.loss_name, net.output_preactivation(prob.X), prob.Y, net.output) \
@@ -156,14 +156,9 @@ def _central_incremental(prob, h, backend, out):
         h_table = h
     kernel = prob.kernel("differences", "incremental", backend == "numba-parallel")
     runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, steps, 1.0, h_table, prob.all_entries,
-                 _shares(backend), out)
+                 runtime.shares(backend), out)
     quotients.central_quotients(out, steps)
     return out
-
-
-def _shares(backend):
-    """How many interleaved shares the entries are dealt out in: one per thread, or one."""
-    return runtime.get_num_threads() if backend == "numba-parallel" else 1
 
 
 def _difference_function(prob, backend, strategy, entries, base):
@@ -180,7 +175,7 @@ def _difference_function(prob, backend, strategy, entries, base):
         kernel = jobs.differences_kernel(prob.formulas, strategy, backend == "numba-parallel")
         # the incremental job builds its u-table for the step multiplier * base
         runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, s, m, multiplier * base, entries,
-                     _shares(backend), out)
+                     runtime.shares(backend), out)
         return out
     return difference
 

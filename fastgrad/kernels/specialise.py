@@ -16,6 +16,10 @@ Built kernels are memoised: asking twice returns the same dispatcher.
 
 ``@entry`` marks the templates that the Python layer calls: the jobs. ``ENTRIES`` lists
 them for warm-up, ``fastgrad info`` and the tests.
+
+Bindings that numba cannot key a disk cache by (a user's function, the formulas built from
+one by ``module_of``) compile in memory, and so does every kernel bound to them. ``bound``
+binds a template the same way without compiling it: the interpreter runs the same text.
 """
 import types
 
