@@ -189,8 +189,8 @@ def check_method(method, prob, backend):
         if bad:
             raise ValueError(f"method: 'complex-step' needs analytic activations; {bad[0]!r} is not "
                              "(use method='central')")
-        for piece in [a for a in net.activations if isinstance(a, Activation)] + [prob.loss_name]:
-            reason = piece.complex_failure() if isinstance(piece, (Activation, Loss)) else None
+        for piece in [p for p in net.activations + [prob.loss_name] if isinstance(p, (Activation, Loss))]:
+            reason = piece.complex_failure()
             if reason:
                 raise ValueError(f"method: 'complex-step' needs {piece.name}'s value to take complex numbers; "
                                  f"it does not ({reason}); use method='central'")
