@@ -9,6 +9,7 @@ from .codes import ACTIVATION
 from .forward import loss_at, output_delta
 from .jit import helper
 from .layers import a_rows, delta_rows, layer_weights, z_rows
+from .products import add_products
 from .specialise import entry
 from .summation import block_sum
 
@@ -58,13 +59,9 @@ def backprop(theta, layout, XT, YT, cache, grad):
             below = delta_rows(cache, layout, (last - l + 1) % 2, IN.shape[0], n)
             code = layout[l - 1, ACTIVATION]
             Z = z_rows(cache, layout, l - 1, n)
+            below[...] = 0.0
+            add_products(D, W[1:].T, below)
             for r in range(IN.shape[0]):
-                for i in range(n):
-                    below[r, i] = 0.0
-                for j in range(D.shape[0]):
-                    w = W[r + 1, j]
-                    for i in range(n):
-                        below[r, i] += w * D[j, i]
                 for i in range(n):
                     below[r, i] = hidden.times_slope(code, below[r, i], Z[r, i], IN[r, i])
             D = below

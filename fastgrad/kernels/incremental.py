@@ -5,8 +5,10 @@ input, x_i0 = 1 for the bias), and nothing below layer l. The forward pass is ca
 once per gradient; each entry then propagates *changes* only:
 
     da_l[c]  = f(z + d) - f(z) from the cached a = f(z) without cancellation (the
-               activation's ``change``; tanh and sigmoid through u = tanh(s d));
-    dz_(l+1) = da_l[c] (x) W_(l+1)[c+1, :]   (rank one), then dz_k = da_(k-1) W_k[1:] above,
+               activation's ``change``; tanh and sigmoid through u = tanh(s d), and by
+               its Taylor polynomial where every |s d| <= TINY: ``_tiny_change``);
+    dz_(l+1) = da_l[c] (x) W_(l+1)[c+1, :]   (rank one), then dz_k = da_(k-1) W_k[1:] above
+               (``products.add_products``),
 
 and the loss difference l_i(+) - l_i(-) is formed per sample from the output changes
 (the loss's ``accumulate``), never by subtracting two nearly equal losses; the
@@ -30,9 +32,12 @@ from .codes import ACTIVATION, CACHE_OFFSET, N_IN, N_OUT, THETA_OFFSET
 from .elementary import SMALL, tanh_into, tanh_near_zero
 from .forward import cached_loss, forward
 from .jit import helper
+from .products import add_products
 from .layers import block, cache_size, inputs_below, layer_weights, units, width
 from .specialise import entry, template
 from .summation import pairwise_sum
+
+TINY = 1e-4  # the largest |u_scale d| that _tiny_change takes
 
 hidden = output = loss = first_change = deeper = None  # bound per configuration by specialise()
 
@@ -102,17 +107,37 @@ def _tilted_changes(code, a, u, m, V, i, n):
 
 
 @template(paste=True)
+def _tiny_change(code, a, v):
+    """f(z + d) - f(z) = g u / (1 + t u), u = tanh v, v = u_scale d, (t, g) the activation's
+    tilt for u = 1, for |v| <= TINY by the Taylor polynomial
+
+        g (v - t v^2 + (t^2 - 1/3) v^3 + t (2/3 - t^2) v^4),
+
+    whose next term, (2/15 - t^2 + t^4) v^5 with |t| <= 1, is below 2e-17 of the change
+    there: the exact change to rounding, without a tanh or a division."""
+    t, g = hidden.tilt(code, a, 1.0)
+    return g * v * (1.0 + v * (-t + v * ((t * t - 1.0 / 3.0) + v * (t * (2.0 / 3.0 - t * t)))))
+
+
+@template(paste=True)
 def tabled_first_change(code, ZT, AT, zbase, UT, ubase, IN, xbase, bias, h, m, table, reach, V):
     """The same through u = tanh(s d) (s the activation's ``u_scale``): from the u-table
     UT[ubase + i] when it was built for this h (``table``), else computed. Only where every
     |s d| <= SMALL (``reach`` = max_i |x_i|, 1 for the bias): the formula's 1 +- t u then
-    stays above 1 - tanh(SMALL) > 0.4; larger steps are left to the activation's ``change``."""
+    stays above 1 - tanh(SMALL) > 0.4; larger steps are left to the activation's ``change``,
+    and where every |s d| <= TINY, ``_tiny_change`` forms them without the u-table."""
     scale = hidden.u_scale(code)
     if scale == 0.0 or abs(scale * h) * reach > SMALL:
         exact_first_change(code, ZT, AT, zbase, UT, ubase, IN, xbase, bias, h, m, table, reach, V)
         return
     n = np.uint64(V.shape[0] // 4)
     zbase, ubase, xbase = np.uint64(zbase), np.uint64(ubase), np.uint64(xbase)
+    if abs(scale * h) * reach <= TINY:
+        for i in range(n):
+            v = scale * h * (bias + (1.0 - bias) * IN[xbase + i])
+            V[n + i] = _tiny_change(code, AT[zbase + i], v)
+            V[2 * n + i] = _tiny_change(code, AT[zbase + i], -m * v)
+        return
     if table or bias == 1.0:
         u_bias = tanh_near_zero(scale * h)
         for i in range(n):
@@ -151,9 +176,10 @@ def _small_change(code, a, u_argument):
 @template
 def _propagate(theta, layout, l, c, last, ZT, AT, S, V):
     """Changes of z_L in S[2] (+h) and S[3] (-m h), from the changes of a_l[c] in V,
-    through the layers l+1 .. L. A unit whose changes are all small (every |s d| <= SMALL,
-    s the activation's u_scale) takes them by ``_small_change`` in a loop without branches,
-    which the compiler vectorises; the others by the activation's ``change``."""
+    through the layers l+1 .. L. A unit whose changes are all tiny (every |s d| <= TINY, s
+    the activation's u_scale) takes them by ``_tiny_change``, one whose changes are all small
+    (<= SMALL) by ``_small_change``, each in a loop without branches, which the compiler
+    vectorises; the others by the activation's ``change``."""
     n = V.shape[0] // 4
     Ap, Am, Bp, Bm = S[0], S[1], S[2], S[3]
     for i in range(n):
@@ -162,21 +188,23 @@ def _propagate(theta, layout, l, c, last, ZT, AT, S, V):
     rows = 1  # Ap/Am hold changes of `rows` units of layer k-1 (just unit c when k = l+1)
     for k in range(l + 1, last + 1):
         W = layer_weights(theta, layout, k)
-        for j in range(layout[k, N_OUT]):
-            for i in range(n):
-                Bp[j, i] = 0.0
-                Bm[j, i] = 0.0
-            for row in range(rows):
-                w = W[(c if k == l + 1 else row) + 1, j]
-                for i in range(n):
-                    Bp[j, i] += Ap[row, i] * w
-                    Bm[j, i] += Am[row, i] * w
+        first = c + 1 if k == l + 1 else 1  # the weights of the rows that changed
+        units_k = layout[k, N_OUT]
+        Bp[:units_k] = 0.0
+        Bm[:units_k] = 0.0
+        add_products(Ap[:rows], W[first:first + rows], Bp[:units_k])
+        add_products(Am[:rows], W[first:first + rows], Bm[:units_k])
         if k < last:
             code = layout[k, ACTIVATION]
             scale = hidden.u_scale(code)
             Zk, Ak = block(ZT, layout, k, n), block(AT, layout, k, n)
             for j in range(layout[k, N_OUT]):
-                if scale != 0.0 and scale * _largest(Bp[j], Bm[j]) <= SMALL:
+                largest = scale * _largest(Bp[j], Bm[j])
+                if scale != 0.0 and largest <= TINY:
+                    for i in range(n):
+                        Ap[j, i] = _tiny_change(code, Ak[j, i], scale * Bp[j, i])
+                        Am[j, i] = _tiny_change(code, Ak[j, i], scale * Bm[j, i])
+                elif scale != 0.0 and largest <= SMALL:
                     for i in range(n):  # the changes' own formula, without a branch per sample
                         Ap[j, i] = _small_change(code, Ak[j, i], scale * Bp[j, i])
                         Am[j, i] = _small_change(code, Ak[j, i], scale * Bm[j, i])
