@@ -35,3 +35,42 @@ def test_vectorised_tanh_and_sigmoid(xs):
     sigmoid_into(xs, out, bits)
     exact = 1.0 / (1.0 + np.exp(-xs))
     assert np.max(np.abs(out - exact) / np.spacing(exact)) <= 4.0
+
+
+@pytest.mark.parametrize("rows,units,n", [(1, 1, 3), (4, 4, 8), (5, 7, 9), (3, 10, 5), (64, 8, 33), (17, 6, 25)])
+@pytest.mark.parametrize("transposed", [False, True], ids=["C", "transposed-C"])
+def test_blocked_products_equal_the_plain_loop_bit_for_bit(rows, units, n, transposed):
+    from fastgrad.kernels.products import add_products
+    rng = np.random.default_rng(rows * units + n)
+    A = rng.normal(size=(rows, n))
+    C = rng.normal(size=(units, rows)).T if transposed else rng.normal(size=(rows, units))
+    start = rng.normal(size=(units, n))
+    plain = start.copy()
+    for r in range(rows):  # for u, for r, for i: B[u, i] += A[r, i] C[r, u], as numpy's ufuncs round it
+        plain = plain + np.outer(C[r], A[r])
+    blocked = start.copy()
+    add_products(A, C, blocked)
+    assert np.array_equal(blocked, plain)
+
+
+@pytest.mark.parametrize("name", ["tanh", "sigmoid"])
+def test_tiny_changes_are_the_exact_changes_to_rounding(name):
+    """_tiny_change's Taylor polynomial against the cancellation-free change g u / (1 + t u),
+    u = tanh v, in extended precision, over the whole range where it is used (|v| <= TINY)."""
+    from fastgrad.kernels import activations, codes, incremental
+    from fastgrad.kernels.specialise import specialise
+    module = getattr(activations, name)
+    tiny = specialise(incremental._tiny_change, (("hidden", module),), inline=True)
+    code = getattr(codes, name.upper())
+    a_values = np.linspace(-0.999, 0.999, 41) if name == "tanh" else np.linspace(0.001, 0.999, 41)
+    magnitudes = np.logspace(-14, np.log10(incremental.TINY), 30)
+    vs = np.concatenate([magnitudes, -magnitudes])
+    worst = 0.0
+    for a in a_values:
+        t, g = (a, 1.0 - a * a) if name == "tanh" else (2.0 * a - 1.0, 2.0 * a * (1.0 - a))
+        for v in vs:
+            u = np.tanh(np.longdouble(v))
+            exact = np.longdouble(g) * u / (1 + np.longdouble(t) * u)
+            ours = tiny(code, a, v)
+            worst = max(worst, float(abs(np.longdouble(ours) - exact) / np.spacing(abs(float(exact)))))
+    assert worst <= 2.0
