@@ -50,7 +50,8 @@ reach of each of its rows (max_i |x_ri|), mass_i = sum_j y_ij, and the loss E(th
 
 @template
 def prepare(theta, layout, XT, YT, h):
-    """The ForwardCache for theta, with the u-table built for the step h."""
+    """The ForwardCache for theta, with the u-table built for the step h (the rows that
+    ``tabled_first_change`` reads: not those whose changes are tiny)."""
     n = XT.shape[1]
     last = layout.shape[0] - 1
     cache = np.empty(cache_size(layout, n))
@@ -70,9 +71,11 @@ def prepare(theta, layout, XT, YT, h):
             U = UT[n * row:n * (row + n_in)].reshape((n_in, n))
             for r in range(n_in):
                 for i in range(n):
-                    scaled[i] = s * h * IN[r, i]
                     reach[row + r] = max(reach[row + r], abs(IN[r, i]))
-                tanh_into(scaled, U[r], bits)
+                if abs(s * h) * reach[row + r] > TINY:  # else its changes are tiny: no u needed
+                    for i in range(n):
+                        scaled[i] = s * h * IN[r, i]
+                    tanh_into(scaled, U[r], bits)
     mass = np.zeros(n)
     for j in range(YT.shape[0]):
         for i in range(n):

@@ -4,7 +4,9 @@ The cache holds every layer's pre-activations Z_l and activations A_l as (n_out,
 blocks — unit j of layer l at row j, the samples contiguous, so that loops over samples
 vectorise — then workspace:
 
-    [ Z_1 .. Z_L | A_1 .. A_L | two (width, n) delta blocks | n int64 bits ]
+    [ Z_1 .. Z_L | A_1 .. A_L | two (width, n) delta blocks | width n int64 bits ]
+
+(the bits: scratch for the vectorised tanh and sigmoid of a whole layer at once).
 
 Inputs and targets come transposed too: XT (d, n) and YT (p, n).
 """
@@ -42,7 +44,7 @@ def inputs_below(layout, l):
 @helper
 def cache_size(layout, n):
     """Length of the cache for n samples (see the module docstring)."""
-    return n * (2 * units(layout) + 2 * width(layout) + 1)
+    return n * (2 * units(layout) + 3 * width(layout))
 
 
 @helper
@@ -81,6 +83,6 @@ def delta_rows(cache, layout, which, rows, n):
 
 @helper
 def bits_of(cache, layout, n):
-    """The n int64 scratch values at the end of the cache."""
+    """The width n int64 scratch values at the end of the cache."""
     start = n * (2 * units(layout) + 2 * width(layout))
-    return cache[start:start + n].view(np.int64)
+    return cache[start:start + n * width(layout)].view(np.int64)

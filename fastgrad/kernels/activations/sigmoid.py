@@ -12,9 +12,9 @@ from ..jit import helper
 
 @helper
 def activate(code, Z, A, bits):
-    """A = sigmoid Z, row by row, vectorised."""
-    for j in range(Z.shape[0]):
-        sigmoid_into(Z[j], A[j], bits)
+    """A = sigmoid Z, the whole (units, n) block in one vectorised pass (``bits``: int64
+    scratch of at least Z's size)."""
+    sigmoid_into(Z.reshape(Z.size), A.reshape(A.size), bits[:Z.size])
 
 
 @helper

@@ -14,9 +14,9 @@ from ..jit import helper
 
 @helper
 def activate(code, Z, A, bits):
-    """A = tanh Z, row by row, vectorised."""
-    for j in range(Z.shape[0]):
-        tanh_into(Z[j], A[j], bits)
+    """A = tanh Z, the whole (units, n) block in one vectorised pass (``bits``: int64
+    scratch of at least Z's size)."""
+    tanh_into(Z.reshape(Z.size), A.reshape(A.size), bits[:Z.size])
 
 
 @helper
