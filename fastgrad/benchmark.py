@@ -59,8 +59,9 @@ def group_name(sizes, n):
 
 
 def parallel(name):
-    """Whether a case's time depends on the thread count."""
-    return name.startswith("numerical/numba-parallel")
+    """Whether a case's time depends on the thread count: the parallel numerical backend and
+    the compiled backprop (threads where they pay off)."""
+    return name.startswith(("numerical/numba-parallel", "analytic/numba"))
 
 
 def gradient_cases(sizes, n, backends=ALL_BACKENDS, client=None):

@@ -22,8 +22,8 @@ DEFAULT_CONFIGURATION = ("tanh", "identity", "mse")  # the textbook's: fastgrad 
 
 
 def job_kernels(hidden="tanh", output="identity", loss="mse"):
-    """[(label, kernel, arguments-maker)] for every job of one configuration: the loss, backprop,
-    both difference strategies and the complex step (serial and parallel), every training
+    """[(label, kernel, arguments-maker)] for every job of one configuration: the loss, backprop
+    (serial and parallel), both difference strategies and the complex step (serial and parallel), every training
     kernel and the coordinate sweeps. ``arguments-maker(net, XT, YT)`` gives the call's
     arguments after (theta, layout, XT, YT)."""
     f = jobs.formulas([hidden], output, loss)
@@ -36,9 +36,12 @@ def job_kernels(hidden="tanh", output="identity", loss="mse"):
     def steps(net, XT, YT):
         return (1e-3, 1e-5, np.zeros((0, 0), dtype=np.int64), 1, np.inf, net.theta.copy(), np.empty(1))
 
-    table = [("loss", jobs.loss_kernel(f), lambda net, XT, YT: (np.empty(cache_size(net.layout, XT.shape[1])),)),
-             ("backprop", jobs.backprop_kernel(f),
-              lambda net, XT, YT: (np.empty(cache_size(net.layout, XT.shape[1])), np.empty(net.n_params)))]
+    def backprop(net, XT, YT):
+        return np.empty(cache_size(net.layout, XT.shape[1])), np.empty(net.n_params)
+
+    table = [("loss", jobs.loss_kernel(f), lambda net, XT, YT: (np.empty(cache_size(net.layout, XT.shape[1])),))]
+    for parallel in (False, True):
+        table.append((f"backprop{' parallel' if parallel else ''}", jobs.backprop_kernel(f, parallel), backprop))
     for strategy in jobs.DIFFERENCES:
         for parallel in (False, True):
             table.append((f"{strategy} differences{' parallel' if parallel else ''}",

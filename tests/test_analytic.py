@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import fastgrad as fg
-from helpers import make_problem
+from helpers import MIXED, make_problem
 
 
 def textbook_gradient(X, Y, W1, W2):
@@ -75,3 +75,32 @@ def test_cross_entropy_gradient_with_soft_targets():
     exact = fg.analytic_gradient(net, X, Y, backend="numba")
     approx = fg.numerical_gradient(net, X, Y, backend="numpy")
     assert np.abs(exact - approx).max() <= 1e-8 * np.abs(exact).max()
+
+
+@pytest.mark.parametrize("sizes,hidden,output", [
+    ([3, 9, 7, 2], "tanh", "identity"),
+    ([4, 6, 5, 5, 3], MIXED, "softmax"),
+    ([2, 13, 1], "sigmoid", "sigmoid"),
+    ([5, 8, 8, 2], "relu", "identity"),
+])
+def test_parallel_backprop_equals_serial_bit_for_bit(monkeypatch, restore_threads, sizes, hidden, output):
+    """Every layer's units over threads (blocks of four, a partial block at the end) and the
+    serial kernel sum the same numbers in the same order; the workspace starts as NaN, so a
+    block that read another block's rows before they were written would show."""
+    from fastgrad.gradients import analytic
+    from fastgrad.kernels.layers import cache_size
+    from fastgrad.problem import Problem
+    from fastgrad.runtime import max_threads
+    net, X, Y = make_problem(sizes, hidden=hidden, output=output, n=37)
+    prob = Problem(net, X, Y)
+    grads = {}
+    for parallel in (False, True):
+        grads[parallel] = np.empty(net.n_params)
+        prob.kernel("backprop", parallel)(net.theta, net.layout, prob.XT, prob.YT,
+                                          np.full(cache_size(net.layout, 37), np.nan), grads[parallel])
+    assert np.array_equal(grads[True], grads[False])
+    np.testing.assert_allclose(grads[False], analytic.numpy_backprop(prob), rtol=1e-12, atol=1e-14)
+    monkeypatch.setattr(analytic, "PARALLEL_MIN_WORK", 0)
+    fg.set_num_threads(max_threads())
+    assert np.array_equal(prob.analytic_gradient(), grads[False])
+    assert ("backprop", max_threads() > 1) in prob.kernels

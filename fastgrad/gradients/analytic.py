@@ -14,6 +14,7 @@ from ..problem import gradient_buffer, problem
 from ..validation import choice
 
 BACKENDS = ("numpy", "numba")
+PARALLEL_MIN_WORK = 200_000  # n * P: measured, bench/threads_backprop.py
 
 
 def analytic_gradient(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None,
@@ -28,6 +29,7 @@ def analytic_gradient(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = N
     loss : {"squared", "mse", "cross-entropy"} or None
         None picks ``default_loss(net)``.
     backend : {"numba", "numpy"}
+        "numba" deals each layer's units out over threads where that pays off (same bits).
 
     Returns
     -------
@@ -44,8 +46,16 @@ def gradient_of(prob, backend="numba", out=None):
         grad[...] = numpy_backprop(prob)
         return grad
     net = prob.net
-    runtime.call(prob.kernel("backprop"), net.theta, net.layout, prob.XT, prob.YT, prob.cache, grad)
+    parallel = threads_pay_off(prob.X.shape[0], net.n_params) and runtime.get_num_threads() > 1
+    runtime.call(prob.kernel("backprop", parallel), net.theta, net.layout, prob.XT, prob.YT, prob.cache, grad)
     return grad
+
+
+def threads_pay_off(n_samples, n_params):
+    """Whether the compiled backprop should deal each layer's units out over threads: its work
+    is about 3 n P multiply-adds; below PARALLEL_MIN_WORK = n P the serial kernel is faster.
+    Either kernel gives the same bits."""
+    return n_samples * n_params >= PARALLEL_MIN_WORK
 
 
 def numpy_backprop(prob):

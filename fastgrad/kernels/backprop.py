@@ -3,14 +3,20 @@
 With D_L = dE/dZ_L from the loss, for l = L..1:
     grad W_l[0, j] = sum_i D_l[j, i],   grad W_l[r+1, j] = sum_i a_(l-1)[r, i] D_l[j, i],
     D_(l-1)[r, i] = (sum_j W_l[r+1, j] D_l[j, i]) f'_(l-1)(z_(l-1)[r, i])   (times_slope).
-The deltas live in the cache's workspace, so a call allocates nothing.
+The deltas live in the cache's workspace, so a call allocates nothing. Specialised parallel,
+the loops over a layer's units (gradient columns, delta rows and, in the forward pass, units)
+run over threads; every sum is the serial kernel's, so the gradient is the same bit for bit.
+The serial kernel links the compiled forward pass (the loss kernel's); the parallel one binds
+the name ``forward`` to its template, which pastes it in, so that its loop runs over threads.
 """
-from .codes import ACTIVATION
-from .forward import loss_at, output_delta
+from numba import prange
+
+from .codes import ACTIVATION, N_OUT
+from .forward import cached_loss, forward, output_delta
 from .jit import helper
 from .layers import a_rows, delta_rows, layer_weights, z_rows
-from .products import add_products
-from .specialise import entry
+from .products import UNIT_BLOCK, add_products, blocks
+from .specialise import entry, template
 from .summation import block_sum
 
 hidden = None  # bound per configuration by specialise()
@@ -39,30 +45,44 @@ def _dot(A, r, B, j):
     return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + tail
 
 
+@template
+def _deltas_below(code, D, W, Z, A, below, first, stop):
+    """below[r] = (sum_j W[r+1, j] D[j]) f'(Z[r]) for first <= r < stop (A = f(Z)): one
+    block of the layer below's deltas."""
+    n = D.shape[1]
+    for r in range(first, stop):
+        for i in range(n):
+            below[r, i] = 0.0
+    add_products(D, W[1:].T, below, first, stop)
+    for r in range(first, stop):
+        for i in range(n):
+            below[r, i] = hidden.times_slope(code, below[r, i], Z[r, i], A[r, i])
+
+
 @entry
 def backprop(theta, layout, XT, YT, cache, grad):
     """Write dE/dtheta into ``grad`` and return E(theta)."""
     n = XT.shape[1]
     last = layout.shape[0] - 1
-    loss = loss_at(theta, layout, XT, YT, cache)
-    D = delta_rows(cache, layout, 0, YT.shape[0], n)
-    output_delta(layout, YT, cache, D)
+    forward(theta, layout, XT, cache)
+    loss = cached_loss(layout, YT, cache)
+    output_delta(layout, YT, cache, delta_rows(cache, layout, 0, YT.shape[0], n))
     for l in range(last, -1, -1):
+        # layer l's deltas, in block (last - l) % 2: not carried over from the iteration before
+        # (a parallel kernel's loops would read such a variable's later value)
+        D = delta_rows(cache, layout, (last - l) % 2, layout[l, N_OUT], n)
         IN = XT if l == 0 else a_rows(cache, layout, l - 1, n)
         W = layer_weights(theta, layout, l)
         G = layer_weights(grad, layout, l)
-        for j in range(D.shape[0]):
+        for j in prange(D.shape[0]):
             G[0, j] = block_sum(D[j], 0, n)
             for r in range(IN.shape[0]):
                 G[r + 1, j] = _dot(IN, r, D, j)
         if l > 0:
-            below = delta_rows(cache, layout, (last - l + 1) % 2, IN.shape[0], n)
+            rows = IN.shape[0]
+            below = delta_rows(cache, layout, (last - l + 1) % 2, rows, n)
             code = layout[l - 1, ACTIVATION]
             Z = z_rows(cache, layout, l - 1, n)
-            below[...] = 0.0
-            add_products(D, W[1:].T, below)
-            for r in range(IN.shape[0]):
-                for i in range(n):
-                    below[r, i] = hidden.times_slope(code, below[r, i], Z[r, i], IN[r, i])
-            D = below
+            for b in prange(blocks(rows)):
+                _deltas_below(code, D, W, Z, IN, below, UNIT_BLOCK * b, min(UNIT_BLOCK * (b + 1), rows))
     return loss

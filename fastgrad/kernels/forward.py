@@ -4,9 +4,11 @@ z_l = W_l[0] + W_l[1:]^T a_(l-1) per sample, a_l = f_l(z_l), a_0 = x; for the ou
 layer A_L = o = f_L(z_L) (softmax probabilities with cross-entropy, which reads Z_L).
 Templates: ``hidden``, ``output`` and ``loss`` are bound per configuration (specialise.py).
 """
+from numba import prange
+
 from .codes import ACTIVATION
 from .layers import a_rows, bits_of, layer_weights, z_rows
-from .products import add_products
+from .products import UNIT_BLOCK, add_products, blocks
 from .specialise import entry, template
 
 hidden = output = loss = None  # bound per configuration by specialise()
@@ -14,23 +16,26 @@ hidden = output = loss = None  # bound per configuration by specialise()
 
 @template
 def forward(theta, layout, XT, cache):
-    """Fill Z and A of every layer."""
+    """Fill Z and A of every layer, UNIT_BLOCK units at a time (over threads where specialised
+    parallel: each block writes its own rows of Z, A and the bits scratch)."""
     n = XT.shape[1]
     bits = bits_of(cache, layout, n)
     last = layout.shape[0] - 1
-    IN = XT
     for l in range(last + 1):
+        IN = XT if l == 0 else a_rows(cache, layout, l - 1, n)  # (not carried over: see backprop.py)
         W = layer_weights(theta, layout, l)
         Z, A = z_rows(cache, layout, l, n), a_rows(cache, layout, l, n)
-        for j in range(Z.shape[0]):
-            for i in range(n):
-                Z[j, i] = W[0, j]
-        add_products(IN, W[1:], Z)
-        if l < last:
-            hidden.activate(layout[l, ACTIVATION], Z, A, bits)
-        else:
+        units = Z.shape[0]
+        for b in prange(blocks(units)):  # over threads in a parallel kernel
+            first, stop = UNIT_BLOCK * b, min(UNIT_BLOCK * (b + 1), units)
+            for j in range(first, stop):
+                for i in range(n):
+                    Z[j, i] = W[0, j]
+            add_products(IN, W[1:], Z, first, stop)
+            if l < last:
+                hidden.activate(layout[l, ACTIVATION], Z[first:stop], A[first:stop], bits[first * n:stop * n])
+        if l == last:  # softmax mixes a sample's units: the output layer at once
             output.activate(layout[l, ACTIVATION], Z, A, bits)
-        IN = A
 
 
 @template(paste=True)

@@ -45,9 +45,12 @@ def loss_kernel(bindings):
     return specialise(forward.loss_at, bindings)
 
 
-def backprop_kernel(bindings):
-    """(theta, layout, XT, YT, cache, grad) -> E, grad = dE/dtheta."""
-    return specialise(backprop.backprop, bindings)
+def backprop_kernel(bindings, parallel=False):
+    """(theta, layout, XT, YT, cache, grad) -> E, grad = dE/dtheta; ``parallel``: the layers'
+    units over threads, the forward pass's too (its template pasted in), same bits."""
+    if parallel:  # bound to a name, the forward template is pasted in: its loop runs over threads
+        bindings = bindings + (("forward", forward.forward),)
+    return specialise(backprop.backprop, bindings, parallel)
 
 
 def differences_kernel(bindings, strategy, parallel):

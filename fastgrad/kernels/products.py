@@ -12,6 +12,14 @@ once per row), about half the time at 64 rows (measured: bench/products.py).
 """
 from .jit import helper, kernel
 
+UNIT_BLOCK = 4  # units per block where a layer's units are dealt out over threads
+
+
+@helper
+def blocks(units):
+    """The number of UNIT_BLOCK-unit blocks that cover ``units``."""
+    return (units + UNIT_BLOCK - 1) // UNIT_BLOCK
+
 
 @helper
 def _four(C, r, u):
@@ -20,13 +28,13 @@ def _four(C, r, u):
 
 
 @kernel
-def add_products(A, C, B):
-    """B[u, i] += sum_r A[r, i] C[r, u], r in order (see the module docstring)."""
+def add_products(A, C, B, first, stop):
+    """B[u, i] += sum_r A[r, i] C[r, u] for first <= u < stop, r in order (see the module
+    docstring)."""
     rows, n = A.shape
-    units = B.shape[0]
     full = rows - rows % 4
-    quads = units - units % 4
-    for u in range(0, quads, 4):
+    quads = stop - (stop - first) % 4
+    for u in range(first, quads, 4):
         for r in range(0, full, 4):
             w0, w1, w2, w3 = _four(C, r, u)
             v0, v1, v2, v3 = _four(C, r, u + 1)
@@ -38,12 +46,12 @@ def add_products(A, C, B):
                 B[u + 1, i] = (((B[u + 1, i] + a0 * v0) + a1 * v1) + a2 * v2) + a3 * v3
                 B[u + 2, i] = (((B[u + 2, i] + a0 * x0) + a1 * x1) + a2 * x2) + a3 * x3
                 B[u + 3, i] = (((B[u + 3, i] + a0 * y0) + a1 * y1) + a2 * y2) + a3 * y3
-    for u in range(quads, units):
+    for u in range(quads, stop):
         for r in range(0, full, 4):
             w0, w1, w2, w3 = _four(C, r, u)
             for i in range(n):
                 B[u, i] = (((B[u, i] + A[r, i] * w0) + A[r + 1, i] * w1) + A[r + 2, i] * w2) + A[r + 3, i] * w3
-    for u in range(units):
+    for u in range(first, stop):
         for r in range(full, rows):
             w = C[r, u]
             for i in range(n):
