@@ -6,16 +6,17 @@ With D_L = dE/dZ_L from the loss, for l = L..1:
 The deltas live in the cache's workspace, so a call allocates nothing. Specialised parallel,
 the loops over a layer's units (gradient columns, delta rows and, in the forward pass, units)
 run over threads; every sum is the serial kernel's, so the gradient is the same bit for bit.
-The serial kernel links the compiled forward pass (the loss kernel's); the parallel one binds
+The serial kernel takes each layer whole (UNITS_PER_BLOCK = 0) and links the compiled forward
+pass (the loss kernel's); the parallel one binds UNITS_PER_BLOCK to products.PARALLEL_BLOCK and
 the name ``forward`` to its template, which pastes it in, so that its loop runs over threads.
 """
 from numba import prange
 
 from .codes import ACTIVATION, N_OUT
-from .forward import cached_loss, forward, output_delta
+from .forward import UNITS_PER_BLOCK, cached_loss, forward, output_delta
 from .jit import helper
 from .layers import a_rows, delta_rows, layer_weights, z_rows
-from .products import UNIT_BLOCK, add_products, blocks
+from .products import add_products, block_bounds, blocks
 from .specialise import entry, template
 from .summation import block_sum
 
@@ -83,6 +84,7 @@ def backprop(theta, layout, XT, YT, cache, grad):
             below = delta_rows(cache, layout, (last - l + 1) % 2, rows, n)
             code = layout[l - 1, ACTIVATION]
             Z = z_rows(cache, layout, l - 1, n)
-            for b in prange(blocks(rows)):
-                _deltas_below(code, D, W, Z, IN, below, UNIT_BLOCK * b, min(UNIT_BLOCK * (b + 1), rows))
+            for b in prange(blocks(rows, UNITS_PER_BLOCK)):
+                first, stop = block_bounds(b, rows, UNITS_PER_BLOCK)
+                _deltas_below(code, D, W, Z, IN, below, first, stop)
     return loss

@@ -8,16 +8,17 @@ from numba import prange
 
 from .codes import ACTIVATION
 from .layers import a_rows, bits_of, layer_weights, z_rows
-from .products import UNIT_BLOCK, add_products, blocks
+from .products import add_products, block_bounds, blocks
 from .specialise import entry, template
 
 hidden = output = loss = None  # bound per configuration by specialise()
+UNITS_PER_BLOCK = 0  # the whole layer at once; bound to products.PARALLEL_BLOCK in parallel kernels
 
 
 @template
 def forward(theta, layout, XT, cache):
-    """Fill Z and A of every layer, UNIT_BLOCK units at a time (over threads where specialised
-    parallel: each block writes its own rows of Z, A and the bits scratch)."""
+    """Fill Z and A of every layer, a block of UNITS_PER_BLOCK units at a time (over threads
+    where specialised parallel: each block writes its own rows of Z, A and the bits scratch)."""
     n = XT.shape[1]
     bits = bits_of(cache, layout, n)
     last = layout.shape[0] - 1
@@ -26,8 +27,8 @@ def forward(theta, layout, XT, cache):
         W = layer_weights(theta, layout, l)
         Z, A = z_rows(cache, layout, l, n), a_rows(cache, layout, l, n)
         units = Z.shape[0]
-        for b in prange(blocks(units)):  # over threads in a parallel kernel
-            first, stop = UNIT_BLOCK * b, min(UNIT_BLOCK * (b + 1), units)
+        for b in prange(blocks(units, UNITS_PER_BLOCK)):  # over threads in a parallel kernel
+            first, stop = block_bounds(b, units, UNITS_PER_BLOCK)
             for j in range(first, stop):
                 for i in range(n):
                     Z[j, i] = W[0, j]

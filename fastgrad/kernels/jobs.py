@@ -6,7 +6,7 @@ the formulas it uses and nothing else.
 """
 import functools
 
-from . import activations, backprop, complex_step, finite_diff, forward, incremental, losses, training
+from . import activations, backprop, complex_step, finite_diff, forward, incremental, losses, products, training
 from .specialise import specialise
 
 DIFFERENCES = {"incremental": incremental.incremental_differences, "full": finite_diff.full_differences}
@@ -49,7 +49,7 @@ def backprop_kernel(bindings, parallel=False):
     """(theta, layout, XT, YT, cache, grad) -> E, grad = dE/dtheta; ``parallel``: the layers'
     units over threads, the forward pass's too (its template pasted in), same bits."""
     if parallel:  # bound to a name, the forward template is pasted in: its loop runs over threads
-        bindings = bindings + (("forward", forward.forward),)
+        bindings = bindings + (("forward", forward.forward), ("UNITS_PER_BLOCK", products.PARALLEL_BLOCK))
     return specialise(backprop.backprop, bindings, parallel)
 
 

@@ -12,13 +12,21 @@ once per row), about half the time at 64 rows (measured: bench/products.py).
 """
 from .jit import helper, kernel
 
-UNIT_BLOCK = 4  # units per block where a layer's units are dealt out over threads
+PARALLEL_BLOCK = 4  # units per block where a parallel kernel deals a layer's units out over threads
 
 
 @helper
-def blocks(units):
-    """The number of UNIT_BLOCK-unit blocks that cover ``units``."""
-    return (units + UNIT_BLOCK - 1) // UNIT_BLOCK
+def blocks(units, per_block):
+    """How many blocks of ``per_block`` units cover ``units`` (per_block = 0: one, the whole layer)."""
+    return 1 if per_block == 0 else (units + per_block - 1) // per_block
+
+
+@helper
+def block_bounds(b, units, per_block):
+    """(first, stop): the units first .. stop-1 of block b."""
+    if per_block == 0:
+        return 0, units
+    return per_block * b, min(per_block * (b + 1), units)
 
 
 @helper

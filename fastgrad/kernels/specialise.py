@@ -63,7 +63,7 @@ def _tag(name, value):
     if isinstance(value, types.ModuleType):
         return value.__name__.rsplit(".", 1)[-1]
     function = getattr(value, "py_func", value)  # a compiled kernel's Python function
-    return getattr(function, "__qualname__", None) or f"{name}={value!r}"
+    return getattr(function, "__qualname__", None) or f"{name}_{value!r}"  # an identifier: numba names parallel loops after it
 
 
 def _needs(function, bindings):
