@@ -3,17 +3,16 @@
 With D_L = dE/dZ_L from the loss, for l = L..1:
     grad W_l[0, j] = sum_i D_l[j, i],   grad W_l[r+1, j] = sum_i a_(l-1)[r, i] D_l[j, i],
     D_(l-1)[r, i] = (sum_j W_l[r+1, j] D_l[j, i]) f'_(l-1)(z_(l-1)[r, i])   (times_slope).
-The deltas live in the cache's workspace, so a call allocates nothing. Specialised parallel,
-the loops over a layer's units (gradient columns, delta rows and, in the forward pass, units)
-run over threads; every sum is the serial kernel's, so the gradient is the same bit for bit.
-The serial kernel takes each layer whole (UNITS_PER_BLOCK = 0) and links the compiled forward
-pass (the loss kernel's); the parallel one binds UNITS_PER_BLOCK to products.PARALLEL_BLOCK and
-the name ``forward`` to its template, which pastes it in, so that its loop runs over threads.
+The deltas live in the cache's workspace, so a call allocates nothing. Specialised parallel
+(UNITS_PER_BLOCK bound to products.PARALLEL_BLOCK), the gradient's columns and blocks of the
+deltas' rows run over threads; every sum is the serial kernel's, so the gradient is the same bit
+for bit. The forward pass stays serial: it is the loss kernel's, linked, and threading it too
+(its template pasted in) doubled the parallel kernel's compile time for a third of the work.
 """
 from numba import prange
 
 from .codes import ACTIVATION, N_OUT
-from .forward import UNITS_PER_BLOCK, cached_loss, forward, output_delta
+from .forward import loss_at, output_delta
 from .jit import helper
 from .layers import a_rows, delta_rows, layer_weights, z_rows
 from .products import add_products, block_bounds, blocks
@@ -21,6 +20,7 @@ from .specialise import entry, template
 from .summation import block_sum
 
 hidden = None  # bound per configuration by specialise()
+UNITS_PER_BLOCK = 0  # deltas of the whole layer at once; bound to products.PARALLEL_BLOCK in parallel kernels
 
 
 @helper
@@ -46,7 +46,7 @@ def _dot(A, r, B, j):
     return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + tail
 
 
-@template
+@template(paste=True)
 def _deltas_below(code, D, W, Z, A, below, first, stop):
     """below[r] = (sum_j W[r+1, j] D[j]) f'(Z[r]) for first <= r < stop (A = f(Z)): one
     block of the layer below's deltas."""
@@ -65,8 +65,7 @@ def backprop(theta, layout, XT, YT, cache, grad):
     """Write dE/dtheta into ``grad`` and return E(theta)."""
     n = XT.shape[1]
     last = layout.shape[0] - 1
-    forward(theta, layout, XT, cache)
-    loss = cached_loss(layout, YT, cache)
+    loss = loss_at(theta, layout, XT, YT, cache)
     output_delta(layout, YT, cache, delta_rows(cache, layout, 0, YT.shape[0], n))
     for l in range(last, -1, -1):
         # layer l's deltas, in block (last - l) % 2: not carried over from the iteration before

@@ -4,39 +4,33 @@ z_l = W_l[0] + W_l[1:]^T a_(l-1) per sample, a_l = f_l(z_l), a_0 = x; for the ou
 layer A_L = o = f_L(z_L) (softmax probabilities with cross-entropy, which reads Z_L).
 Templates: ``hidden``, ``output`` and ``loss`` are bound per configuration (specialise.py).
 """
-from numba import prange
-
 from .codes import ACTIVATION
 from .layers import a_rows, bits_of, layer_weights, z_rows
-from .products import add_products, block_bounds, blocks
+from .products import add_products
 from .specialise import entry, template
 
 hidden = output = loss = None  # bound per configuration by specialise()
-UNITS_PER_BLOCK = 0  # the whole layer at once; bound to products.PARALLEL_BLOCK in parallel kernels
 
 
 @template
 def forward(theta, layout, XT, cache):
-    """Fill Z and A of every layer, a block of UNITS_PER_BLOCK units at a time (over threads
-    where specialised parallel: each block writes its own rows of Z, A and the bits scratch)."""
+    """Fill Z and A of every layer."""
     n = XT.shape[1]
     bits = bits_of(cache, layout, n)
     last = layout.shape[0] - 1
+    IN = XT
     for l in range(last + 1):
-        IN = XT if l == 0 else a_rows(cache, layout, l - 1, n)  # (not carried over: see backprop.py)
         W = layer_weights(theta, layout, l)
         Z, A = z_rows(cache, layout, l, n), a_rows(cache, layout, l, n)
-        units = Z.shape[0]
-        for b in prange(blocks(units, UNITS_PER_BLOCK)):  # over threads in a parallel kernel
-            first, stop = block_bounds(b, units, UNITS_PER_BLOCK)
-            for j in range(first, stop):
-                for i in range(n):
-                    Z[j, i] = W[0, j]
-            add_products(IN, W[1:], Z, first, stop)
-            if l < last:
-                hidden.activate(layout[l, ACTIVATION], Z[first:stop], A[first:stop], bits[first * n:stop * n])
-        if l == last:  # softmax mixes a sample's units: the output layer at once
+        for j in range(Z.shape[0]):
+            for i in range(n):
+                Z[j, i] = W[0, j]
+        add_products(IN, W[1:], Z, 0, Z.shape[0])
+        if l < last:
+            hidden.activate(layout[l, ACTIVATION], Z, A, bits)
+        else:
             output.activate(layout[l, ACTIVATION], Z, A, bits)
+        IN = A
 
 
 @template(paste=True)

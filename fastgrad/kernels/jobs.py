@@ -46,10 +46,10 @@ def loss_kernel(bindings):
 
 
 def backprop_kernel(bindings, parallel=False):
-    """(theta, layout, XT, YT, cache, grad) -> E, grad = dE/dtheta; ``parallel``: the layers'
-    units over threads, the forward pass's too (its template pasted in), same bits."""
-    if parallel:  # bound to a name, the forward template is pasted in: its loop runs over threads
-        bindings = bindings + (("forward", forward.forward), ("UNITS_PER_BLOCK", products.PARALLEL_BLOCK))
+    """(theta, layout, XT, YT, cache, grad) -> E, grad = dE/dtheta; ``parallel``: each layer's
+    gradient columns and deltas over threads, same bits."""
+    if parallel:
+        bindings = bindings + (("UNITS_PER_BLOCK", products.PARALLEL_BLOCK),)
     return specialise(backprop.backprop, bindings, parallel)
 
 
