@@ -49,7 +49,7 @@ def test_blocked_products_equal_the_plain_loop_bit_for_bit(rows, units, n, trans
     for r in range(rows):  # for u, for r, for i: B[u, i] += A[r, i] C[r, u], as numpy's ufuncs round it
         plain = plain + np.outer(C[r], A[r])
     blocked = start.copy()
-    add_products(A, C, blocked, 0, units)
+    add_products(A, C, blocked)
     assert np.array_equal(blocked, plain)
 
 

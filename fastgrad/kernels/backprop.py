@@ -4,7 +4,7 @@ With D_L = dE/dZ_L from the loss, for l = L..1:
     grad W_l[0, j] = sum_i D_l[j, i],   grad W_l[r+1, j] = sum_i a_(l-1)[r, i] D_l[j, i],
     D_(l-1)[r, i] = (sum_j W_l[r+1, j] D_l[j, i]) f'_(l-1)(z_(l-1)[r, i])   (times_slope).
 The deltas live in the cache's workspace, so a call allocates nothing. Specialised parallel
-(UNITS_PER_BLOCK bound to products.PARALLEL_BLOCK), the gradient's columns and blocks of the
+(UNITS_PER_BLOCK bound to PARALLEL_BLOCK), the gradient's columns and blocks of the
 deltas' rows run over threads; every sum is the serial kernel's, so the gradient is the same bit
 for bit. The forward pass stays serial: it is the loss kernel's, linked, and threading it too
 (its template pasted in) doubled the parallel kernel's compile time for a third of the work.
@@ -15,12 +15,26 @@ from .codes import ACTIVATION, N_OUT
 from .forward import loss_at, output_delta
 from .jit import helper
 from .layers import a_rows, delta_rows, layer_weights, z_rows
-from .products import add_products, block_bounds, blocks
 from .specialise import entry, template
 from .summation import block_sum
 
 hidden = None  # bound per configuration by specialise()
-UNITS_PER_BLOCK = 0  # deltas of the whole layer at once; bound to products.PARALLEL_BLOCK in parallel kernels
+PARALLEL_BLOCK = 4  # delta rows per block where a parallel kernel deals them out over threads
+UNITS_PER_BLOCK = 0  # the whole layer's deltas at once; bound to PARALLEL_BLOCK in parallel kernels
+
+
+@helper
+def blocks(units, per_block):
+    """How many blocks of ``per_block`` units cover ``units`` (per_block = 0: one, the whole layer)."""
+    return 1 if per_block == 0 else (units + per_block - 1) // per_block
+
+
+@helper
+def block_bounds(b, units, per_block):
+    """(first, stop): the units first .. stop-1 of block b."""
+    if per_block == 0:
+        return 0, units
+    return per_block * b, min(per_block * (b + 1), units)
 
 
 @helper
@@ -54,8 +68,10 @@ def _deltas_below(code, D, W, Z, A, below, first, stop):
     for r in range(first, stop):
         for i in range(n):
             below[r, i] = 0.0
-    add_products(D, W[1:].T, below, first, stop)
-    for r in range(first, stop):
+        for j in range(D.shape[0]):
+            w = W[r + 1, j]
+            for i in range(n):
+                below[r, i] += w * D[j, i]
         for i in range(n):
             below[r, i] = hidden.times_slope(code, below[r, i], Z[r, i], A[r, i])
 

@@ -6,7 +6,6 @@ Templates: ``hidden``, ``output`` and ``loss`` are bound per configuration (spec
 """
 from .codes import ACTIVATION
 from .layers import a_rows, bits_of, layer_weights, z_rows
-from .products import add_products
 from .specialise import entry, template
 
 hidden = output = loss = None  # bound per configuration by specialise()
@@ -25,7 +24,10 @@ def forward(theta, layout, XT, cache):
         for j in range(Z.shape[0]):
             for i in range(n):
                 Z[j, i] = W[0, j]
-        add_products(IN, W[1:], Z, 0, Z.shape[0])
+            for r in range(IN.shape[0]):
+                w = W[r + 1, j]
+                for i in range(n):
+                    Z[j, i] += IN[r, i] * w
         if l < last:
             hidden.activate(layout[l, ACTIVATION], Z, A, bits)
         else:

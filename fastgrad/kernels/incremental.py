@@ -195,8 +195,8 @@ def _propagate(theta, layout, l, c, last, ZT, AT, S, V):
         units_k = layout[k, N_OUT]
         Bp[:units_k] = 0.0
         Bm[:units_k] = 0.0
-        add_products(Ap[:rows], W[first:first + rows], Bp, 0, units_k)
-        add_products(Am[:rows], W[first:first + rows], Bm, 0, units_k)
+        add_products(Ap[:rows], W[first:first + rows], Bp[:units_k])
+        add_products(Am[:rows], W[first:first + rows], Bm[:units_k])
         if k < last:
             code = layout[k, ACTIVATION]
             scale = hidden.u_scale(code)

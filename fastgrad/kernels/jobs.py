@@ -6,7 +6,7 @@ the formulas it uses and nothing else.
 """
 import functools
 
-from . import activations, backprop, complex_step, finite_diff, forward, incremental, losses, products, training
+from . import activations, backprop, complex_step, finite_diff, forward, incremental, losses, training
 from .specialise import specialise
 
 DIFFERENCES = {"incremental": incremental.incremental_differences, "full": finite_diff.full_differences}
@@ -49,7 +49,7 @@ def backprop_kernel(bindings, parallel=False):
     """(theta, layout, XT, YT, cache, grad) -> E, grad = dE/dtheta; ``parallel``: each layer's
     gradient columns and deltas over threads, same bits."""
     if parallel:
-        bindings = bindings + (("UNITS_PER_BLOCK", products.PARALLEL_BLOCK),)
+        bindings = bindings + (("UNITS_PER_BLOCK", backprop.PARALLEL_BLOCK),)
     return specialise(backprop.backprop, bindings, parallel)
 
 
