@@ -32,8 +32,8 @@ from .codes import ACTIVATION, CACHE_OFFSET, N_IN, N_OUT, THETA_OFFSET
 from .elementary import SMALL, tanh_into, tanh_near_zero
 from .forward import cached_loss, forward
 from .jit import helper
-from .products import add_products
 from .layers import block, cache_size, inputs_below, layer_weights, units, width
+from .products import add_products
 from .specialise import entry, template
 from .summation import pairwise_sum
 
@@ -201,7 +201,7 @@ def _propagate(theta, layout, l, c, last, ZT, AT, S, V):
             code = layout[k, ACTIVATION]
             scale = hidden.u_scale(code)
             Zk, Ak = block(ZT, layout, k, n), block(AT, layout, k, n)
-            for j in range(layout[k, N_OUT]):
+            for j in range(units_k):
                 largest = scale * _largest(Bp[j], Bm[j])
                 if scale != 0.0 and largest <= TINY:
                     for i in range(n):
@@ -215,7 +215,7 @@ def _propagate(theta, layout, l, c, last, ZT, AT, S, V):
                     for i in range(n):
                         Ap[j, i] = hidden.change(code, Zk[j, i], Ak[j, i], Bp[j, i])
                         Am[j, i] = hidden.change(code, Zk[j, i], Ak[j, i], Bm[j, i])
-            rows = layout[k, N_OUT]
+            rows = units_k
 
 
 @template(paste=True)
