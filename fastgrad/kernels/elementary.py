@@ -37,12 +37,19 @@ def tanh(x):
 _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 = _LN2_HI + _LN2_LO (Cody and Waite)
 _LN2_LO = 1.90821492927058770002e-10
+_SHIFTER = 6755399441055744.0  # 2^52 + 2^51: t + _SHIFTER - _SHIFTER rounds t to an integer (|t| < 2^51)
+_SHIFTER_BITS = 0x4338000000000000  # its bit pattern; _SHIFTER + k has the bits _SHIFTER_BITS + k
 
 
 @kernel
 def _exp_parts(v):
-    """(e^r, k) with v = k ln 2 + r, |r| <= ln(2)/2, for |v| <= 708: e^v = e^r 2^k."""
-    k = math.floor(v * _LOG2E + 0.5)
+    """(e^r, k) with v = k ln 2 + r, |r| <= ln(2)/2, for |v| <= 708: e^v = e^r 2^k.
+    k = floor(v log2(e) + 1/2), by rounding through _SHIFTER and stepping down where that
+    rounded up: the same k as math.floor, faster in the vectorised loops (measured at 250
+    elements: 3.0 against 3.6 ns per exp, and 4.5 with k converted to int64 there)."""
+    t = v * _LOG2E + 0.5
+    k = (t + _SHIFTER) - _SHIFTER
+    k = k - 1.0 if k > t else k
     r = (v - k * _LN2_HI) - k * _LN2_LO
     p = 1.6059043836821613e-10  # Taylor coefficients 1/13!, ..., 1/0! (truncation below 1e-17)
     p = p * r + 2.08767569878681e-09
@@ -62,7 +69,10 @@ def _exp_parts(v):
 
 @kernel
 def _scale_by_powers(out, bits):
-    """out *= 2^k, with the biased exponents (k + 1023) << 52 stored in ``bits``."""
+    """out *= 2^k, with _SHIFTER + k + 1023 stored in ``bits`` as floats: their bit patterns
+    less _SHIFTER_BITS are the biased exponents k + 1023, shifted into place they are 2^k."""
+    for i in range(out.shape[0]):
+        bits[i] = (bits[i] - _SHIFTER_BITS) << 52
     scale = bits.view(np.float64)
     for i in range(out.shape[0]):
         out[i] *= scale[i]
@@ -74,10 +84,11 @@ def _exp_of_abs(x, scale, cap, out, bits):
     Taylor polynomial, 2^k assembled in the exponent bits of ``bits`` (int64 scratch of x's
     length). |scale cap| must stay below 708; ``out`` must not be x (overlap stops the
     vectorisation)."""
+    powers = bits.view(np.float64)
     for i in range(x.shape[0]):
         p, k = _exp_parts(scale * min(abs(x[i]), cap))
         out[i] = p
-        bits[i] = (np.int64(k) + 1023) << 52
+        powers[i] = k + (1023.0 + _SHIFTER)  # no float-to-int64 conversion (none in AVX2's vectors)
     _scale_by_powers(out, bits)
 
 
