@@ -41,12 +41,26 @@ def analytic_gradient(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = N
 
 
 def gradient_of(prob, backend="numba", out=None):
-    """``analytic_gradient`` of a Problem, into ``out`` if given."""
+    """``analytic_gradient`` of a Problem, into ``out`` if given; planned (``Problem.plan``), so
+    a repeated call goes straight to the kernel."""
+    options = ("analytic", backend)
+    plan = prob.plan(options)
+    if plan is None:
+        plan = prob.plans[options] = _by_numpy if choice("backend", backend, BACKENDS) == "numpy" else _compiled
+    return plan(prob, out)
+
+
+def _by_numpy(prob, out):
+    """Backprop by numpy into ``out`` or a new array."""
     grad = gradient_buffer(prob, out)
-    if choice("backend", backend, BACKENDS) == "numpy":
-        grad[...] = numpy_backprop(prob)
-        return grad
+    grad[...] = numpy_backprop(prob)
+    return grad
+
+
+def _compiled(prob, out):
+    """The compiled backprop into ``out`` or a new array, over threads where they pay off."""
     net = prob.net
+    grad = gradient_buffer(prob, out)
     parallel = threads_pay_off(prob.X.shape[0], net.n_params) and runtime.get_num_threads() > 1
     runtime.call(prob.kernel("backprop", parallel), net.theta, net.layout, prob.XT, prob.YT, prob.cache, grad)
     return grad

@@ -7,6 +7,7 @@ full, in complex arithmetic.
 """
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import numpy as np
@@ -100,7 +101,14 @@ def numerical_gradient(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = 
 
 def gradient_of(prob, h=None, backend="numba-parallel", entries=None, strategy=None, method="central",
                 full_output=False, out=None, client=None, blocks=None, progress=None):
-    """``numerical_gradient`` of a Problem, into ``out`` if given (then of P entries)."""
+    """``numerical_gradient`` of a Problem, into ``out`` if given (then of P entries); a whole
+    gradient by the default rule is planned (``Problem.plan``), so a repeated call goes straight
+    to the kernel."""
+    options = ("numerical", type(h), h, backend, strategy, method)  # the type: h=True must not pass as h=1
+    if entries is None and not full_output and client is None and blocks is None and progress is None:
+        plan = prob.plan(options)
+        if plan is not None:
+            return plan(prob, out)
     net = prob.net
     backend = choice("backend", backend, BACKENDS)
     method = check_method(method, prob, backend)
@@ -118,7 +126,8 @@ def gradient_of(prob, h=None, backend="numba-parallel", entries=None, strategy=N
                                                            "full" if method == "complex-step" else strategy):
         backend = "numba"
     if method == "central" and strategy == "incremental" and every_entry and not full_output and backend != "dask":
-        return _central_incremental(prob, h, backend, gradient_buffer(prob, out))
+        plan = prob.plans[options] = _central_incremental(prob, h, backend)
+        return plan(prob, out)
     steps, base = step_sizes(net.theta[entries], method, h, exact_changes(prob, strategy))
     error = None
     if backend == "dask":
@@ -143,20 +152,26 @@ def gradient_of(prob, h=None, backend="numba-parallel", entries=None, strategy=N
     return grad
 
 
-def _central_incremental(prob, h, backend, out):
-    """The default case without intermediate arrays: step_sizes' rule and ``combine``'s central
+def _central_incremental(prob, h, backend):
+    """The plan of the default case (``Problem.plan``): step_sizes' rule and ``combine``'s central
     rule, D / (2 s), compiled (the same operations, so the same numbers)."""
+    kernel = prob.kernel("differences", "incremental", backend == "numba-parallel")
+    base = base_step("central", exact_changes(prob, "incremental"))
+    return functools.partial(_central, kernel, h, base, backend)
+
+
+def _central(kernel, h, base, backend, prob, out):
+    """The central-difference gradient by the difference job ``kernel`` into ``out`` or a new
+    array: steps h, or by the default rule from ``base`` where h is None."""
     net = prob.net
+    out = gradient_buffer(prob, out)
     steps = prob.steps_workspace
     if h is None:
-        h_table = base_step("central", exact_changes(prob, "incremental"))
-        quotients.default_steps(net.theta, h_table, steps)
+        quotients.default_steps(net.theta, base, steps)
     else:
         steps.fill(h)
-        h_table = h
-    kernel = prob.kernel("differences", "incremental", backend == "numba-parallel")
-    runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, steps, 1.0, h_table, prob.all_entries,
-                 runtime.shares(backend), out)
+    runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, steps, 1.0, base if h is None else h,
+                 prob.all_entries, runtime.shares(backend), out)
     quotients.central_quotients(out, steps)
     return out
 
