@@ -36,6 +36,27 @@ def test_a_problem_sees_new_weights_and_validates_once():
     assert prob.loss_name == "squared" and prob.XT.shape == (2, 9)
 
 
+def test_a_repeated_call_skips_only_what_cannot_change():
+    """A plan (a call's checked options) is reused, but out, bad options and new weights are still seen."""
+    net, X, Y = make_problem([2, 5, 1], n=9, seed=1)
+    prob = fg.Problem(net, X, Y)
+    first = prob.numerical_gradient(h=1)
+    assert len(prob.plans) == 1 and prob.plan(("numerical", int, 1, "numba-parallel", None, "central")) is not None
+    with pytest.raises(ValueError, match="h: expected a positive number, got True"):
+        prob.numerical_gradient(h=True)  # True == 1 and hashes alike: not the plan of h=1
+    with pytest.raises(ValueError, match="h: expected"):
+        prob.numerical_gradient(h=[1])  # unhashable: checked, not planned
+    for method in ("numerical_gradient", "analytic_gradient"):
+        getattr(prob, method)()
+        with pytest.raises(ValueError, match=r"out: expected a writable contiguous float64 array of shape \(21,\)"):
+            getattr(prob, method)(out=np.empty(20))
+    net.theta = net.theta * 0.5
+    again = prob.numerical_gradient(h=1)
+    assert not np.array_equal(first, again)
+    assert again.tobytes() == fg.numerical_gradient(net, X, Y, h=1).tobytes()
+    assert prob.analytic_gradient().tobytes() == fg.analytic_gradient(net, X, Y).tobytes()
+
+
 def test_bad_input_and_bad_out():
     net, X, Y = make_problem([2, 5, 1], n=9, seed=1)
     with pytest.raises(ValueError, match=r"Y: expected shape \(n, 1\), got \(9, 2\)"):
