@@ -49,9 +49,10 @@ reach of each of its rows (max_i |x_ri|), mass_i = sum_j y_ij, and the loss E(th
 
 
 @template
-def prepare(theta, layout, XT, YT, h):
+def prepare(theta, layout, XT, YT, h, shared):
     """The ForwardCache for theta, with the u-table built for the step h (the rows that
-    ``tabled_first_change`` reads: not those whose changes are tiny)."""
+    ``tabled_first_change`` reads: not those whose changes are tiny); ``shared``: threads
+    will read it."""
     n = XT.shape[1]
     last = layout.shape[0] - 1
     cache = np.empty(cache_size(layout, n))
@@ -81,9 +82,10 @@ def prepare(theta, layout, XT, YT, h):
         for i in range(n):
             mass[i] += YT[j, i]
     E = cached_loss(layout, YT, cache)
-    # own copies of Z and A: views into one shared cache made the threads contend for its
-    # reference count (measured: 1.4 ms instead of 1.0 ms at [8, 64, 4] on 2 threads)
-    return ForwardCache(XT.ravel(), YT.ravel(), cache[:total].copy(), AT.copy(), UT, reach, mass, E)
+    Z, A = cache[:total], AT
+    if shared:  # own copies of Z and A: views into one shared cache made the threads contend for its
+        Z, A = Z.copy(), A.copy()  # reference count (measured: 1.4 ms instead of 1.0 ms at [8, 64, 4], 2 threads)
+    return ForwardCache(XT.ravel(), YT.ravel(), Z, A, UT, reach, mass, E)
 
 
 @template(paste=True)
@@ -302,7 +304,7 @@ def incremental_differences(theta, layout, XT, YT, steps, m, h_table, entries, n
     """out[k] = E(theta + s_k e_q) - E(theta - m s_k e_q), q = entries[k], by incremental
     re-evaluation, dealt out in ``n_shares`` interleaved shares; returns E(theta). The
     u-table is built for the step h_table (other steps compute u per sample)."""
-    fc = prepare(theta, layout, XT, YT, h_table)
+    fc = prepare(theta, layout, XT, YT, h_table, n_shares > 1)
     fields = (fc.XT, fc.YT, fc.Z, fc.A, fc.U, fc.reach, fc.mass, fc.loss)  # numba's threads take no namedtuple
     for b in prange(n_shares):
         _share(theta, layout, steps, m, h_table, entries, b, n_shares, fields, out)
