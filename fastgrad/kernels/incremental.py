@@ -178,7 +178,7 @@ def _small_change(code, a, u_argument):
     return s / (1.0 + t * u)
 
 
-@template
+@template(borrowing=True)
 def _propagate(theta, layout, l, c, last, ZT, AT, S, V):
     """Changes of z_L in S[2] (+h) and S[3] (-m h), from the changes of a_l[c] in V,
     through the layers l+1 .. L. A unit whose changes are all tiny (every |s d| <= TINY, s
@@ -241,7 +241,7 @@ def no_layers_above(theta, layout, l, c, YT, ZT, AT, S, V, diff, acc):
     the output directly (rank one), so this is never called: nothing to compile."""
 
 
-@template
+@template(borrowing=True)
 def entry_difference(theta, layout, h, m, table, q, fc, S, V, acc):
     """E(theta + h e_q) - E(theta - m h e_q) by incremental re-evaluation from the
     ForwardCache ``fc``: m = 1 for a symmetric pair, m = 0 for a one-sided difference;

@@ -13,10 +13,17 @@ is optimised and assembled again as part of every caller above it (numba links c
 each caller's module). Pasting is no free lunch either: numba types the pasted code at every
 call site, so large pieces with loops stay kernels. Measured on the default training kernel
 (cold, 2 cores): 23 s with every helper compiled on its own, 15 s with the small ones pasted.
+
+A kernel that allocates nothing, called once per gradient entry, is *borrowing*: compiled
+without numba's reference counting (NRT), it reads its caller's arrays as they are. With it,
+numba takes a reference to every array argument on entry and drops it on return, atomic
+operations that cost the incremental job's per-entry kernel about 100 ns a call (measured in
+one process: 219 against 122 ns per entry at the textbook size [1,10,1], n = 25).
 """
 from numba import njit
 
 SETTINGS = {"cache": True, "error_model": "numpy"}
+BORROWING = {"_nrt": False}  # numba's option: no reference counting (the kernel must allocate nothing)
 
 
 def compile_function(function, **options):
@@ -30,8 +37,10 @@ def compile_function(function, **options):
         return njit(**{**settings, "cache": False})(function)
 
 
-def kernel(function=None, **options):
-    """``@kernel`` or ``@kernel(parallel=True)``: a kernel compiled on its own, on first call."""
+def kernel(function=None, borrowing=False, **options):
+    """``@kernel`` or ``@kernel(parallel=True)``: a kernel compiled on its own, on first call;
+    ``borrowing=True``: one that allocates nothing, compiled without reference counting."""
+    options = {**options, **BORROWING} if borrowing else options
     if function is None:
         return lambda f: compile_function(f, **options)
     return compile_function(function, **options)

@@ -24,7 +24,7 @@ def _four(C, r, u):
     return C[r, u], C[r + 1, u], C[r + 2, u], C[r + 3, u]
 
 
-@kernel
+@kernel(borrowing=True)
 def add_products(A, C, B):
     """B[u, i] += sum_r A[r, i] C[r, u], r in order (see the module docstring)."""
     rows, n = A.shape

@@ -23,28 +23,33 @@ binds a template the same way without compiling it: the interpreter runs the sam
 """
 import types
 
-from .jit import compile_function
+from .jit import BORROWING, compile_function
 
 TEMPLATES = set()  # every template function
 ENTRIES = {}     # name -> template, the jobs
 PASTED = set()    # templates pasted into their callers
+BORROWERS = set()  # templates that allocate nothing, compiled without reference counting (jit.py)
 _BUILT = {}       # (template, bindings it uses, parallel, inline, cache) -> dispatcher
 _ASKED = {}       # (template, bindings as asked, parallel, inline, cache) -> dispatcher
 _IN_MEMORY = set()  # the dispatchers built with cache=False
 
 
-def template(function=None, *, paste=False):
+def template(function=None, *, paste=False, borrowing=False):
     """``@template``: mark ``function`` as a template (it is never compiled as written).
 
     Specialised, a template compiles on its own and is linked into the kernels that call
     it; ``@template(paste=True)`` marks a small piece whose code is pasted into its callers
-    instead (numba's inline="always"; see jit.py for why and when that pays).
+    instead (numba's inline="always"; see jit.py for why and when that pays), and
+    ``@template(borrowing=True)`` one that allocates nothing and compiles without reference
+    counting (see jit.py).
     """
     if function is None:
-        return lambda f: template(f, paste=paste)
+        return lambda f: template(f, paste=paste, borrowing=borrowing)
     TEMPLATES.add(function)
     if paste:
         PASTED.add(function)
+    if borrowing:
+        BORROWERS.add(function)
     return function
 
 
@@ -101,6 +106,8 @@ def specialise(function, bindings, parallel=False, inline=False, cache=True):
         if parallel:
             copy.__qualname__ += ".parallel"
         options = {"inline": "always"} if inline else {"parallel": parallel}
+        if function in BORROWERS and not inline:
+            options.update(BORROWING)
         built = _BUILT[key] = compile_function(copy, cache=cache, **options)
         if not cache:
             _IN_MEMORY.add(built)
