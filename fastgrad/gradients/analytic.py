@@ -5,6 +5,7 @@ With D_L = dE/dz_L (see ``fastgrad.losses``) and a_0 = X, for l = L..1:
 """
 from __future__ import annotations
 
+import functools
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -46,7 +47,9 @@ def gradient_of(prob, backend="numba", out=None):
     options = ("analytic", backend)
     plan = prob.plan(options)
     if plan is None:
-        plan = prob.plans[options] = _by_numpy if choice("backend", backend, BACKENDS) == "numpy" else _compiled
+        plan = prob.plans[options] = _by_numpy if choice("backend", backend, BACKENDS) == "numpy" else \
+            functools.partial(_compiled, None if threads_pay_off(prob.X.shape[0], prob.net.n_params)
+                              else prob.kernel("backprop", False))
     return plan(prob, out)
 
 
@@ -57,12 +60,13 @@ def _by_numpy(prob, out):
     return grad
 
 
-def _compiled(prob, out):
-    """The compiled backprop into ``out`` or a new array, over threads where they pay off."""
+def _compiled(serial, prob, out):
+    """The compiled backprop into ``out`` or a new array: the ``serial`` kernel, or where threads
+    pay off (serial is None) the parallel one while there are threads."""
     net = prob.net
     grad = gradient_buffer(prob, out)
-    parallel = threads_pay_off(prob.X.shape[0], net.n_params) and runtime.get_num_threads() > 1
-    runtime.call(prob.kernel("backprop", parallel), net.theta, net.layout, prob.XT, prob.YT, prob.cache, grad)
+    kernel = serial if serial is not None else prob.kernel("backprop", runtime.get_num_threads() > 1)
+    runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, prob.cache, grad)
     return grad
 
 
