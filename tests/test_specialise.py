@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 
+from fastgrad import analytic_gradient
 from fastgrad.kernels import jobs, specialise
 from fastgrad.runtime import kernel_name
 from helpers import make_problem
@@ -27,6 +28,24 @@ def test_specialisations_are_memoised_and_named_by_their_bindings():
     assert kernel_name(jobs.loss_kernel(f)) == "loss_at.tanh.identity.mse"
     assert jobs.loss_kernel(f) is specialise.specialise(
         jobs.forward.loss_at, f + (("differences", None),))
+
+
+def test_borrowing_kernels_compile_without_reference_counting():
+    """The per-entry kernels of the incremental job allocate nothing and count no references;
+    the job gives the same gradient as backprop, deep nets included."""
+    net, X, Y = make_problem([2, 4, 3, 1], n=7, seed=2)
+    f = jobs.formulas(net.hidden, net.output, "squared")
+    kernel = jobs.differences_kernel(f, "incremental", False)
+    out = np.empty(net.n_params)
+    kernel(net.theta, net.layout, X.T.copy(), Y.T.copy(), np.full(net.n_params, 1e-6), 1.0, 1e-6,
+           np.arange(net.n_params), 1, out)
+    np.testing.assert_allclose(out / 2e-6, analytic_gradient(net, X, Y, "squared"), rtol=1e-6, atol=1e-9)
+    borrowing = [(name, k) for (template, _, _, inline, _), k in specialise._BUILT.items()
+                 for name in [template.__name__] if template in specialise.BORROWERS and not inline]
+    assert {name for name, _ in borrowing} >= {"entry_difference", "_propagate"}
+    assert all(k.targetoptions.get("_nrt") is False for _, k in borrowing)
+    assert jobs.incremental.add_products.targetoptions.get("_nrt") is False
+    assert kernel.targetoptions.get("_nrt", True) is True  # the job allocates: counted
 
 
 def test_mixed_hidden_layers_share_one_kernel():
