@@ -6,6 +6,7 @@ With D_L = dE/dz_L (see ``fastgrad.losses``) and a_0 = X, for l = L..1:
 from __future__ import annotations
 
 import functools
+
 import numpy as np
 from numpy.typing import ArrayLike
 
