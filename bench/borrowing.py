@@ -1,6 +1,6 @@
 """The incremental job with and without reference counting in its per-entry kernels.
 
-``entry_difference``, ``_propagate`` and ``add_products`` allocate nothing and compile without
+``entry_differences``, ``_propagate`` and ``add_products`` allocate nothing and compile without
 numba's reference counting (``@template(borrowing=True)``, kernels/jit.py). This script builds
 the default configuration's serial incremental job twice in one process — once as shipped,
 once with every kernel compiled with reference counting — checks that both give the same bits,
@@ -44,9 +44,9 @@ def job(bindings, borrowing):
         specialise._ASKED.clear()
 
     @njit
-    def repeated(count, theta, layout, XT, YT, steps, h, entries, out):
+    def repeated(count, theta, layout, XT, YT, steps, h, entries, work, out):
         for _ in range(count):
-            kernel(theta, layout, XT, YT, steps, 1.0, h, entries, 1, out)
+            kernel(theta, layout, XT, YT, steps, 1.0, h, entries, 1, work, out)
     return repeated
 
 
@@ -56,7 +56,7 @@ def main(rounds=9):
         net, X, Y = benchmark_problem(sizes, n)
         prob = Problem(net, X, Y)
         h = EXACT_CENTRAL_STEP
-        args = (net.theta, net.layout, prob.XT, prob.YT, np.full(net.n_params, h), h, prob.all_entries)
+        args = (net.theta, net.layout, prob.XT, prob.YT, np.full(net.n_params, h), h, prob.all_entries, prob.workspace)
         jobs = {borrowing: job(prob.formulas, borrowing) for borrowing in (False, True)}
         results = {}
         for borrowing, repeated in jobs.items():

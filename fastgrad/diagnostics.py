@@ -28,7 +28,8 @@ def job_kernels(hidden="tanh", output="identity", loss="mse"):
     arguments after (theta, layout, XT, YT)."""
     f = jobs.formulas([hidden], output, loss)
     def differences(net, XT, YT):
-        return (np.full(net.n_params, 1e-5), 1.0, 1e-5, np.arange(net.n_params), 1, np.empty(net.n_params))
+        return (np.full(net.n_params, 1e-5), 1.0, 1e-5, np.arange(net.n_params), 1, np.empty(0),
+                np.empty(net.n_params))
 
     def complex_steps(net, XT, YT):
         return (np.full(net.n_params, 1e-20), np.arange(net.n_params), 1, np.empty(net.n_params))

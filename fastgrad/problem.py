@@ -10,7 +10,7 @@ own Problem).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from typing import TYPE_CHECKING, Callable
 
@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike
 
 from . import losses, runtime
 from .kernels import jobs
+from .kernels.incremental import workspace_size
 from .kernels.layers import cache_size
 from .model import MLP
 from .validation import as_float_matrix, check_finite, check_samples
@@ -96,19 +97,36 @@ class Problem:
 
     @_computed_once
     def plans(self):
-        """Calls already checked, by their options: each a function (problem, out) that goes
-        straight to its kernel (a repeated call skips the checks and the choices). It takes the
-        problem as an argument: holding it would make a cycle, which only the garbage collector
-        frees (measured: free functions, a Problem per call, 30 % slower)."""
+        """The plans this problem has used, by options (a repeated call hashes its options only)."""
         return {}
 
+    @_computed_once
+    def kind(self):
+        """What a plan depends on besides a call's options: the formulas (activations, loss) and
+        the sizes (n, P), which decide whether threads pay off."""
+        net = self.net
+        return tuple(net.hidden), net.output, self.loss_name, self.X.shape[0], net.n_params
+
     def plan(self, options):
-        """The plan for a call with ``options`` (a tuple), or None: not made yet, or an option
-        that cannot be a key (unhashable: the checks will name it). Call it as plan(problem, out)."""
+        """The plan for a call with ``options`` (a tuple) on a problem of this kind, or None: not
+        made yet, or an option that cannot be a key (unhashable: the checks will name it). Call
+        it as plan(problem, out)."""
         try:
-            return self.plans.get(options)
+            found = self.plans.get(options)
+            if found is None:
+                found = PLANS.get((self.kind, options))
+                if found is not None:
+                    self.plans[options] = found
+            return found
         except TypeError:
             return None
+
+    def remember(self, options, plan):
+        """Keep ``plan`` for calls with ``options`` on problems of this kind; returns it."""
+        if len(PLANS) >= MAX_PLANS:
+            PLANS.clear()
+        PLANS[self.kind, options] = self.plans[options] = plan
+        return plan
 
     def kernel(self, job, *options):
         """``jobs.<job>_kernel(formulas, *options)``, remembered."""
@@ -124,14 +142,21 @@ class Problem:
         return np.empty(cache_size(self.net.layout, self.X.shape[0]))
 
     @_computed_once
+    def workspace(self):
+        """The difference jobs' workspace (the incremental job's forward cache and scratch), reused
+        by every call."""
+        return np.empty(workspace_size(self.net.layout, self.X.shape[0]))
+
+    @_computed_once
     def steps_workspace(self):
         """P floats for the steps of a numerical gradient."""
         return np.empty(self.net.n_params)
 
     @_computed_once
     def all_entries(self):
-        """0 .. P-1, the entries a whole numerical gradient differentiates."""
-        return np.arange(self.net.n_params, dtype=np.int64)
+        """0 .. P-1, the entries a whole numerical gradient differentiates (one array for all
+        Problems of P parameters: the kernels only read it)."""
+        return _every_entry(self.net.n_params)
 
     def loss(self) -> float:
         """E(theta) by the compiled forward pass (equations in ``fastgrad.losses``)."""
@@ -156,6 +181,11 @@ class Problem:
         return _methods().check.gradcheck(self.net, self.X, self.Y, loss=self.loss_name, **options)
 
 
+FLOAT64 = np.dtype(np.float64)  # numpy's native float64 dtype: `is` finds it faster than `==`
+PLANS = {}  # (Problem.kind, a call's options) -> plan: calls already checked, for every Problem
+MAX_PLANS = 256  # kinds times options; past it the plans start again (a sweep over many sizes)
+
+
 @cache
 def _methods():
     """The modules behind Problem's methods (they import this one), imported on first use."""
@@ -164,6 +194,11 @@ def _methods():
     from . import check
     from .gradients import analytic, numerical
     return SimpleNamespace(analytic=analytic, numerical=numerical, check=check)
+
+
+@lru_cache(maxsize=64)
+def _every_entry(P):
+    return np.arange(P, dtype=np.int64)
 
 
 def default_loss(net):
@@ -187,8 +222,9 @@ def gradient_buffer(prob, out):
     P = prob.net.n_params
     if out is None:
         return np.empty(P)
-    if not (isinstance(out, np.ndarray) and out.dtype == np.float64 and out.shape == (P,)
-            and out.flags.c_contiguous and out.flags.writeable):
+    flags = out.flags if isinstance(out, np.ndarray) else None
+    if not (flags is not None and (out.dtype is FLOAT64 or out.dtype == FLOAT64) and out.shape == (P,) and flags.c_contiguous
+            and flags.writeable):
         raise ValueError(f"out: expected a writable contiguous float64 array of shape ({P},), got "
                          f"{getattr(out, 'dtype', type(out).__name__)} {getattr(out, 'shape', '')}")
     return out

@@ -34,8 +34,14 @@ def as_float_matrix(name, value, n_cols):
 
 
 def check_finite(name, arr):
-    """Raise if ``arr`` holds NaN or infinity, naming the first bad position."""
-    if np.isfinite(arr).all():
+    """Raise if the float array ``arr`` holds NaN or infinity, naming the first bad position.
+
+    A sum of squares, x . x, is finite only if every x_i is (a NaN or an infinity makes it NaN
+    or inf): one BLAS call, a microsecond less than ``isfinite`` for a small array and no
+    temporary for a large one. Where it is not finite, entries above 1e154 may only have
+    overflowed it, and the entries are tested one by one.
+    """
+    if math.isfinite(np.vdot(arr, arr)) or np.isfinite(arr).all():
         return
     where = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
     raise ValueError(f"{name}: non-finite value {arr[where]} at index {where if len(where) > 1 else where[0]}")

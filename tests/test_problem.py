@@ -57,6 +57,20 @@ def test_a_repeated_call_skips_only_what_cannot_change():
     assert prob.analytic_gradient().tobytes() == fg.analytic_gradient(net, X, Y).tobytes()
 
 
+def test_problems_of_one_kind_share_their_plans():
+    """A new Problem of the same activations, loss and sizes starts from the plans of earlier
+    ones (a free function builds a Problem per call); other sizes plan anew."""
+    net, X, Y = make_problem([2, 5, 1], n=9, seed=3)
+    options = ("analytic", "numba")
+    first = fg.Problem(net, X, Y)
+    first.analytic_gradient()
+    again = fg.Problem(net, 2.0 * X, Y)
+    assert again.plan(options) is first.plan(options) is not None
+    assert again.analytic_gradient().tobytes() == fg.analytic_gradient(net, 2.0 * X, Y).tobytes()
+    assert fg.Problem(net, X[:4], Y[:4]).plan(options) is None
+    assert fg.Problem(net, X, Y, loss="mse").plan(options) is None
+
+
 def test_bad_input_and_bad_out():
     net, X, Y = make_problem([2, 5, 1], n=9, seed=1)
     with pytest.raises(ValueError, match=r"Y: expected shape \(n, 1\), got \(9, 2\)"):

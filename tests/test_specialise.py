@@ -38,11 +38,11 @@ def test_borrowing_kernels_compile_without_reference_counting():
     kernel = jobs.differences_kernel(f, "incremental", False)
     out = np.empty(net.n_params)
     kernel(net.theta, net.layout, X.T.copy(), Y.T.copy(), np.full(net.n_params, 1e-6), 1.0, 1e-6,
-           np.arange(net.n_params), 1, out)
+           np.arange(net.n_params), 1, np.empty(0), out)
     np.testing.assert_allclose(out / 2e-6, analytic_gradient(net, X, Y, "squared"), rtol=1e-6, atol=1e-9)
     borrowing = [(name, k) for (template, _, _, inline, _), k in specialise._BUILT.items()
                  for name in [template.__name__] if template in specialise.BORROWERS and not inline]
-    assert {name for name, _ in borrowing} >= {"entry_difference", "_propagate"}
+    assert {name for name, _ in borrowing} >= {"entry_differences", "_propagate"}
     assert all(k.targetoptions.get("_nrt") is False for _, k in borrowing)
     assert jobs.incremental.add_products.targetoptions.get("_nrt") is False
     assert kernel.targetoptions.get("_nrt", True) is True  # the job allocates: counted

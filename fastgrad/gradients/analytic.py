@@ -48,9 +48,9 @@ def gradient_of(prob, backend="numba", out=None):
     options = ("analytic", backend)
     plan = prob.plan(options)
     if plan is None:
-        plan = prob.plans[options] = _by_numpy if choice("backend", backend, BACKENDS) == "numpy" else \
-            functools.partial(_compiled, None if threads_pay_off(prob.X.shape[0], prob.net.n_params)
-                              else prob.kernel("backprop", False))
+        plan = prob.remember(options, _by_numpy if choice("backend", backend, BACKENDS) == "numpy" else
+                             functools.partial(_compiled, None if threads_pay_off(prob.X.shape[0], prob.net.n_params)
+                                               else prob.kernel("backprop", False)))
     return plan(prob, out)
 
 

@@ -126,7 +126,7 @@ def gradient_of(prob, h=None, backend="numba-parallel", entries=None, strategy=N
                                                            "full" if method == "complex-step" else strategy):
         backend = "numba"
     if method == "central" and strategy == "incremental" and every_entry and not full_output and backend != "dask":
-        plan = prob.plans[options] = _central_incremental(prob, h, backend)
+        plan = prob.remember(options, _central_incremental(prob, h, backend))
         return plan(prob, out)
     steps, base = step_sizes(net.theta[entries], method, h, exact_changes(prob, strategy))
     error = None
@@ -171,7 +171,7 @@ def _central(kernel, h, base, backend, prob, out):
     else:
         steps.fill(h)
     runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, steps, 1.0, base if h is None else h,
-                 prob.all_entries, runtime.shares(backend), out)
+                 prob.all_entries, runtime.shares(backend), prob.workspace, out)
     quotients.central_quotients(out, steps)
     return out
 
@@ -190,7 +190,7 @@ def _difference_function(prob, backend, strategy, entries, base):
         kernel = jobs.differences_kernel(prob.formulas, strategy, backend == "numba-parallel")
         # the incremental job builds its u-table for the step multiplier * base
         runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, s, m, multiplier * base, entries,
-                     runtime.shares(backend), out)
+                     runtime.shares(backend), prob.workspace, out)
         return out
     return difference
 

@@ -13,11 +13,11 @@ from .specialise import entry
 
 
 @entry
-def full_differences(theta, layout, XT, YT, steps, m, h_table, entries, n_shares, out):
+def full_differences(theta, layout, XT, YT, steps, m, h_table, entries, n_shares, work, out):
     """out[k] = E(theta + s_k e_q) - E(theta - s_k e_q) (m = 1) or E(theta + s_k e_q) - E(theta)
     (m = 0), q = entries[k], s_k = steps[k], by whole forward passes, dealt out in ``n_shares``
-    interleaved shares; returns E(theta). (``h_table`` is unused: the signature is that of
-    every difference job.)"""
+    interleaved shares; returns E(theta). (``h_table`` and ``work`` are unused: the signature
+    is that of every difference job.)"""
     size = entries.shape[0]
     plus, minus, down = np.empty(size), np.empty(size), -steps
     losses = np.empty(n_shares)

@@ -48,21 +48,39 @@ Z and activations A of every layer, the u-table U of every hidden layer's inputs
 reach of each of its rows (max_i |x_ri|), mass_i = sum_j y_ij, and the loss E(theta)."""
 
 
+@helper
+def scratch_size(layout, n):
+    """Floats of one share's scratch: S (4, width, n), V (4n + 2) and acc (2, n)."""
+    return 4 * width(layout) * n + 6 * n + 2
+
+
+@helper
+def workspace_size(layout, n):
+    """Floats of the serial job's workspace for n samples: the forward cache, the u-table,
+    reach, three rows of n (scaled steps, mass, the exponent bits of tanh), one share's scratch."""
+    below = inputs_below(layout, layout.shape[0] - 1)
+    return cache_size(layout, n) + n * below + below + 3 * n + scratch_size(layout, n)
+
+
 @template
-def prepare(theta, layout, XT, YT, h, shared):
-    """The ForwardCache for theta, with the u-table built for the step h (the rows that
-    ``tabled_first_change`` reads: not those whose changes are tiny); ``shared``: threads
-    will read it."""
+def prepare(theta, layout, XT, YT, h, shared, work):
+    """The ForwardCache for theta in the workspace ``work`` (``workspace_size``), with the
+    u-table built for the step h (the rows that ``tabled_first_change`` reads: not those whose
+    changes are tiny); ``shared``: threads will read it."""
     n = XT.shape[1]
     last = layout.shape[0] - 1
-    cache = np.empty(cache_size(layout, n))
+    below = inputs_below(layout, last)
+    at = cache_size(layout, n)
+    cache = work[:at]
     forward(theta, layout, XT, cache)
     total = n * units(layout)
     AT = cache[total:2 * total]
-    UT = np.empty(n * inputs_below(layout, last))
-    reach = np.zeros(inputs_below(layout, last))
-    scaled = np.empty(n)
-    bits = np.empty(n, dtype=np.int64)
+    UT = work[at:at + n * below]
+    reach = work[at + n * below:at + n * below + below]
+    at += n * below + below
+    scaled, mass, bits = work[at:at + n], work[at + n:at + 2 * n], work[at + 2 * n:at + 3 * n].view(np.int64)
+    for r in range(below):
+        reach[r] = 0.0
     for l in range(last):
         s = hidden.u_scale(layout[l, ACTIVATION])
         if s != 0.0:  # u = tanh(s h x)
@@ -77,7 +95,8 @@ def prepare(theta, layout, XT, YT, h, shared):
                     for i in range(n):
                         scaled[i] = s * h * IN[r, i]
                     tanh_into(scaled, U[r], bits)
-    mass = np.zeros(n)
+    for i in range(n):
+        mass[i] = 0.0
     for j in range(YT.shape[0]):
         for i in range(n):
             mass[i] += YT[j, i]
@@ -242,70 +261,82 @@ def no_layers_above(theta, layout, l, c, YT, ZT, AT, S, V, diff, acc):
 
 
 @template(borrowing=True)
-def entry_difference(theta, layout, h, m, table, q, fc, S, V, acc):
-    """E(theta + h e_q) - E(theta - m h e_q) by incremental re-evaluation from the
-    ForwardCache ``fc``: m = 1 for a symmetric pair, m = 0 for a one-sided difference;
-    ``table``: the u-table was built for this h. S (4, width, n), V (4n + 2) and acc (2, n)
-    are the caller's scratch."""
+def entry_differences(theta, layout, steps, m, h_table, entries, first, stride, fc, S, V, acc, out):
+    """out[k] = E(theta + s_k e_q) - E(theta - m s_k e_q), q = entries[k], for k = first,
+    first + stride, ... by incremental re-evaluation from the ForwardCache ``fc``: m = 1 for a
+    symmetric pair, m = 0 for a one-sided difference; the u-table serves the steps equal to
+    h_table. S (4, width, n), V (4n + 2) and acc (2, n) are the caller's scratch."""
     XT, YT, ZT, AT = fc.XT, fc.YT, fc.Z, fc.A
     n = fc.mass.shape[0]
     nu = np.uint64(n)
     p = YT.shape[0] // n
     last = layout.shape[0] - 1
-    l = 0
-    while l < last and q >= layout[l + 1, THETA_OFFSET]:
-        l += 1
-    r, c = divmod(q - layout[l, THETA_OFFSET], layout[l, N_OUT])
-    bias = 1.0 if r == 0 else 0.0
-    IN = XT if l == 0 else AT  # the perturbed weight's input row starts at xbase
-    xbase = (0 if l == 0 else n * layout[l - 1, CACHE_OFFSET]) + n * max(r - 1, 0)
     code = layout[last, ACTIVATION]
     obase = n * layout[last, CACHE_OFFSET]
     diff = V[:n]
-    loss.begin(diff, acc)
-    if l == last:  # only output unit c moves, by d_i
-        zc, yc, xb = np.uint64(obase + c * n), np.uint64(c * n), np.uint64(xbase)
-        for i in range(nu):
-            d = h * (bias + (1.0 - bias) * IN[xb + i])
-            _accumulate_unit(code, ZT[zc + i], AT[zc + i], YT[yc + i], d, -m * d, i, diff, acc)
-    else:
-        row = inputs_below(layout, l) + max(r - 1, 0)
-        first_change(layout[l, ACTIVATION], ZT, AT, n * (layout[l, CACHE_OFFSET] + c), fc.U, n * row, IN, xbase,
-                     bias, h, m, table, 1.0 if r == 0 else fc.reach[row], V)
-        if l == last - 1:  # rank one: dz_L[j] = da_l[c] W_L[c+1, j]
-            wbase = layout[last, THETA_OFFSET] + (c + 1) * layout[last, N_OUT]
-            for j in range(p):
-                w = theta[wbase + j]
-                oj, yj = np.uint64(obase + j * n), np.uint64(j * n)
-                for i in range(nu):
-                    _accumulate_unit(code, ZT[oj + i], AT[oj + i], YT[yj + i], V[nu + i] * w, V[2 * nu + i] * w,
-                                     i, diff, acc)
+    for k in range(first, entries.shape[0], stride):
+        h, q = steps[k], entries[k]
+        l = 0
+        while l < last and q >= layout[l + 1, THETA_OFFSET]:
+            l += 1
+        r, c = divmod(q - layout[l, THETA_OFFSET], layout[l, N_OUT])
+        bias = 1.0 if r == 0 else 0.0
+        IN = XT if l == 0 else AT  # the perturbed weight's input row starts at xbase
+        xbase = (0 if l == 0 else n * layout[l - 1, CACHE_OFFSET]) + n * max(r - 1, 0)
+        loss.begin(diff, acc)
+        if l == last:  # only output unit c moves, by d_i
+            zc, yc, xb = np.uint64(obase + c * n), np.uint64(c * n), np.uint64(xbase)
+            for i in range(nu):
+                d = h * (bias + (1.0 - bias) * IN[xb + i])
+                _accumulate_unit(code, ZT[zc + i], AT[zc + i], YT[yc + i], d, -m * d, i, diff, acc)
         else:
-            deeper(theta, layout, l, c, YT, ZT, AT, S, V, diff, acc)
-    loss.finish(fc.mass, diff, acc)
-    return loss.factor(n, p) * pairwise_sum(V, n, V, 3 * n)
+            row = inputs_below(layout, l) + max(r - 1, 0)
+            first_change(layout[l, ACTIVATION], ZT, AT, n * (layout[l, CACHE_OFFSET] + c), fc.U, n * row, IN, xbase,
+                         bias, h, m, h == h_table, 1.0 if r == 0 else fc.reach[row], V)
+            if l == last - 1:  # rank one: dz_L[j] = da_l[c] W_L[c+1, j]
+                wbase = layout[last, THETA_OFFSET] + (c + 1) * layout[last, N_OUT]
+                for j in range(p):
+                    w = theta[wbase + j]
+                    oj, yj = np.uint64(obase + j * n), np.uint64(j * n)
+                    for i in range(nu):
+                        _accumulate_unit(code, ZT[oj + i], AT[oj + i], YT[yj + i], V[nu + i] * w, V[2 * nu + i] * w,
+                                         i, diff, acc)
+            else:
+                deeper(theta, layout, l, c, YT, ZT, AT, S, V, diff, acc)
+        loss.finish(fc.mass, diff, acc)
+        out[k] = loss.factor(n, p) * pairwise_sum(V, n, V, 3 * n)
 
 
 @template
-def _share(theta, layout, steps, m, h_table, entries, first, stride, fields, out):
+def _share(theta, layout, steps, m, h_table, entries, first, stride, fields, scratch, out):
     """out[k] for k = first, first + stride, ... (interleaved, so that costly and cheap
-    layers are spread evenly), with private scratch; ``fields``: a ForwardCache's."""
+    layers are spread evenly), in private ``scratch`` (``scratch_size``); ``fields``: a
+    ForwardCache's."""
     fc = ForwardCache(*fields)
     n = fc.mass.shape[0]
-    S = np.empty((4, width(layout), n))
-    V = np.empty(4 * n + 2)
-    acc = np.empty((2, n))
-    for k in range(first, entries.shape[0], stride):
-        out[k] = entry_difference(theta, layout, steps[k], m, steps[k] == h_table, entries[k], fc, S, V, acc)
+    w = width(layout)
+    S = scratch[:4 * w * n].reshape((4, w, n))
+    V = scratch[4 * w * n:4 * w * n + 4 * n + 2]
+    acc = scratch[4 * w * n + 4 * n + 2:4 * w * n + 6 * n + 2].reshape((2, n))
+    entry_differences(theta, layout, steps, m, h_table, entries, first, stride, fc, S, V, acc, out)
 
 
 @entry
-def incremental_differences(theta, layout, XT, YT, steps, m, h_table, entries, n_shares, out):
+def incremental_differences(theta, layout, XT, YT, steps, m, h_table, entries, n_shares, work, out):
     """out[k] = E(theta + s_k e_q) - E(theta - m s_k e_q), q = entries[k], by incremental
     re-evaluation, dealt out in ``n_shares`` interleaved shares; returns E(theta). The
-    u-table is built for the step h_table (other steps compute u per sample)."""
-    fc = prepare(theta, layout, XT, YT, h_table, n_shares > 1)
+    u-table is built for the step h_table (other steps compute u per sample). ``work``: the
+    caller's workspace of ``workspace_size`` floats, reused from call to call (a shorter one,
+    such as np.empty(0), makes the job allocate its own); each further share allocates its
+    scratch."""
+    n = XT.shape[1]
+    size = workspace_size(layout, n)
+    if work.shape[0] < size:
+        work = np.empty(size)
+    fc = prepare(theta, layout, XT, YT, h_table, n_shares > 1, work)
     fields = (fc.XT, fc.YT, fc.Z, fc.A, fc.U, fc.reach, fc.mass, fc.loss)  # numba's threads take no namedtuple
+    scratch = work[size - scratch_size(layout, n):size]
     for b in prange(n_shares):
-        _share(theta, layout, steps, m, h_table, entries, b, n_shares, fields, out)
+        _share(theta, layout, steps, m, h_table, entries, b, n_shares, fields,
+               scratch if b == 0 else np.empty(scratch_size(layout, n)), out)
     return fc.loss

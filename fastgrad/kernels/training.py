@@ -19,6 +19,7 @@ import numpy as np
 from .backprop import backprop
 from .any_function import pair_difference
 from .forward import loss_at
+from .incremental import workspace_size
 from .jit import helper
 from .layers import cache_size
 from .specialise import entry
@@ -65,6 +66,7 @@ def gradient_steps(theta, layout, XT, YT, eta, h, batches, n_shares, limit, last
     grad = np.empty_like(theta)
     entries = np.arange(theta.shape[0])
     hs = np.full(theta.shape[0], h)
+    work = np.empty(0 if ANALYTIC else workspace_size(layout, nb))  # the incremental job's, for every step
     for s in range(steps):
         if minibatch:
             _gather(XT, batches[s], XbT)
@@ -72,7 +74,7 @@ def gradient_steps(theta, layout, XT, YT, eta, h, batches, n_shares, limit, last
         if ANALYTIC:
             loss = backprop(theta, layout, XbT, YbT, cache, grad)
         else:
-            loss = differences(theta, layout, XbT, YbT, hs, 1.0, h, entries, n_shares, grad)
+            loss = differences(theta, layout, XbT, YbT, hs, 1.0, h, entries, n_shares, work, grad)
             for q in range(grad.shape[0]):
                 grad[q] /= 2.0 * h
         if not (loss <= limit and _all_finite(grad)):
