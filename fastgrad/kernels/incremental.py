@@ -31,7 +31,7 @@ from numba import prange
 from .codes import ACTIVATION, CACHE_OFFSET, N_IN, N_OUT, THETA_OFFSET
 from .elementary import SMALL, tanh_into, tanh_near_zero
 from .forward import cached_loss, forward
-from .jit import helper
+from .jit import helper, kernel
 from .layers import block, cache_size, inputs_below, layer_weights, units, width
 from .products import add_products
 from .specialise import entry, template
@@ -54,10 +54,11 @@ def scratch_size(layout, n):
     return 4 * width(layout) * n + 6 * n + 2
 
 
-@helper
+@kernel
 def workspace_size(layout, n):
     """Floats of the serial job's workspace for n samples: the forward cache, the u-table,
-    reach, three rows of n (scaled steps, mass, the exponent bits of tanh), one share's scratch."""
+    reach, three rows of n (scaled steps, mass, the exponent bits of tanh), one share's scratch.
+    (A kernel, linked: pasted, its helpers cost each caller a second of compile.)"""
     below = inputs_below(layout, layout.shape[0] - 1)
     return cache_size(layout, n) + n * below + below + 3 * n + scratch_size(layout, n)
 
@@ -338,5 +339,5 @@ def incremental_differences(theta, layout, XT, YT, steps, m, h_table, entries, n
     scratch = work[size - scratch_size(layout, n):size]
     for b in prange(n_shares):
         _share(theta, layout, steps, m, h_table, entries, b, n_shares, fields,
-               scratch if b == 0 else np.empty(scratch_size(layout, n)), out)
+               scratch if b == 0 else np.empty(scratch.shape[0]), out)
     return fc.loss
