@@ -182,7 +182,9 @@ class Problem:
 
 
 FLOAT64 = np.dtype(np.float64)  # numpy's native float64 dtype: `is` finds it faster than `==`
-PLANS = {}  # (Problem.kind, a call's options) -> plan: calls already checked, for every Problem
+# (Problem.kind, a call's options) -> plan: calls already checked, for every Problem. A plan takes
+# the problem as an argument and holds none: shared, it would keep that problem and its arrays alive.
+PLANS = {}
 MAX_PLANS = 256  # kinds times options; past it the plans start again (a sweep over many sizes)
 
 
