@@ -9,7 +9,9 @@ Accuracy: within 2 ulp of numpy's tanh (tested).
 """
 import math
 
-import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
 from .jit import kernel
 
@@ -67,36 +69,51 @@ def _exp_parts(v):
     return p * r + 1.0, k
 
 
-@kernel
-def _scale_by_powers(out, bits):
-    """out *= 2^k, with _SHIFTER + k + 1023 stored in ``bits`` as floats: their bit patterns
-    less _SHIFTER_BITS are the biased exponents k + 1023, shifted into place they are 2^k."""
-    for i in range(out.shape[0]):
-        bits[i] = (bits[i] - _SHIFTER_BITS) << 52
-    scale = bits.view(np.float64)
-    for i in range(out.shape[0]):
-        out[i] *= scale[i]
+@intrinsic
+def _bits(typingctx, x):
+    """The bit pattern of the float64 x as an int64 (a reinterpretation: no instruction).
+    numba's ``array.view`` would do it for a whole array, but compiles a helper of its own
+    into every kernel that uses it (about a quarter of a second each, cold)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _float(typingctx, bits):
+    """The float64 whose bit pattern is the int64 ``bits``."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+    return types.float64(types.int64), codegen
 
 
 @kernel
-def _exp_of_abs(x, scale, cap, out, bits):
+def _scale_by_powers(out, powers):
+    """out *= 2^k, with _SHIFTER + k + 1023 in ``powers``: their bit patterns less
+    _SHIFTER_BITS are the biased exponents k + 1023, shifted into place they are 2^k."""
+    for i in range(out.shape[0]):
+        out[i] *= _float((_bits(powers[i]) - _SHIFTER_BITS) << 52)
+
+
+@kernel
+def _exp_of_abs(x, scale, cap, out, powers):
     """out = e^(scale min(|x|, cap)) within 1 ulp, in loops the compiler vectorises: e^r by its
-    Taylor polynomial, 2^k assembled in the exponent bits of ``bits`` (int64 scratch of x's
+    Taylor polynomial, 2^k assembled in the exponent bits of ``powers`` (scratch of x's
     length). |scale cap| must stay below 708; ``out`` must not be x (overlap stops the
     vectorisation)."""
-    powers = bits.view(np.float64)
     for i in range(x.shape[0]):
         p, k = _exp_parts(scale * min(abs(x[i]), cap))
         out[i] = p
         powers[i] = k + (1023.0 + _SHIFTER)  # no float-to-int64 conversion (none in AVX2's vectors)
-    _scale_by_powers(out, bits)
+    _scale_by_powers(out, powers)
 
 
 @kernel
-def tanh_into(x, out, bits):
+def tanh_into(x, out, scratch):
     """out = tanh x elementwise, within 2 ulp, vectorised (see ``tanh``; e^(2|x|) by
-    ``_exp_of_abs``, then one division per element for either branch). ``out`` must not be x."""
-    _exp_of_abs(x, 2.0, 20.0, out, bits)  # out = e^(2 min(|x|, 20))
+    ``_exp_of_abs``, then one division per element for either branch; ``scratch``: as many
+    floats as x). ``out`` must not be x."""
+    _exp_of_abs(x, 2.0, 20.0, out, scratch)  # out = e^(2 min(|x|, 20))
     for i in range(x.shape[0]):
         v = x[i]
         a = min(abs(v), 20.0)
@@ -118,10 +135,11 @@ def sigmoid(x):
 
 
 @kernel
-def sigmoid_into(x, out, bits):
+def sigmoid_into(x, out, scratch):
     """out = 1/(1 + e^-x) elementwise, vectorised: with e = e^-|x|, f = 1/(1+e) for x >= 0
-    and e/(1+e) below, so that nothing overflows. ``out`` must not be x."""
-    _exp_of_abs(x, -1.0, 708.0, out, bits)  # out = e^-|x|
+    and e/(1+e) below, so that nothing overflows (``scratch``: as many floats as x). ``out``
+    must not be x."""
+    _exp_of_abs(x, -1.0, 708.0, out, scratch)  # out = e^-|x|
     for i in range(x.shape[0]):
         e = out[i]
         out[i] = (1.0 if x[i] >= 0.0 else e) / (1.0 + e)

@@ -5,7 +5,7 @@ layer A_L = o = f_L(z_L) (softmax probabilities with cross-entropy, which reads 
 Templates: ``hidden``, ``output`` and ``loss`` are bound per configuration (specialise.py).
 """
 from .codes import ACTIVATION
-from .layers import a_rows, bits_of, layer_weights, z_rows
+from .layers import a_rows, layer_weights, scratch_of, z_rows
 from .specialise import entry, template
 
 hidden = output = loss = None  # bound per configuration by specialise()
@@ -15,7 +15,7 @@ hidden = output = loss = None  # bound per configuration by specialise()
 def forward(theta, layout, XT, cache):
     """Fill Z and A of every layer."""
     n = XT.shape[1]
-    bits = bits_of(cache, layout, n)
+    scratch = scratch_of(cache, layout, n)
     last = layout.shape[0] - 1
     IN = XT
     for l in range(last + 1):
@@ -29,9 +29,9 @@ def forward(theta, layout, XT, cache):
                 for i in range(n):
                     Z[j, i] += IN[r, i] * w
         if l < last:
-            hidden.activate(layout[l, ACTIVATION], Z, A, bits)
+            hidden.activate(layout[l, ACTIVATION], Z, A, scratch)
         else:
-            output.activate(layout[l, ACTIVATION], Z, A, bits)
+            output.activate(layout[l, ACTIVATION], Z, A, scratch)
         IN = A
 
 

@@ -57,7 +57,7 @@ def scratch_size(layout, n):
 @kernel
 def workspace_size(layout, n):
     """Floats of the serial job's workspace for n samples: the forward cache, the u-table,
-    reach, three rows of n (scaled steps, mass, the exponent bits of tanh), one share's scratch.
+    reach, three rows of n (scaled steps, mass, tanh's scratch), one share's scratch.
     (A kernel, linked: pasted, its helpers cost each caller a second of compile.)"""
     below = inputs_below(layout, layout.shape[0] - 1)
     return cache_size(layout, n) + n * below + below + 3 * n + scratch_size(layout, n)
@@ -79,7 +79,7 @@ def prepare(theta, layout, XT, YT, h, shared, work):
     UT = work[at:at + n * below]
     reach = work[at + n * below:at + n * below + below]
     at += n * below + below
-    scaled, mass, bits = work[at:at + n], work[at + n:at + 2 * n], work[at + 2 * n:at + 3 * n].view(np.int64)
+    scaled, mass, powers = work[at:at + n], work[at + n:at + 2 * n], work[at + 2 * n:at + 3 * n]
     for r in range(below):
         reach[r] = 0.0
     for l in range(last):
@@ -95,7 +95,7 @@ def prepare(theta, layout, XT, YT, h, shared, work):
                 if abs(s * h) * reach[row + r] > TINY:  # else its changes are tiny: no u needed
                     for i in range(n):
                         scaled[i] = s * h * IN[r, i]
-                    tanh_into(scaled, U[r], bits)
+                    tanh_into(scaled, U[r], powers)
     for i in range(n):
         mass[i] = 0.0
     for j in range(YT.shape[0]):

@@ -4,14 +4,12 @@ The cache holds every layer's pre-activations Z_l and activations A_l as (n_out,
 blocks — unit j of layer l at row j, the samples contiguous, so that loops over samples
 vectorise — then workspace:
 
-    [ Z_1 .. Z_L | A_1 .. A_L | two (width, n) delta blocks | width n int64 bits ]
+    [ Z_1 .. Z_L | A_1 .. A_L | two (width, n) delta blocks | width n of scratch ]
 
-(the bits: scratch for the vectorised tanh and sigmoid of a whole layer at once).
+(the scratch: for the vectorised tanh and sigmoid of a whole layer at once).
 
 Inputs and targets come transposed too: XT (d, n) and YT (p, n).
 """
-import numpy as np
-
 from .codes import CACHE_OFFSET, N_IN, N_OUT, THETA_OFFSET
 from .jit import helper
 
@@ -82,7 +80,7 @@ def delta_rows(cache, layout, which, rows, n):
 
 
 @helper
-def bits_of(cache, layout, n):
-    """The width n int64 scratch values at the end of the cache."""
+def scratch_of(cache, layout, n):
+    """The width n floats of scratch at the end of the cache."""
     start = n * (2 * units(layout) + 2 * width(layout))
-    return cache[start:start + n * width(layout)].view(np.int64)
+    return cache[start:start + n * width(layout)]

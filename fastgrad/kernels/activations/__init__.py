@@ -3,7 +3,7 @@
 Every function takes the layer's activation ``code`` first; only ``mixed`` (nets whose
 hidden layers differ) reads it. A module provides
 
-    activate(code, Z, A, bits)   A = f(Z) for a (units, n) block (bits: n int64 of scratch)
+    activate(code, Z, A, scratch)   A = f(Z) for a (units, n) block (scratch: floats, at least Z's size)
     times_slope(code, d, z, a)   d f'(z), a = f(z) (the built-in ones write f' through a)
     u_scale(code)                s in u = tanh(s d), the helper of ``tilt``; 0 for none
     change(code, z, a, d)        f(z + d) - f(z) from the cached a, without cancellation

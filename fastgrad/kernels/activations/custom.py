@@ -12,7 +12,7 @@ value = slope = None  # bound per activation by formulas()
 
 
 @template
-def activate(code, Z, A, bits):
+def activate(code, Z, A, scratch):
     for j in range(Z.shape[0]):
         for i in range(Z.shape[1]):
             A[j, i] = value(Z[j, i])

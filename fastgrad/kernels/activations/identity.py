@@ -3,7 +3,7 @@ from ..jit import helper
 
 
 @helper
-def activate(code, Z, A, bits):
+def activate(code, Z, A, scratch):
     """A = Z."""
     for j in range(Z.shape[0]):
         for i in range(Z.shape[1]):

@@ -8,15 +8,15 @@ from . import identity, relu, sigmoid, tanh
 
 
 @helper
-def activate(code, Z, A, bits):
+def activate(code, Z, A, scratch):
     if code == codes.TANH:
-        tanh.activate(code, Z, A, bits)
+        tanh.activate(code, Z, A, scratch)
     elif code == codes.SIGMOID:
-        sigmoid.activate(code, Z, A, bits)
+        sigmoid.activate(code, Z, A, scratch)
     elif code == codes.RELU:
-        relu.activate(code, Z, A, bits)
+        relu.activate(code, Z, A, scratch)
     else:
-        identity.activate(code, Z, A, bits)
+        identity.activate(code, Z, A, scratch)
 
 
 @helper

@@ -4,7 +4,7 @@ from .identity import u_scale  # noqa: F401 (no u-table, as identity)
 
 
 @helper
-def activate(code, Z, A, bits):
+def activate(code, Z, A, scratch):
     for j in range(Z.shape[0]):
         for i in range(Z.shape[1]):
             A[j, i] = Z[j, i] if Z[j, i] > 0.0 else 0.0

@@ -11,10 +11,10 @@ from ..jit import helper
 
 
 @helper
-def activate(code, Z, A, bits):
-    """A = sigmoid Z, the whole (units, n) block in one vectorised pass (``bits``: int64
-    scratch of at least Z's size)."""
-    sigmoid_into(Z.reshape(Z.size), A.reshape(A.size), bits[:Z.size])
+def activate(code, Z, A, scratch):
+    """A = sigmoid Z, the whole (units, n) block in one vectorised pass (``scratch``: at least
+    Z's size of floats)."""
+    sigmoid_into(Z.reshape(Z.size), A.reshape(A.size), scratch[:Z.size])
 
 
 @helper

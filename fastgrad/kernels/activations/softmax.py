@@ -11,7 +11,7 @@ from .identity import change, complex_value, times_slope  # noqa: F401 (passed t
 
 
 @helper
-def activate(code, Z, A, bits):
+def activate(code, Z, A, scratch):
     """A[:, i] = softmax(Z[:, i]), shifted by the column's maximum."""
     p, n = Z.shape
     for i in range(n):

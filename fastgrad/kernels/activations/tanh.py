@@ -13,10 +13,10 @@ from ..jit import helper
 
 
 @helper
-def activate(code, Z, A, bits):
-    """A = tanh Z, the whole (units, n) block in one vectorised pass (``bits``: int64
-    scratch of at least Z's size)."""
-    tanh_into(Z.reshape(Z.size), A.reshape(A.size), bits[:Z.size])
+def activate(code, Z, A, scratch):
+    """A = tanh Z, the whole (units, n) block in one vectorised pass (``scratch``: at least
+    Z's size of floats)."""
+    tanh_into(Z.reshape(Z.size), A.reshape(A.size), scratch[:Z.size])
 
 
 @helper
