@@ -127,12 +127,12 @@ def gradcheck(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, h: 
         h = positive_number("h", h)
     base = base_step(method, exact_changes(prob, check_strategy(None, backend)))
     step = f"{h:g}" if h is not None else f"{base:.3g}" + ("" if method == "complex-step" else " x max(1, |theta_q|)")
-    analytic = analytic_gradient(net, X, Y, loss=prob.loss_name,
-                                 backend="numpy" if backend in ("python", "numpy") else "numba")
+    own = "numpy" if backend in ("python", "numpy") else "numba"  # the baselines compile nothing
+    analytic = analytic_gradient(net, X, Y, loss=prob.loss_name, backend=own)
     common = dict(rtol=rtol, atol=atol, step=step, method=method, backend=backend)
     directional = None
     if fast:
-        directional = _directional_check(prob, analytic, h, method, seed)
+        directional = _directional_check(prob, analytic, h, method, seed, own)
         a, g = directional
         if abs(a - g) <= atol + rtol * abs(g):
             return GradcheckReport(True, "fast", float("nan"), float("nan"), [], [], relative_errors=None,
@@ -153,9 +153,9 @@ def gradcheck(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, h: 
                            **common)
 
 
-def _directional_check(prob, analytic, h, method, seed):
+def _directional_check(prob, analytic, h, method, seed, backend):
     """(v^T a, the derivative of f(t) = E(theta + t v) at 0 by ``method``) for a seeded random
-    unit vector v."""
+    unit vector v, E by ``fastgrad.loss``'s ``backend``."""
     net = prob.net
     v = seeded_rng(seed).standard_normal(net.n_params)
     v /= np.linalg.norm(v)
@@ -164,7 +164,7 @@ def _directional_check(prob, analytic, h, method, seed):
 
     def f(t):
         work.theta = net.theta + t * v
-        return loss_value(work, prob.X, prob.Y, prob.loss_name)
+        return loss_value(work, prob.X, prob.Y, prob.loss_name, backend)
 
     def difference(steps, m, multiplier):
         return np.array([f(steps[0]) - f(-m * steps[0])])

@@ -409,15 +409,16 @@ def _say(o):
 
 
 def _metrics(o, data, net, loss, steps, eta, history, status):
-    """The run's results; step numbers count from the start of a resumed run's first run."""
+    """The run's results; step numbers count from the start of a resumed run's first run. The
+    losses are numpy's: the compiled loss would cost a cold run a compile for two numbers."""
     before = o["resumed_after"]
     metrics = {"sizes": net.sizes, "activations": net.activations, "loss": loss, "eta": eta,
                "steps_requested": steps, "steps_done": history.steps_done, "steps_before": before,
                "status": status, "seconds": history.seconds, "load_seconds": history.load_seconds,
-               "training_loss": loss_value(net, data.X, data.Y, loss),
+               "training_loss": loss_value(net, data.X, data.Y, loss, "numpy"),
                "history": {"step": [before + s for s in history.steps], "loss": history.losses}}
     if data.X_test is not None:
-        metrics["testing_loss"] = loss_value(net, data.X_test, data.Y_test, loss)
+        metrics["testing_loss"] = loss_value(net, data.X_test, data.Y_test, loss, "numpy")
     return metrics
 
 

@@ -9,7 +9,7 @@ own Problem).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
 from typing import TYPE_CHECKING, Callable
@@ -18,11 +18,11 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import losses, runtime
-from .kernels import jobs
+from .kernels import checks, jobs
 from .kernels.incremental import workspace_size
 from .kernels.layers import cache_size
 from .model import MLP
-from .validation import as_float_matrix, check_finite, check_samples
+from .validation import check_finite, check_samples, choice, float_matrix
 
 if TYPE_CHECKING:
     import distributed
@@ -57,55 +57,39 @@ class Problem:
     X: np.ndarray
     Y: np.ndarray
     loss_name: str
+    XT: np.ndarray = field(repr=False)  # X transposed, (d, n), C-contiguous: the layout every kernel reads
+    YT: np.ndarray = field(repr=False)  # Y transposed, (p, n), C-contiguous
+    configuration: tuple = field(repr=False)  # (hidden activations, output, loss): what the formulas depend on
+    kind: tuple = field(repr=False)  # configuration + (n, P): what a plan depends on besides a call's
+    # options (the sizes decide whether threads pay off)
+    plans: dict = field(repr=False)  # the plans this problem has used, by options (a repeated call
+    # hashes its options only)
 
     def __init__(self, net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None):
         if not isinstance(net, MLP):
             raise ValueError(f"net: expected a fastgrad.MLP, got {type(net).__name__}")
         loss = losses.check_pairing(default_loss(net) if loss is None else loss, net.output)
-        X = as_float_matrix("X", X, net.sizes[0])
-        Y = as_float_matrix("Y", Y, net.sizes[-1])
+        X = float_matrix("X", X, net.sizes[0])
+        Y = float_matrix("Y", Y, net.sizes[-1])
         check_samples(X, Y)
-        check_finite("theta", net.theta)
-        for name, value in (("net", net), ("X", X), ("Y", Y), ("loss_name", loss)):
-            object.__setattr__(self, name, value)
-
-    @_computed_once
-    def XT(self):
-        """X transposed, (d, n), C-contiguous: the layout every kernel reads."""
-        return np.ascontiguousarray(self.X.T)
-
-    @_computed_once
-    def YT(self):
-        """Y transposed, (p, n), C-contiguous."""
-        return np.ascontiguousarray(self.Y.T)
+        if not runtime.call(checks.all_finite, X, Y, net.theta):
+            for name, values in (("X", X), ("Y", Y), ("theta", net.theta)):
+                check_finite(name, values)  # names the first non-finite entry
+        configuration = (tuple(net.hidden), net.output, loss)
+        self.__dict__.update(net=net, X=X, Y=Y, loss_name=loss, XT=np.ascontiguousarray(X.T),  # frozen: set once
+                             YT=np.ascontiguousarray(Y.T), configuration=configuration,
+                             kind=configuration + (X.shape[0], net.n_params), plans={})
 
     @_computed_once
     def formulas(self):
         """The kernels' bindings for this net's activations and this loss."""
-        return jobs.formulas(self.net.hidden, self.net.output, self.loss_name)
+        return jobs.formulas(*self.configuration)
 
     @_computed_once
     def exact_changes(self):
         """Whether the incremental strategy forms every change of this loss without cancellation:
         fastgrad's own activations and losses do; a custom one's formulas say EXACT_CHANGES = False."""
-        return jobs.exact_changes(self.net.hidden, self.net.output, self.loss_name)
-
-    @_computed_once
-    def kernels(self):
-        """The compiled jobs this problem has used, by (job, options): a second call skips the lookup."""
-        return {}
-
-    @_computed_once
-    def plans(self):
-        """The plans this problem has used, by options (a repeated call hashes its options only)."""
-        return {}
-
-    @_computed_once
-    def kind(self):
-        """What a plan depends on besides a call's options: the formulas (activations, loss) and
-        the sizes (n, P), which decide whether threads pay off."""
-        net = self.net
-        return tuple(net.hidden), net.output, self.loss_name, self.X.shape[0], net.n_params
+        return jobs.exact_changes(*self.configuration)
 
     def plan(self, options):
         """The plan for a call with ``options`` (a tuple) on a problem of this kind, or None: not
@@ -129,11 +113,11 @@ class Problem:
         return plan
 
     def kernel(self, job, *options):
-        """``jobs.<job>_kernel(formulas, *options)``, remembered."""
-        key = (job,) + options
-        found = self.kernels.get(key)
+        """``jobs.<job>_kernel(formulas, *options)``, remembered for every Problem of this configuration."""
+        key = (self.configuration, job) + options
+        found = KERNELS.get(key)
         if found is None:
-            found = self.kernels[key] = getattr(jobs, job + "_kernel")(self.formulas, *options)
+            found = KERNELS[key] = getattr(jobs, job + "_kernel")(self.formulas, *options)
         return found
 
     @_computed_once
@@ -186,6 +170,8 @@ FLOAT64 = np.dtype(np.float64)  # numpy's native float64 dtype: `is` finds it fa
 # the problem as an argument and holds none: shared, it would keep that problem and its arrays alive.
 PLANS = {}
 MAX_PLANS = 256  # kinds times options; past it the plans start again (a sweep over many sizes)
+KERNELS = {}  # (Problem.configuration, job, options) -> the compiled job: a few per configuration
+LOSS_BACKENDS = ("numba", "numpy")
 
 
 @cache
@@ -208,9 +194,16 @@ def default_loss(net):
     return "cross-entropy" if net.output == "softmax" else "squared"
 
 
-def loss(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None) -> float:
-    """E(theta) for the named loss (equations in ``fastgrad.losses``); None picks ``default_loss``."""
+def loss(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, backend: str = "numba") -> float:
+    """E(theta) for the named loss (equations in ``fastgrad.losses``); None picks ``default_loss``.
+
+    backend "numba": the compiled forward pass and loss (``Problem.loss``: the kernel that every
+    compiled gradient and training run links, so after one of them it compiles nothing);
+    "numpy": numpy's forward pass. They agree to rounding (about 1e-16 relative; the compiled
+    sum over samples is compensated)."""
     prob = problem(net, X, Y, loss)
+    if choice("backend", backend, LOSS_BACKENDS) == "numba":
+        return prob.loss()
     return losses.value(prob.loss_name, net.output_preactivation(prob.X), prob.Y, net.output)
 
 

@@ -22,6 +22,14 @@ def as_real_array(name, value):
 
 def as_float_matrix(name, value, n_cols):
     """``value`` as a finite (n, n_cols) float64 array; a 1-D array is taken as one column."""
+    arr = float_matrix(name, value, n_cols)
+    check_finite(name, arr)
+    return arr
+
+
+def float_matrix(name, value, n_cols):
+    """``value`` as an (n, n_cols) float64 array, C-contiguous, not checked for finiteness; a 1-D
+    array is taken as one column."""
     arr = as_real_array(name, value)
     if arr.ndim == 1 and n_cols == 1:
         arr = arr.reshape(-1, 1)
@@ -29,7 +37,6 @@ def as_float_matrix(name, value, n_cols):
         raise ValueError(f"{name}: expected shape (n, {n_cols}), got {arr.shape}")
     if arr.shape[0] == 0:
         raise ValueError(f"{name}: expected at least one row, got none")
-    check_finite(name, arr)
     return arr
 
 

@@ -52,11 +52,17 @@ def test_mse_gradient_is_two_over_p_times_squared(p):
     assert fg.loss(net, X, Y, "mse") == pytest.approx((2.0 / p) * fg.loss(net, X, Y, "squared"), rel=1e-14)
 
 
-def test_loss_values_match_their_equations(seed_net):
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_loss_values_match_their_equations(seed_net, backend):
     net, X, Y = seed_net
     O = net.predict(X)
-    assert fg.loss(net, X, Y, "squared") == pytest.approx(0.5 * np.sum((Y - O) ** 2) / len(Y), rel=1e-14)
-    assert fg.loss(net, X, Y, "mse") == pytest.approx(np.mean((Y - O) ** 2), rel=1e-14)
+    assert fg.loss(net, X, Y, "squared", backend) == pytest.approx(0.5 * np.sum((Y - O) ** 2) / len(Y), rel=1e-14)
+    assert fg.loss(net, X, Y, "mse", backend) == pytest.approx(np.mean((Y - O) ** 2), rel=1e-14)
+
+
+def test_loss_names_an_unknown_backend(seed_net):
+    with pytest.raises(ValueError, match="backend: unknown value 'numba-parallel'; expected one of numba, numpy"):
+        fg.loss(*seed_net, backend="numba-parallel")
 
 
 def test_cross_entropy_is_stable_for_huge_logits():
@@ -87,6 +93,7 @@ def test_parallel_backprop_equals_serial_bit_for_bit(monkeypatch, restore_thread
     """Every layer's units over threads (blocks of four, a partial block at the end) and the
     serial kernel sum the same numbers in the same order; the workspace starts as NaN, so a
     block that read another block's rows before they were written would show."""
+    from fastgrad import runtime
     from fastgrad.gradients import analytic
     from fastgrad.kernels.layers import cache_size
     from fastgrad.problem import Problem
@@ -102,5 +109,7 @@ def test_parallel_backprop_equals_serial_bit_for_bit(monkeypatch, restore_thread
     np.testing.assert_allclose(grads[False], analytic.numpy_backprop(prob), rtol=1e-12, atol=1e-14)
     monkeypatch.setattr(analytic, "PARALLEL_MIN_WORK", 0)
     fg.set_num_threads(max_threads())
+    used = []
+    monkeypatch.setattr(runtime, "call", lambda kernel, *args: used.append(kernel) or kernel(*args))
     assert np.array_equal(prob.analytic_gradient(), grads[False])
-    assert ("backprop", max_threads() > 1) in prob.kernels
+    assert used == [prob.kernel("backprop", max_threads() > 1)]  # the parallel kernel where there are threads

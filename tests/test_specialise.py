@@ -74,7 +74,8 @@ def test_default_train_compiles_one_serial_incremental_training_kernel(tmp_path)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert {k: v for k, v in report["built"].items() if v} == {"gradient_steps": 1}
-    assert report["top"] == ["gradient_steps.tanh.identity.mse.tabled_first_change.no_layers_above"
+    assert report["top"] == ["all_finite",  # the Problem's check of X, Y and theta
+                             "gradient_steps.tanh.identity.mse.tabled_first_change.no_layers_above"
                              ".ANALYTIC_False.incremental_differences"]
     for name in report["every"]:  # nor the propagation through further hidden layers
         assert not any(word in name for word in ("parallel", "backprop", "full_differences", "complex", "sigmoid",
