@@ -197,10 +197,10 @@ def default_loss(net):
 def loss(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, backend: str = "numba") -> float:
     """E(theta) for the named loss (equations in ``fastgrad.losses``); None picks ``default_loss``.
 
-    backend "numba": the compiled forward pass and loss (``Problem.loss``: the kernel that every
-    compiled gradient and training run links, so after one of them it compiles nothing);
-    "numpy": numpy's forward pass. They agree to rounding (about 1e-16 relative; the compiled
-    sum over samples is compensated)."""
+    backend "numba": the compiled forward pass and loss (``Problem.loss``: the kernel that the
+    compiled backprop links, so after an analytic gradient it compiles nothing); "numpy":
+    numpy's forward pass, nothing to compile. They agree to rounding (about 1e-16 relative; the
+    compiled sum over samples is compensated)."""
     prob = problem(net, X, Y, loss)
     if choice("backend", backend, LOSS_BACKENDS) == "numba":
         return prob.loss()
