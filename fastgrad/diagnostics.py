@@ -13,7 +13,8 @@ import numba
 import numpy as np
 
 from . import runtime
-from .kernels import jobs
+from .kernels import checks, jobs, quotients
+from .kernels.incremental import workspace_size
 from .kernels.layers import cache_size
 from .kernels.specialise import ENTRIES, built_kernels
 from .model import MLP
@@ -60,17 +61,32 @@ def job_kernels(hidden="tanh", output="identity", loss="mse"):
     return table
 
 
+def call_kernels(net, X, Y):
+    """[(label, kernel, arguments)] for the small kernels that the Python layer calls around the
+    jobs, with its argument types: a Problem's finiteness check and sizes, the central rule's
+    steps and quotients. They do not depend on the configuration."""
+    steps = np.full(net.n_params, 1e-5)
+    return [("input check", checks.all_finite, (X, Y, net.theta)),
+            ("forward cache size", cache_size, (net.layout, X.shape[0])),
+            ("workspace size", workspace_size, (net.layout, X.shape[0])),
+            ("default steps", quotients.default_steps, (net.theta, 1e-5, steps)),
+            ("central quotients", quotients.central_quotients, (np.ones(net.n_params), steps))]
+
+
 def warm_up(configuration=DEFAULT_CONFIGURATION):
     """Compile (or load from the disk cache) every job of a configuration (hidden, output, loss)
-    on a tiny problem; [(label, kernel name, seconds, "compiled" or "loaded")] in order."""
+    and the kernels the Python layer calls around them, on a tiny problem; [(label, kernel
+    name, seconds, "compiled" or "loaded")] in order."""
     hidden, output, loss = configuration
     net = MLP([1, 2, 1], hidden=hidden, output=output, seed=0)
     XT, YT = np.zeros((1, 2)), np.ones((1, 2))
+    calls = [(label, kernel, (net.theta.copy(), net.layout, XT, YT) + tuple(arguments(net, XT, YT)))
+             for label, kernel, arguments in job_kernels(hidden, output, loss)]
     rows = []
-    for label, kernel, arguments in job_kernels(hidden, output, loss):
+    for label, kernel, arguments in calls + call_kernels(net, np.zeros((2, 1)), np.ones((2, 1))):
         with runtime.CompileWatch() as watch:
             start = time.perf_counter()
-            runtime.call(kernel, net.theta.copy(), net.layout, XT, YT, *arguments(net, XT, YT))
+            runtime.call(kernel, *arguments)
             seconds = time.perf_counter() - start
         rows.append((label, runtime.kernel_name(kernel), seconds, "compiled" if watch.compiled else "loaded"))
     return rows

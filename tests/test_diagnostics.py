@@ -2,7 +2,7 @@
 import numba
 
 import fastgrad as fg
-from fastgrad import diagnostics
+from fastgrad import diagnostics, runtime
 from fastgrad.kernels.specialise import ENTRIES
 
 
@@ -18,15 +18,24 @@ def test_warm_up_covers_every_entry_kernel():
     """The registry of entry templates, not a hand-kept list, decides what a warm-up covers."""
     rows = diagnostics.warm_up()
     labels = [label for label, _, _, _ in rows]
-    assert len(labels) == len(set(labels)) == 15
+    assert len(labels) == len(set(labels)) == 15 + 5  # the jobs, then the kernels around them
     assert {how for _, _, _, how in rows} <= {"compiled", "loaded"}
     assert all(seconds > 0 for _, _, seconds, _ in rows)
-    assert all(".tanh.identity.mse" in name or name.endswith(".tanh.identity") for _, name, _, _ in rows
+    assert all(".tanh.identity.mse" in name or name.endswith(".tanh.identity") for _, name, _, _ in rows[:15]
                if not name.startswith(("loss_at", "complex_step", "coordinate")))
+    assert [name for _, name, _, _ in rows[15:]] == ["all_finite", "cache_size", "workspace_size", "default_steps",
+                                                    "central_quotients"]
     built = diagnostics.entries_built()
     assert set(built) == set(ENTRIES) and all(count >= 1 for count in built.values()), built
     assert any(name.startswith("complex_step") and name.endswith(".parallel") for _, name, _, _ in rows)
     assert any(name.startswith("backprop") and name.endswith(".parallel") for _, name, _, _ in rows)
+    ex = fg.datasets.seed_numerical_example()
+    with runtime.CompileWatch() as watch:  # after a warm-up, the default configuration compiles nothing
+        fg.train(ex.net.copy(), ex.data.X, ex.data.Y, loss="mse", eta=0.01, steps=5)
+        fg.numerical_gradient(ex.net, ex.data.X, ex.data.Y, loss="mse")
+        fg.analytic_gradient(ex.net, ex.data.X, ex.data.Y, loss="mse")
+        fg.loss(ex.net, ex.data.X, ex.data.Y, "mse")
+    assert watch.compiled == []
 
 
 def test_cache_status_counts_the_warmed_jobs():
