@@ -12,6 +12,7 @@ Inputs and targets come transposed too: XT (d, n) and YT (p, n).
 """
 from .codes import CACHE_OFFSET, N_IN, N_OUT, THETA_OFFSET
 from .jit import helper
+from .views import as_shape
 
 
 @helper
@@ -50,14 +51,14 @@ def layer_weights(theta, layout, l):
     """Layer l's (n_in+1, n_out) view of theta, bias row first."""
     start = layout[l, THETA_OFFSET]
     rows, cols = layout[l, N_IN] + 1, layout[l, N_OUT]
-    return theta[start:start + rows * cols].reshape((rows, cols))
+    return as_shape(theta[start:start + rows * cols], (rows, cols))
 
 
 @helper
 def block(buffer, layout, l, n):
     """Layer l's (n_out, n) block of a buffer laid out like Z (or like A)."""
     start = n * layout[l, CACHE_OFFSET]
-    return buffer[start:start + n * layout[l, N_OUT]].reshape((layout[l, N_OUT], n))
+    return as_shape(buffer[start:start + n * layout[l, N_OUT]], (layout[l, N_OUT], n))
 
 
 @helper
@@ -76,7 +77,7 @@ def a_rows(cache, layout, l, n):
 def delta_rows(cache, layout, which, rows, n):
     """Delta block ``which`` (0 or 1) of the workspace, (rows, n)."""
     start = n * (2 * units(layout) + which * width(layout))
-    return cache[start:start + rows * n].reshape((rows, n))
+    return as_shape(cache[start:start + rows * n], (rows, n))
 
 
 @helper

@@ -8,13 +8,14 @@ import cmath
 
 from ..elementary import SMALL, sigmoid, sigmoid_into, tanh_near_zero
 from ..jit import helper
+from ..views import as_flat
 
 
 @helper
 def activate(code, Z, A, scratch):
     """A = sigmoid Z, the whole (units, n) block in one vectorised pass (``scratch``: at least
     Z's size of floats)."""
-    sigmoid_into(Z.reshape(Z.size), A.reshape(A.size), scratch[:Z.size])
+    sigmoid_into(as_flat(Z), as_flat(A), scratch[:Z.size])
 
 
 @helper

@@ -10,13 +10,14 @@ import cmath
 
 from ..elementary import SMALL, tanh, tanh_into, tanh_near_zero
 from ..jit import helper
+from ..views import as_flat
 
 
 @helper
 def activate(code, Z, A, scratch):
     """A = tanh Z, the whole (units, n) block in one vectorised pass (``scratch``: at least
     Z's size of floats)."""
-    tanh_into(Z.reshape(Z.size), A.reshape(A.size), scratch[:Z.size])
+    tanh_into(as_flat(Z), as_flat(A), scratch[:Z.size])
 
 
 @helper
