@@ -80,7 +80,7 @@ def prepare(theta, layout, XT, YT, h, shared, work):
     UT = work[at:at + n * below]
     reach = work[at + n * below:at + n * below + below]
     at += n * below + below
-    scaled, mass, powers = work[at:at + n], work[at + n:at + 2 * n], work[at + 2 * n:at + 3 * n]
+    scaled, mass, tanh_scratch = work[at:at + n], work[at + n:at + 2 * n], work[at + 2 * n:at + 3 * n]
     for r in range(below):
         reach[r] = 0.0
     for l in range(last):
@@ -96,7 +96,7 @@ def prepare(theta, layout, XT, YT, h, shared, work):
                 if abs(s * h) * reach[row + r] > TINY:  # else its changes are tiny: no u needed
                     for i in range(n):
                         scaled[i] = s * h * IN[r, i]
-                    tanh_into(scaled, U[r], powers)
+                    tanh_into(scaled, U[r], tanh_scratch)
     for i in range(n):
         mass[i] = 0.0
     for j in range(YT.shape[0]):
