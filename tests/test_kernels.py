@@ -26,7 +26,8 @@ def test_tanh_special_values():
     np.random.default_rng(1).normal(scale=4.0, size=5000),
     np.concatenate([-np.logspace(-300, 2.8, 2000), np.logspace(-300, 2.8, 2000)]),
     np.linspace(0.6, 0.65, 1001),
-], ids=["normal", "wide", "switch"])
+    np.linspace(-0.7, 0.7, 100001),  # the rational fit, densely (a form with a worse rounding reached 3 ulp)
+], ids=["normal", "wide", "switch", "near-zero"])
 def test_vectorised_tanh_and_sigmoid(xs):
     out, scratch = np.empty_like(xs), np.empty_like(xs)
     tanh_into(xs, out, scratch)
@@ -35,6 +36,17 @@ def test_vectorised_tanh_and_sigmoid(xs):
     sigmoid_into(xs, out, scratch)
     exact = 1.0 / (1.0 + np.exp(-xs))
     assert np.max(np.abs(out - exact) / np.spacing(exact)) <= 4.0
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).nmant <= 52, reason="needs an extended-precision long double")
+def test_vectorised_tanh_within_its_documented_error_of_the_exact_value():
+    xs = np.concatenate([np.linspace(-0.7, 0.7, 100001), np.linspace(0.6, 20.0, 100001),
+                         np.random.default_rng(2).normal(scale=3.0, size=100000)])
+    out, scratch = np.empty_like(xs), np.empty_like(xs)
+    tanh_into(xs, out, scratch)
+    exact = np.tanh(xs.astype(np.longdouble))
+    ulps = np.abs(out.astype(np.longdouble) - exact) / np.spacing(np.abs(exact).astype(np.float64))
+    assert float(ulps.max()) <= 1.3
 
 
 @pytest.mark.parametrize("rows,units,n", [(1, 1, 3), (4, 4, 8), (5, 7, 9), (3, 10, 5), (64, 8, 33), (17, 6, 25)])
