@@ -76,7 +76,7 @@ def _deltas_below(code, D, W, Z, A, below, first, stop):
             below[r, i] = hidden.times_slope(code, below[r, i], Z[r, i], A[r, i])
 
 
-@entry
+@entry(borrowing=True)
 def backprop(theta, layout, XT, YT, cache, grad):
     """Write dE/dtheta into ``grad`` and return E(theta)."""
     n = XT.shape[1]

@@ -11,7 +11,7 @@ from .specialise import entry, template
 hidden = output = loss = None  # bound per configuration by specialise()
 
 
-@template
+@template(borrowing=True)
 def forward(theta, layout, XT, cache):
     """Fill Z and A of every layer."""
     n = XT.shape[1]
@@ -51,7 +51,7 @@ def cached_loss(layout, YT, cache):
     return loss.factor(n, p) * (total + carry)
 
 
-@entry
+@entry(borrowing=True)
 def loss_at(theta, layout, XT, YT, cache):
     """E(theta): a forward pass into ``cache`` followed by the loss."""
     forward(theta, layout, XT, cache)

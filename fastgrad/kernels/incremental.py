@@ -309,7 +309,7 @@ def entry_differences(theta, layout, steps, m, h_table, entries, first, stride, 
         out[k] = loss.factor(n, p) * pairwise_sum(V, n, V, 3 * n)
 
 
-@template
+@template(borrowing=True)
 def _share(theta, layout, steps, m, h_table, entries, first, stride, fields, scratch, out):
     """out[k] for k = first, first + stride, ... (interleaved, so that costly and cheap
     layers are spread evenly), in private ``scratch`` (``scratch_size``); ``fields``: a

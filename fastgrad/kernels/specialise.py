@@ -53,10 +53,13 @@ def template(function=None, *, paste=False, borrowing=False):
     return function
 
 
-def entry(function):
-    """Mark ``function`` as a template that the Python layer calls (a job)."""
+def entry(function=None, *, borrowing=False):
+    """Mark ``function`` as a template that the Python layer calls (a job); ``borrowing``: as
+    for ``template``."""
+    if function is None:
+        return lambda f: entry(f, borrowing=borrowing)
     ENTRIES[function.__name__] = function
-    return template(function)
+    return template(function, borrowing=borrowing)
 
 
 def _is_template(value):
@@ -106,7 +109,7 @@ def specialise(function, bindings, parallel=False, inline=False, cache=True):
         if parallel:
             copy.__qualname__ += ".parallel"
         options = {"inline": "always"} if inline else {"parallel": parallel}
-        if function in BORROWERS and not inline:
+        if function in BORROWERS and not inline and not parallel:  # numba's threads allocate
             options.update(BORROWING)
         built = _BUILT[key] = compile_function(copy, cache=cache, **options)
         if not cache:
