@@ -13,7 +13,7 @@ import numba
 import numpy as np
 
 from . import runtime
-from .kernels import checks, jobs, quotients
+from .kernels import checks, jobs
 from .kernels.incremental import workspace_size
 from .kernels.layers import cache_size
 from .kernels.specialise import ENTRIES, built_kernels
@@ -24,13 +24,17 @@ DEFAULT_CONFIGURATION = ("tanh", "identity", "mse")  # the textbook's: fastgrad 
 
 def job_kernels(hidden="tanh", output="identity", loss="mse"):
     """[(label, kernel, arguments-maker)] for every job of one configuration: the loss, backprop,
-    both difference strategies and the complex step (each serial and parallel), every training
+    both difference strategies, the central gradient and the complex step (each serial and
+    parallel), every training
     kernel and the coordinate sweeps. ``arguments-maker(net, XT, YT)`` gives the call's
     arguments after (theta, layout, XT, YT)."""
     f = jobs.formulas([hidden], output, loss)
     def differences(net, XT, YT):
         return (np.full(net.n_params, 1e-5), 1.0, 1e-5, np.arange(net.n_params), 1, np.empty(0),
                 np.empty(net.n_params))
+
+    def central(net, XT, YT):
+        return (0.0, 1e-5, np.arange(net.n_params), 1, np.empty(0), np.empty(net.n_params), np.empty(net.n_params))
 
     def complex_steps(net, XT, YT):
         return (np.full(net.n_params, 1e-20), np.arange(net.n_params), 1, np.empty(net.n_params))
@@ -49,6 +53,9 @@ def job_kernels(hidden="tanh", output="identity", loss="mse"):
             table.append((f"{strategy} differences{' parallel' if parallel else ''}",
                           jobs.differences_kernel(f, strategy, parallel), differences))
     for parallel in (False, True):
+        table.append((f"central gradient{' parallel' if parallel else ''}",
+                      jobs.central_kernel(f, "incremental", parallel), central))
+    for parallel in (False, True):
         table.append((f"complex step{' parallel' if parallel else ''}", jobs.complex_step_kernel(f, parallel),
                       complex_steps))
     table.append(("train analytic", jobs.training_kernel(f, "analytic", None, False), steps))
@@ -63,14 +70,11 @@ def job_kernels(hidden="tanh", output="identity", loss="mse"):
 
 def call_kernels(net, X, Y):
     """[(label, kernel, arguments)] for the small kernels that the Python layer calls around the
-    jobs, with its argument types: a Problem's finiteness check and sizes, the central rule's
-    steps and quotients. They do not depend on the configuration."""
-    steps = np.full(net.n_params, 1e-5)
+    jobs, with its argument types: a Problem's finiteness check and sizes. They do not depend
+    on the configuration."""
     return [("input check", checks.all_finite, (X, Y, net.theta)),
             ("forward cache size", cache_size, (net.layout, X.shape[0])),
-            ("workspace size", workspace_size, (net.layout, X.shape[0])),
-            ("default steps", quotients.default_steps, (net.theta, 1e-5, steps)),
-            ("central quotients", quotients.central_quotients, (np.ones(net.n_params), steps))]
+            ("workspace size", workspace_size, (net.layout, X.shape[0]))]
 
 
 def warm_up(configuration=DEFAULT_CONFIGURATION):

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import dask_backend, losses, runtime
-from ..kernels import jobs, quotients
+from ..kernels import jobs
 from ..custom import Activation, Loss
 from ..model import MLP
 from ..problem import gradient_buffer, problem
@@ -154,25 +154,19 @@ def gradient_of(prob, h=None, backend="numba-parallel", entries=None, strategy=N
 
 def _central_incremental(prob, h, backend):
     """The plan of the default case (``Problem.plan``): step_sizes' rule and ``combine``'s central
-    rule, D / (2 s), compiled (the same operations, so the same numbers)."""
-    kernel = prob.kernel("differences", "incremental", backend == "numba-parallel")
+    rule, D / (2 s), compiled around the job (the same operations, so the same numbers)."""
+    kernel = prob.kernel("central", "incremental", backend == "numba-parallel")
     base = base_step("central", exact_changes(prob, "incremental"))
-    return functools.partial(_central, kernel, h, base, backend)
+    return functools.partial(_central, kernel, 0.0 if h is None else h, base, backend)
 
 
 def _central(kernel, h, base, backend, prob, out):
-    """The central-difference gradient by the difference job ``kernel`` into ``out`` or a new
-    array: steps h, or by the default rule from ``base`` where h is None."""
+    """The central-difference gradient by ``kernel`` (``jobs.central_kernel``) into ``out`` or a
+    new array: steps h, or by the default rule from ``base`` where h = 0."""
     net = prob.net
     out = gradient_buffer(prob, out)
-    steps = prob.steps_workspace
-    if h is None:
-        quotients.default_steps(net.theta, base, steps)
-    else:
-        steps.fill(h)
-    runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, steps, 1.0, base if h is None else h,
-                 prob.all_entries, runtime.shares(backend), prob.workspace, out)
-    quotients.central_quotients(out, steps)
+    runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, h, base, prob.all_entries, runtime.shares(backend),
+                 prob.workspace, prob.steps_workspace, out)
     return out
 
 

@@ -6,7 +6,7 @@ the formulas it uses and nothing else.
 """
 import functools
 
-from . import activations, backprop, complex_step, finite_diff, forward, incremental, losses, training
+from . import activations, backprop, complex_step, finite_diff, forward, incremental, losses, quotients, training
 from .specialise import specialise
 
 DIFFERENCES = {"incremental": incremental.incremental_differences, "full": finite_diff.full_differences}
@@ -58,6 +58,12 @@ def differences_kernel(bindings, strategy, parallel):
     return specialise(DIFFERENCES[strategy], bindings, parallel)
 
 
+def central_kernel(bindings, strategy, parallel):
+    """(theta, layout, XT, YT, h, base, entries, n_shares, work, steps, out) -> E, out = the
+    central quotients of the difference job (quotients.py)."""
+    return specialise(quotients.central_gradient, bindings + (("differences", _job(bindings, strategy, parallel)),))
+
+
 def complex_step_kernel(bindings, parallel):
     """(theta, layout, XT, YT, steps, entries, n_shares, out) -> E."""
     return specialise(complex_step.complex_step, bindings, parallel)
@@ -68,9 +74,15 @@ def training_kernel(bindings, gradient, strategy, parallel):
     with backprop (gradient="analytic") or central differences by ``strategy``."""
     if gradient == "analytic":
         return specialise(training.gradient_steps, bindings + (("ANALYTIC", True),))
-    # serial: the job's template, pasted into the loop; parallel: the compiled parallel job
-    differences = differences_kernel(bindings, strategy, True) if parallel else DIFFERENCES[strategy]
-    return specialise(training.gradient_steps, bindings + (("ANALYTIC", False), ("differences", differences)))
+    return specialise(training.gradient_steps,
+                      bindings + (("ANALYTIC", False), ("differences", _job(bindings, strategy, parallel))))
+
+
+def _job(bindings, strategy, parallel):
+    """The difference job for a kernel that calls one: serial, its template, pasted into that
+    kernel (so the job compiles once, in it, not once more on its own to be linked); parallel,
+    the compiled parallel job, linked (the caller itself is not compiled for threads)."""
+    return differences_kernel(bindings, strategy, True) if parallel else DIFFERENCES[strategy]
 
 
 def coordinate_kernel(bindings):

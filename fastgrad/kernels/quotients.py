@@ -1,18 +1,23 @@
-"""The two array steps around a central-difference job, compiled (for small nets, numpy's
-per-call cost for them exceeded the arithmetic): the default step rule and the quotient.
+"""The central-difference gradient of a whole difference job in one compiled call: the
+default step rule, the job, the quotient (for small nets, a separate call for each of the
+three cost more than the arithmetic).
+
+Template: ``differences`` is bound to a difference job (``jobs._job``: the serial job's
+template, pasted, or the compiled parallel job, linked).
 """
-from .jit import kernel
+from .specialise import entry
+
+differences = None  # bound per configuration by specialise()
 
 
-@kernel
-def default_steps(theta, base, steps):
-    """steps_q = base max(1, |theta_q|) (the step rule of gradients/methods.py)."""
-    for q in range(theta.shape[0]):
-        steps[q] = base * max(1.0, abs(theta[q]))
-
-
-@kernel
-def central_quotients(differences, steps):
-    """differences_q <- differences_q / (2 steps_q), in place (combine's central rule)."""
-    for q in range(differences.shape[0]):
-        differences[q] = differences[q] / (2.0 * steps[q])
+@entry
+def central_gradient(theta, layout, XT, YT, h, base, entries, n_shares, work, steps, out):
+    """out_k = (E(theta + s_k e_q) - E(theta - s_k e_q)) / (2 s_k), q = entries[k], with
+    s_k = h, or where h = 0 by the default rule s_k = base max(1, |theta_q|) (gradients/
+    methods.py), into ``steps``; the u-table is built for h (base). Returns E(theta)."""
+    for k in range(entries.shape[0]):
+        steps[k] = h if h > 0.0 else base * max(1.0, abs(theta[entries[k]]))
+    loss = differences(theta, layout, XT, YT, steps, 1.0, h if h > 0.0 else base, entries, n_shares, work, out)
+    for k in range(entries.shape[0]):
+        out[k] = out[k] / (2.0 * steps[k])
+    return loss
