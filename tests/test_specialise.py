@@ -31,8 +31,10 @@ def test_specialisations_are_memoised_and_named_by_their_bindings():
 
 
 def test_borrowing_kernels_compile_without_reference_counting():
-    """The per-entry kernels of the incremental job allocate nothing and count no references;
-    the job gives the same gradient as backprop, deep nets included."""
+    """The kernels that allocate nothing and that other kernels call (the forward pass, the loss,
+    the serial backprop, the incremental job's share and per-entry kernels) count no references;
+    their parallel builds, and the jobs that allocate, do. The job gives the same gradient as
+    backprop, deep nets included."""
     net, X, Y = make_problem([2, 4, 3, 1], n=7, seed=2)
     f = jobs.formulas(net.hidden, net.output, "squared")
     kernel = jobs.differences_kernel(f, "incremental", False)
@@ -40,10 +42,14 @@ def test_borrowing_kernels_compile_without_reference_counting():
     kernel(net.theta, net.layout, X.T.copy(), Y.T.copy(), np.full(net.n_params, 1e-6), 1.0, 1e-6,
            np.arange(net.n_params), 1, np.empty(0), out)
     np.testing.assert_allclose(out / 2e-6, analytic_gradient(net, X, Y, "squared"), rtol=1e-6, atol=1e-9)
-    borrowing = [(name, k) for (template, _, _, inline, _), k in specialise._BUILT.items()
-                 for name in [template.__name__] if template in specialise.BORROWERS and not inline]
-    assert {name for name, _ in borrowing} >= {"entry_differences", "_propagate"}
-    assert all(k.targetoptions.get("_nrt") is False for _, k in borrowing)
+    parallel_backprop = jobs.backprop_kernel(f, parallel=True)
+    jobs.backprop_kernel(f)
+    built = [(template.__name__, parallel, k) for (template, _, parallel, inline, _), k in specialise._BUILT.items()
+             if template in specialise.BORROWERS and not inline]
+    assert {name for name, parallel, _ in built if not parallel} >= {
+        "entry_differences", "_propagate", "_share", "forward", "loss_at", "backprop"}
+    assert all(k.targetoptions.get("_nrt", True) is parallel for _, parallel, k in built)
+    assert parallel_backprop.targetoptions.get("_nrt", True) is True
     assert jobs.incremental.add_products.targetoptions.get("_nrt") is False
     assert kernel.targetoptions.get("_nrt", True) is True  # the job allocates: counted
 
