@@ -172,6 +172,7 @@ PLANS = {}
 MAX_PLANS = 256  # kinds times options; past it the plans start again (a sweep over many sizes)
 KERNELS = {}  # (Problem.configuration, job, options) -> the compiled job: a few per configuration
 LOSS_BACKENDS = ("numba", "numpy")
+UNSIZED = np.empty(0)  # a workspace too short for any job: the job allocates its own (never written)
 
 
 @cache
@@ -210,6 +211,16 @@ def loss(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, backend:
 def problem(net, X, Y, loss):
     """Check shapes, finiteness and the loss/output pairing; return a Problem."""
     return Problem(net, X, Y, loss)
+
+
+def problem_for_one_call(net, X, Y, loss):
+    """``problem`` for a free function's single call: it leaves the difference jobs' workspaces
+    to the jobs, which allocate their own in compiled code (a workspace is worth keeping only
+    for the next call; numpy's allocation and the size lookup cost more: ~1.5 µs at the
+    textbook size)."""
+    prob = Problem(net, X, Y, loss)
+    prob.__dict__.update(workspace=UNSIZED, steps_workspace=UNSIZED)  # see _computed_once
+    return prob
 
 
 def gradient_buffer(prob, out):
