@@ -25,8 +25,7 @@ DEFAULT_CONFIGURATION = ("tanh", "identity", "mse")  # the textbook's: fastgrad 
 def job_kernels(hidden="tanh", output="identity", loss="mse"):
     """[(label, kernel, arguments-maker)] for every job of one configuration: the loss, backprop,
     both difference strategies, the central gradient and the complex step (each serial and
-    parallel), every training
-    kernel and the coordinate sweeps. ``arguments-maker(net, XT, YT)`` gives the call's
+    parallel), every training kernel and the coordinate sweeps. ``arguments-maker(net, XT, YT)`` gives the call's
     arguments after (theta, layout, XT, YT)."""
     f = jobs.formulas([hidden], output, loss)
     def differences(net, XT, YT):

@@ -8,9 +8,10 @@ is owned by the caller and carried from chunk to chunk: it holds the weights bef
 the last good step's update.
 
 Templates: besides ``hidden``, ``output``, ``loss`` and ``fun`` (the loss at theta),
-``ANALYTIC`` is bound to True (backprop) or False, and then ``differences`` to a compiled
-difference job (incremental or full, serial or parallel). The branch on the constant ANALYTIC is removed before numba
-types the code, so a kernel compiles one way of taking the gradient only.
+``ANALYTIC`` is bound to True (backprop) or False, and then ``differences`` to a difference
+job (incremental or full, serial or parallel), which the numerical step runs through
+``quotients.central``. The branch on the constant ANALYTIC is removed before numba types the
+code, so a kernel compiles one way of taking the gradient only.
 """
 import math
 
@@ -22,9 +23,10 @@ from .forward import loss_at
 from .incremental import workspace_size
 from .jit import helper
 from .layers import cache_size
+from .quotients import central
 from .specialise import entry
 
-ANALYTIC = differences = None  # bound per configuration by specialise()
+ANALYTIC = None  # bound per configuration by specialise()
 
 
 @helper
@@ -64,10 +66,9 @@ def gradient_steps(theta, layout, XT, YT, eta, h, batches, n_shares, limit, last
     YbT = np.empty((YT.shape[0], nb)) if minibatch else YT
     cache = np.empty(cache_size(layout, nb))
     P = theta.shape[0]
-    grad, entries, hs = np.empty(P), np.empty(P, dtype=np.int64), np.empty(P)
-    for q in range(P):  # a loop: numpy's arange and full compile about 0.3 s more, cold
+    grad, entries, hs = np.empty(P), np.empty(P, dtype=np.int64), np.empty(P)  # hs: the steps' scratch
+    for q in range(P):  # a loop: numpy's arange compiles about 0.3 s more, cold (with full)
         entries[q] = q
-        hs[q] = h
     work = np.empty(0 if ANALYTIC else workspace_size(layout, nb))  # the incremental job's, for every step
     for s in range(steps):
         if minibatch:
@@ -76,9 +77,7 @@ def gradient_steps(theta, layout, XT, YT, eta, h, batches, n_shares, limit, last
         if ANALYTIC:
             loss = backprop(theta, layout, XbT, YbT, cache, grad)
         else:
-            loss = differences(theta, layout, XbT, YbT, hs, 1.0, h, entries, n_shares, work, grad)
-            for q in range(grad.shape[0]):
-                grad[q] /= 2.0 * h
+            loss = central(theta, layout, XbT, YbT, h, h, entries, n_shares, work, hs, grad)
         if not (loss <= limit and _all_finite(grad)):
             _copy(last_good, theta)
             return s
