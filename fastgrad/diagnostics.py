@@ -23,8 +23,8 @@ DEFAULT_CONFIGURATION = ("tanh", "identity", "mse")  # the textbook's: fastgrad 
 
 
 def job_kernels(hidden="tanh", output="identity", loss="mse"):
-    """[(label, kernel, arguments-maker)] for every job of one configuration: the loss, backprop,
-    both difference strategies, the central gradient and the complex step (each serial and
+    """[(label, kernel, arguments-maker)] for every job of one configuration: the loss and backprop
+    (each plain and blocked), both difference strategies, the central gradient and the complex step (each serial and
     parallel), every training kernel and the coordinate sweeps. ``arguments-maker(net, XT, YT)`` gives the call's
     arguments after (theta, layout, XT, YT)."""
     f = jobs.formulas([hidden], output, loss)
@@ -44,9 +44,13 @@ def job_kernels(hidden="tanh", output="identity", loss="mse"):
     def backprop(net, XT, YT):
         return np.empty(cache_size(net.layout, XT.shape[1])), np.empty(net.n_params)
 
-    table = [("loss", jobs.loss_kernel(f), lambda net, XT, YT: (np.empty(cache_size(net.layout, XT.shape[1])),))]
-    for parallel in (False, True):
-        table.append((f"backprop{' parallel' if parallel else ''}", jobs.backprop_kernel(f, parallel), backprop))
+    table = []
+    for blocked in ("", " blocked"):  # blocked: for large problems (products.blocked_pays_off)
+        table.append((f"loss{blocked}", jobs.loss_kernel(f, bool(blocked)),
+                      lambda net, XT, YT: (np.empty(cache_size(net.layout, XT.shape[1])),)))
+        for parallel in (False, True):
+            table.append((f"backprop{blocked}{' parallel' if parallel else ''}",
+                          jobs.backprop_kernel(f, parallel, bool(blocked)), backprop))
     for strategy in jobs.DIFFERENCES:
         for parallel in (False, True):
             table.append((f"{strategy} differences{' parallel' if parallel else ''}",
@@ -57,7 +61,8 @@ def job_kernels(hidden="tanh", output="identity", loss="mse"):
     for parallel in (False, True):
         table.append((f"complex step{' parallel' if parallel else ''}", jobs.complex_step_kernel(f, parallel),
                       complex_steps))
-    table.append(("train analytic", jobs.training_kernel(f, "analytic", None, False), steps))
+    for blocked in ("", " blocked"):
+        table.append((f"train analytic{blocked}", jobs.training_kernel(f, "analytic", None, False, bool(blocked)), steps))
     for strategy in jobs.DIFFERENCES:
         for parallel in (False, True):
             table.append((f"train {strategy}{' parallel' if parallel else ''}",
@@ -82,11 +87,11 @@ def warm_up(configuration=DEFAULT_CONFIGURATION):
     name, seconds, "compiled" or "loaded")] in order."""
     hidden, output, loss = configuration
     net = MLP([1, 2, 1], hidden=hidden, output=output, seed=0)
-    XT, YT = np.zeros((1, 2)), np.ones((1, 2))
+    XT, YT = np.zeros((1, 6)), np.ones((1, 6))  # n = 6: the blocked kernels need n >= 3 max(sizes)
     calls = [(label, kernel, (net.theta.copy(), net.layout, XT, YT) + tuple(arguments(net, XT, YT)))
              for label, kernel, arguments in job_kernels(hidden, output, loss)]
     rows = []
-    for label, kernel, arguments in calls + call_kernels(net, np.zeros((2, 1)), np.ones((2, 1))):
+    for label, kernel, arguments in calls + call_kernels(net, np.zeros((6, 1)), np.ones((6, 1))):
         with runtime.CompileWatch() as watch:
             start = time.perf_counter()
             runtime.call(kernel, *arguments)

@@ -21,6 +21,7 @@ from . import losses, runtime
 from .kernels import checks, jobs
 from .kernels.incremental import workspace_size
 from .kernels.layers import cache_size
+from .kernels.products import blocked_pays_off
 from .model import MLP
 from .validation import check_finite, check_samples, choice, float_matrix
 
@@ -60,8 +61,10 @@ class Problem:
     XT: np.ndarray = field(repr=False)  # X transposed, (d, n), C-contiguous: the layout every kernel reads
     YT: np.ndarray = field(repr=False)  # Y transposed, (p, n), C-contiguous
     configuration: tuple = field(repr=False)  # (hidden activations, output, loss): what the formulas depend on
-    kind: tuple = field(repr=False)  # configuration + (n, P): what a plan depends on besides a call's
-    # options (the sizes decide whether threads pay off)
+    blocked: bool = field(repr=False)  # whether the forward pass and backprop run the products blocked
+    # in registers (the same bits; kernels.products.blocked_pays_off)
+    kind: tuple = field(repr=False)  # configuration + (n, P, blocked): what a plan depends on besides a
+    # call's options (the sizes decide whether threads and blocks pay off)
     plans: dict = field(repr=False)  # the plans this problem has used, by options (a repeated call
     # hashes its options only)
 
@@ -76,9 +79,10 @@ class Problem:
             for name, values in (("X", X), ("Y", Y), ("theta", net.theta)):
                 check_finite(name, values)  # names the first non-finite entry
         configuration = (tuple(net.hidden), net.output, loss)
+        blocked = blocked_pays_off(X.shape[0], net.n_params, net.sizes)
         self.__dict__.update(net=net, X=X, Y=Y, loss_name=loss, XT=np.ascontiguousarray(X.T),  # frozen: set once
                              YT=np.ascontiguousarray(Y.T), configuration=configuration,
-                             kind=configuration + (X.shape[0], net.n_params), plans={})
+                             blocked=blocked, kind=configuration + (X.shape[0], net.n_params, blocked), plans={})
 
     @_computed_once
     def formulas(self):
@@ -145,7 +149,7 @@ class Problem:
     def loss(self) -> float:
         """E(theta) by the compiled forward pass (equations in ``fastgrad.losses``)."""
         net = self.net
-        return runtime.call(self.kernel("loss"), net.theta, net.layout, self.XT, self.YT, self.cache)
+        return runtime.call(self.kernel("loss", self.blocked), net.theta, net.layout, self.XT, self.YT, self.cache)
 
     def analytic_gradient(self, out: np.ndarray | None = None, backend: str = "numba") -> np.ndarray:
         """dE/dtheta by backpropagation, into ``out`` if given (see ``fastgrad.analytic_gradient``)."""

@@ -24,6 +24,7 @@ from . import losses as losses_module
 from . import runtime
 from .gradients.numerical import check_strategy, threads_pay_off
 from .kernels import jobs
+from .kernels.products import blocked_pays_off
 from .model import MLP
 from .problem import problem
 from .validation import check_seed, choice, positive_int, positive_number, seeded_rng
@@ -160,8 +161,10 @@ def _chunk_runner(prob, gradient, backend, strategy, update, eta, h, batch_size,
             done = runtime.call(kernel, *args, eta, h, limit, last_good, losses)
             return losses[:done]
         return run
-    parallel = uses_threads(net, batch_size or prob.X.shape[0], gradient, backend, update, strategy)
-    kernel = jobs.training_kernel(prob.formulas, gradient, strategy, parallel)
+    batch = batch_size or prob.X.shape[0]
+    parallel = uses_threads(net, batch, gradient, backend, update, strategy)
+    kernel = jobs.training_kernel(prob.formulas, gradient, strategy, parallel,
+                                  gradient == "analytic" and blocked_pays_off(batch, net.n_params, net.sizes))
     batches = _batch_stream(prob.X.shape[0], batch_size, seed)
 
     def run(count):

@@ -83,33 +83,47 @@ def test_cross_entropy_gradient_with_soft_targets():
     assert np.abs(exact - approx).max() <= 1e-8 * np.abs(exact).max()
 
 
-@pytest.mark.parametrize("sizes,hidden,output", [
-    ([3, 9, 7, 2], "tanh", "identity"),
-    ([4, 6, 5, 5, 3], MIXED, "softmax"),
-    ([2, 13, 1], "sigmoid", "sigmoid"),
-    ([5, 8, 8, 2], "relu", "identity"),
+@pytest.mark.parametrize("sizes,hidden,output,blocks", [
+    ([3, 9, 7, 2], "tanh", "identity", (False, True)),
+    ([4, 6, 5, 5, 3], MIXED, "softmax", (False, True)),
+    ([2, 13, 1], "sigmoid", "sigmoid", (False,)),  # the blocked kernels compile in ~20 s: two configurations
+    ([5, 8, 8, 2], "relu", "identity", (False,)),
 ])
-def test_parallel_backprop_equals_serial_bit_for_bit(monkeypatch, restore_threads, sizes, hidden, output):
-    """Every layer's units over threads (blocks of four, a partial block at the end) and the
-    serial kernel sum the same numbers in the same order; the workspace starts as NaN, so a
-    block that read another block's rows before they were written would show."""
+def test_parallel_and_blocked_backprop_equal_serial_bit_for_bit(monkeypatch, restore_threads, sizes, hidden, output,
+                                                                blocks):
+    """Every layer's units over threads (blocks of four, a partial block at the end), the
+    products blocked in registers (products.py) and the plain serial kernel sum the same
+    numbers in the same order, and so do the loss kernels; the workspace starts as NaN, so a
+    block that read another block's rows (or workspace) before they were written would show."""
     from fastgrad import runtime
     from fastgrad.gradients import analytic
+    from fastgrad.kernels import products
     from fastgrad.kernels.layers import cache_size
     from fastgrad.problem import Problem
     from fastgrad.runtime import max_threads
-    net, X, Y = make_problem(sizes, hidden=hidden, output=output, n=37)
+    n = 41  # >= 3 max(sizes), as the blocked kernels need; 41 = 5 * 8 + 1, a tail
+    net, X, Y = make_problem(sizes, hidden=hidden, output=output, n=n)
     prob = Problem(net, X, Y)
-    grads = {}
+    grads, values = {}, set()
     for parallel in (False, True):
-        grads[parallel] = np.empty(net.n_params)
-        prob.kernel("backprop", parallel)(net.theta, net.layout, prob.XT, prob.YT,
-                                          np.full(cache_size(net.layout, 37), np.nan), grads[parallel])
-    assert np.array_equal(grads[True], grads[False])
-    np.testing.assert_allclose(grads[False], analytic.numpy_backprop(prob), rtol=1e-12, atol=1e-14)
+        for blocked in blocks:
+            grads[parallel, blocked] = np.empty(net.n_params)
+            cache = np.full(cache_size(net.layout, n), np.nan)
+            values.add(prob.kernel("backprop", parallel, blocked)(net.theta, net.layout, prob.XT, prob.YT, cache,
+                                                                  grads[parallel, blocked]))
+            values.add(prob.kernel("loss", blocked)(net.theta, net.layout, prob.XT, prob.YT, cache))
+    assert len(values) == 1
+    for key in grads:
+        assert np.array_equal(grads[key], grads[False, False]), key
+    np.testing.assert_allclose(grads[False, False], analytic.numpy_backprop(prob), rtol=1e-12, atol=1e-14)
     monkeypatch.setattr(analytic, "PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(products, "BLOCKED_MIN_WORK", 0)
     fg.set_num_threads(max_threads())
     used = []
     monkeypatch.setattr(runtime, "call", lambda kernel, *args: used.append(kernel) or kernel(*args))
-    assert np.array_equal(prob.analytic_gradient(), grads[False])
-    assert used == [prob.kernel("backprop", max_threads() > 1)]  # the parallel kernel where there are threads
+    for blocked in blocks:
+        prob = Problem(net, X, Y) if blocked else prob  # blocked where the work pays for it (patched)
+        assert prob.blocked == blocked
+        used.clear()
+        assert np.array_equal(prob.analytic_gradient(), grads[False, False])
+        assert used == [prob.kernel("backprop", max_threads() > 1, blocked)]  # parallel where there are threads

@@ -18,12 +18,12 @@ def test_warm_up_covers_every_entry_kernel():
     """The registry of entry templates, not a hand-kept list, decides what a warm-up covers."""
     rows = diagnostics.warm_up()
     labels = [label for label, _, _, _ in rows]
-    assert len(labels) == len(set(labels)) == 17 + 3  # the jobs, then the kernels around them
+    assert len(labels) == len(set(labels)) == 21 + 3  # the jobs, then the kernels around them
     assert {how for _, _, _, how in rows} <= {"compiled", "loaded"}
     assert all(seconds > 0 for _, _, seconds, _ in rows)
-    assert all(".tanh.identity.mse" in name or name.endswith(".tanh.identity") for _, name, _, _ in rows[:17]
+    assert all(".tanh.identity.mse" in name or name.endswith(".tanh.identity") for _, name, _, _ in rows[:21]
                if not name.startswith(("loss_at", "complex_step", "coordinate")))
-    assert [name for _, name, _, _ in rows[17:]] == ["all_finite", "cache_size", "workspace_size"]
+    assert [name for _, name, _, _ in rows[21:]] == ["all_finite", "cache_size", "workspace_size"]
     built = diagnostics.entries_built()
     assert set(built) == set(ENTRIES) and all(count >= 1 for count in built.values()), built
     assert any(name.startswith("complex_step") and name.endswith(".parallel") for _, name, _, _ in rows)
@@ -40,4 +40,4 @@ def test_warm_up_covers_every_entry_kernel():
 def test_cache_status_counts_the_warmed_jobs():
     diagnostics.warm_up()
     cached, total, directory = diagnostics.cache_status()
-    assert total == 17 and cached == total and directory != "(none)"
+    assert total == 21 and cached == total and directory != "(none)"

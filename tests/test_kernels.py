@@ -65,6 +65,34 @@ def test_blocked_products_equal_the_plain_loop_bit_for_bit(rows, units, n, trans
     assert np.array_equal(blocked, plain)
 
 
+@pytest.mark.parametrize("rows,units,n", [(1, 1, 3), (3, 10, 7), (5, 7, 8), (9, 4, 41), (17, 6, 100), (4, 16, 64)])
+def test_blocked_row_dots_equal_the_interleaved_dot_bit_for_bit(rows, units, n):
+    """row_dots (D dealt out, eight partial products, their sums) against dot, entry by entry,
+    for the whole rows and for a block of them (as a parallel kernel deals them out)."""
+    from fastgrad.kernels.products import deal_columns, dot, row_dots
+    rng = np.random.default_rng(rows + units + n)
+    A, D = rng.normal(size=(rows, n)), rng.normal(size=(units, n))
+    expected = np.array([[dot(A, r, D, j) for j in range(units)] for r in range(rows)])
+    DT = np.full(n * units, np.nan)
+    deal_columns(D, DT)
+    assert not np.isnan(DT).any()
+    G, spare = np.full((rows, units), np.nan), np.full(3 * rows * units, np.nan)
+    row_dots(A, DT, G, spare, 0, rows)
+    assert np.array_equal(G, expected)
+    first, stop = rows // 3, rows - rows // 4
+    block = np.full((stop - first, units), np.nan)
+    row_dots(A, DT, block, spare, first, stop)
+    assert np.array_equal(block, expected[first:stop])
+    np.testing.assert_allclose(G, A @ D.T, rtol=1e-12, atol=1e-12 * np.abs(A).max() * np.abs(D).max() * n)
+
+
+def test_blocked_products_pay_off_for_large_problems_only():
+    from fastgrad.kernels.products import blocked_pays_off
+    assert not blocked_pays_off(25, 31, [1, 10, 1])  # the textbook size
+    assert blocked_pays_off(1000, 836, [8, 64, 4]) and blocked_pays_off(1000, 22026, [32, 128, 128, 10])
+    assert not blocked_pays_off(300, 95_410, [784, 120, 10])  # n < 3 max(sizes): the workspace is short
+
+
 @pytest.mark.parametrize("name", ["tanh", "sigmoid"])
 def test_tiny_changes_are_the_exact_changes_to_rounding(name):
     """_tiny_change's Taylor polynomial against the cancellation-free change g u / (1 + t u),

@@ -4,6 +4,7 @@ import pytest
 
 import fastgrad as fg
 from fastgrad import datasets
+from fastgrad.kernels.specialise import built_kernels
 from fastgrad.train import DivergenceError, train
 
 
@@ -89,6 +90,24 @@ def test_analytic_steps_use_the_current_weights():
     expected = net.theta - 0.1 * fg.analytic_gradient(net, ex.data.X, ex.data.Y)
     train(net, ex.data.X, ex.data.Y, gradient="analytic", steps=1, eta=0.1)
     np.testing.assert_allclose(net.theta, expected, rtol=1e-14)
+
+
+@pytest.mark.parametrize("batch_size", [None, 30])
+def test_blocked_analytic_steps_equal_the_plain_ones_bit_for_bit(monkeypatch, batch_size):
+    """Training of a large problem links the blocked backprop (products.py): the same weights."""
+    from fastgrad.kernels import products
+    X = np.random.default_rng(5).normal(size=(41, 3))
+    Y = np.tanh(X[:, :2] - X[:, 1:])
+    runs = []
+    for min_work in (products.BLOCKED_MIN_WORK, 0):  # 41 P is below the real threshold
+        monkeypatch.setattr(products, "BLOCKED_MIN_WORK", min_work)
+        net = fg.MLP([3, 9, 7, 2], seed=2)
+        train(net, X, Y, gradient="analytic", steps=30, eta=0.05, batch_size=batch_size, seed=4)
+        runs.append(net.theta)
+    assert runs[0].tobytes() == runs[1].tobytes()
+    built = [name for name, parallel, bindings, _ in built_kernels() if name == "gradient_steps"
+             and ("BLOCKED", True) in bindings and ("ANALYTIC", True) in bindings]
+    assert built  # the second run did compile the blocked kernel
 
 
 def test_minibatch_runs_are_reproducible():

@@ -16,7 +16,7 @@ from ..problem import gradient_buffer, problem
 from ..validation import choice
 
 BACKENDS = ("numpy", "numba")
-PARALLEL_MIN_WORK = 2_000_000  # n * P; below it threads save < 15 % for a ~10 s compile (bench/threads_backprop.py)
+PARALLEL_MIN_WORK = 2_000_000  # n * P; below it threads save < 15 % for a ~10 s compile (bench/backprop_kernels.py)
 
 
 def analytic_gradient(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None,
@@ -31,8 +31,9 @@ def analytic_gradient(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = N
     loss : {"squared", "mse", "cross-entropy"} or None
         None picks ``default_loss(net)``.
     backend : {"numba", "numpy"}
-        "numba" deals each layer's gradient columns and deltas out over threads where that
-        pays off (n P >= PARALLEL_MIN_WORK; same bits).
+        "numba" deals each layer's gradient and deltas out over threads where that pays off
+        (n P >= PARALLEL_MIN_WORK) and multiplies by products blocked in registers for large
+        problems (``kernels.products.blocked_pays_off``); the same bits either way.
 
     Returns
     -------
@@ -50,7 +51,7 @@ def gradient_of(prob, backend="numba", out=None):
     if plan is None:
         plan = prob.remember(options, _by_numpy if choice("backend", backend, BACKENDS) == "numpy" else
                              functools.partial(_compiled, None if threads_pay_off(prob.X.shape[0], prob.net.n_params)
-                                               else prob.kernel("backprop", False)))
+                                               else prob.kernel("backprop", False, prob.blocked)))
     return plan(prob, out)
 
 
@@ -66,7 +67,7 @@ def _compiled(serial, prob, out):
     pay off (serial is None) the parallel one while there are threads."""
     net = prob.net
     grad = gradient_buffer(prob, out)
-    kernel = serial if serial is not None else prob.kernel("backprop", runtime.get_num_threads() > 1)
+    kernel = serial if serial is not None else prob.kernel("backprop", runtime.get_num_threads() > 1, prob.blocked)
     runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, prob.cache, grad)
     return grad
 

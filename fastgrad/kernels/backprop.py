@@ -4,21 +4,26 @@ With D_L = dE/dZ_L from the loss, for l = L..1:
     grad W_l[0, j] = sum_i D_l[j, i],   grad W_l[r+1, j] = sum_i a_(l-1)[r, i] D_l[j, i],
     D_(l-1)[r, i] = (sum_j W_l[r+1, j] D_l[j, i]) f'_(l-1)(z_(l-1)[r, i])   (times_slope).
 The deltas live in the cache's workspace, so a call allocates nothing. Specialised parallel
-(UNITS_PER_BLOCK bound to PARALLEL_BLOCK), the gradient's columns and blocks of the
-deltas' rows run over threads; every sum is the serial kernel's, so the gradient is the same bit
-for bit. The forward pass stays serial: it is the loss kernel's, linked, and threading it too
-(its template pasted in) doubled the parallel kernel's compile time for a third of the work.
+(UNITS_PER_BLOCK bound to PARALLEL_BLOCK), the gradient's columns (blocked: blocks of its
+rows) and blocks of the deltas' rows run over threads; specialised BLOCKED, for large
+problems, the products are ``products.py``'s, blocked in registers, with the cache's free
+delta block and scratch as their workspace. Every sum is the plain serial kernel's, so the
+gradient is the same bit for bit. The forward pass stays serial: it is the loss kernel's,
+linked, and threading it too (its template pasted in) doubled the parallel kernel's compile
+time for a third of the work.
 """
 from numba import prange
 
 from .codes import ACTIVATION, N_OUT
 from .forward import loss_at, output_delta
 from .jit import helper
-from .layers import a_rows, delta_rows, layer_weights, z_rows
+from .layers import a_rows, delta_block, delta_rows, layer_weights, scratch_of, z_rows
+from .products import add_products, deal_columns, dot, row_dots
 from .specialise import entry, template
 from .summation import block_sum
 
 hidden = None  # bound per configuration by specialise()
+BLOCKED = False  # True: the products blocked in registers (products.py), same bits; bound for large problems
 PARALLEL_BLOCK = 4  # delta rows per block where a parallel kernel deals them out over threads
 UNITS_PER_BLOCK = 0  # the whole layer's deltas at once; bound to PARALLEL_BLOCK in parallel kernels
 
@@ -37,29 +42,6 @@ def block_bounds(b, units, per_block):
     return per_block * b, min(per_block * (b + 1), units)
 
 
-@helper
-def _dot(A, r, B, j):
-    """sum_i A[r, i] B[j, i] with eight interleaved accumulators (a fixed order, vectorisable)."""
-    n = A.shape[1]
-    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
-    i = 0
-    while i + 8 <= n:
-        a0 += A[r, i] * B[j, i]
-        a1 += A[r, i + 1] * B[j, i + 1]
-        a2 += A[r, i + 2] * B[j, i + 2]
-        a3 += A[r, i + 3] * B[j, i + 3]
-        a4 += A[r, i + 4] * B[j, i + 4]
-        a5 += A[r, i + 5] * B[j, i + 5]
-        a6 += A[r, i + 6] * B[j, i + 6]
-        a7 += A[r, i + 7] * B[j, i + 7]
-        i += 8
-    tail = 0.0
-    while i < n:
-        tail += A[r, i] * B[j, i]
-        i += 1
-    return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + tail
-
-
 @template(paste=True)
 def _deltas_below(code, D, W, Z, A, below, first, stop):
     """below[r] = (sum_j W[r+1, j] D[j]) f'(Z[r]) for first <= r < stop (A = f(Z)): one
@@ -68,12 +50,36 @@ def _deltas_below(code, D, W, Z, A, below, first, stop):
     for r in range(first, stop):
         for i in range(n):
             below[r, i] = 0.0
-        for j in range(D.shape[0]):
-            w = W[r + 1, j]
-            for i in range(n):
-                below[r, i] += w * D[j, i]
+        if not BLOCKED:
+            for j in range(D.shape[0]):
+                w = W[r + 1, j]
+                for i in range(n):
+                    below[r, i] += w * D[j, i]
+    if BLOCKED:
+        add_products(D, W[1:].T[:, first:stop], below[first:stop])
+    for r in range(first, stop):
         for i in range(n):
             below[r, i] = hidden.times_slope(code, below[r, i], Z[r, i], A[r, i])
+
+
+@template(paste=True)
+def _weight_gradient(IN, D, G, cache, layout, free):
+    """G[r+1, j] = sum_i IN[r, i] D[j, i] (``products.dot``'s order); blocked, with the cache's
+    delta block ``free`` and its scratch as workspace."""
+    rows = IN.shape[0]
+    if BLOCKED:
+        n = D.shape[1]
+        DT = scratch_of(cache, layout, n)
+        spare = delta_block(cache, layout, free, n)
+        deal_columns(D, DT)
+        units = D.shape[0]
+        for b in prange(blocks(rows, UNITS_PER_BLOCK)):
+            first, stop = block_bounds(b, rows, UNITS_PER_BLOCK)
+            row_dots(IN, DT, G[first + 1:stop + 1], spare[3 * first * units:3 * stop * units], first, stop)
+    else:
+        for j in prange(D.shape[0]):
+            for r in range(rows):
+                G[r + 1, j] = dot(IN, r, D, j)
 
 
 @entry(borrowing=True)
@@ -92,8 +98,7 @@ def backprop(theta, layout, XT, YT, cache, grad):
         G = layer_weights(grad, layout, l)
         for j in prange(D.shape[0]):
             G[0, j] = block_sum(D[j], 0, n)
-            for r in range(IN.shape[0]):
-                G[r + 1, j] = _dot(IN, r, D, j)
+        _weight_gradient(IN, D, G, cache, layout, (last - l + 1) % 2)
         if l > 0:
             rows = IN.shape[0]
             below = delta_rows(cache, layout, (last - l + 1) % 2, rows, n)

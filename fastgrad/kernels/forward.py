@@ -6,9 +6,11 @@ Templates: ``hidden``, ``output`` and ``loss`` are bound per configuration (spec
 """
 from .codes import ACTIVATION
 from .layers import a_rows, layer_weights, scratch_of, z_rows
+from .products import add_products
 from .specialise import entry, template
 
 hidden = output = loss = None  # bound per configuration by specialise()
+BLOCKED = False  # True: the products blocked in registers (products.py), same bits; bound for large problems
 
 
 @template(borrowing=True)
@@ -24,10 +26,13 @@ def forward(theta, layout, XT, cache):
         for j in range(Z.shape[0]):
             for i in range(n):
                 Z[j, i] = W[0, j]
-            for r in range(IN.shape[0]):
-                w = W[r + 1, j]
-                for i in range(n):
-                    Z[j, i] += IN[r, i] * w
+            if not BLOCKED:
+                for r in range(IN.shape[0]):
+                    w = W[r + 1, j]
+                    for i in range(n):
+                        Z[j, i] += IN[r, i] * w
+        if BLOCKED:
+            add_products(IN, W[1:], Z)
         if l < last:
             hidden.activate(layout[l, ACTIVATION], Z, A, scratch)
         else:

@@ -40,17 +40,23 @@ def _exact_changes(hidden, output, loss):
                if name in ("hidden", "output", "loss"))
 
 
-def loss_kernel(bindings):
-    """(theta, layout, XT, YT, cache) -> E."""
-    return specialise(forward.loss_at, bindings)
+def loss_kernel(bindings, blocked=False):
+    """(theta, layout, XT, YT, cache) -> E; ``blocked``: the products blocked in registers, same
+    bits (for problems that ``products.blocked_pays_off``)."""
+    return specialise(forward.loss_at, _blocked(bindings, blocked))
 
 
-def backprop_kernel(bindings, parallel=False):
+def backprop_kernel(bindings, parallel=False, blocked=False):
     """(theta, layout, XT, YT, cache, grad) -> E, grad = dE/dtheta; ``parallel``: each layer's
-    gradient columns and deltas over threads, same bits."""
+    gradient rows or columns and deltas over threads; ``blocked``: as for ``loss_kernel``. The
+    same bits either way. Blocked kernels need n >= 3 max(layer sizes) (their workspace)."""
     if parallel:
         bindings = bindings + (("UNITS_PER_BLOCK", backprop.PARALLEL_BLOCK),)
-    return specialise(backprop.backprop, bindings, parallel)
+    return specialise(backprop.backprop, _blocked(bindings, blocked), parallel)
+
+
+def _blocked(bindings, blocked):
+    return bindings + (("BLOCKED", True),) if blocked else bindings
 
 
 def differences_kernel(bindings, strategy, parallel):
@@ -69,11 +75,12 @@ def complex_step_kernel(bindings, parallel):
     return specialise(complex_step.complex_step, bindings, parallel)
 
 
-def training_kernel(bindings, gradient, strategy, parallel):
+def training_kernel(bindings, gradient, strategy, parallel, blocked=False):
     """(theta, layout, XT, YT, eta, h, batches, n_shares, limit, last_good, losses) -> steps done,
-    with backprop (gradient="analytic") or central differences by ``strategy``."""
+    with backprop (gradient="analytic"; ``blocked``: as for ``loss_kernel``) or central
+    differences by ``strategy``."""
     if gradient == "analytic":
-        return specialise(training.gradient_steps, bindings + (("ANALYTIC", True),))
+        return specialise(training.gradient_steps, _blocked(bindings, blocked) + (("ANALYTIC", True),))
     return specialise(training.gradient_steps,
                       bindings + (("ANALYTIC", False), ("differences", _job(bindings, strategy, parallel))))
 

@@ -74,6 +74,13 @@ def a_rows(cache, layout, l, n):
 
 
 @helper
+def delta_block(cache, layout, which, n):
+    """Delta block ``which`` (0 or 1) of the workspace, flat: width n floats."""
+    start = n * (2 * units(layout) + which * width(layout))
+    return cache[start:start + n * width(layout)]
+
+
+@helper
 def delta_rows(cache, layout, which, rows, n):
     """Delta block ``which`` (0 or 1) of the workspace, (rows, n)."""
     start = n * (2 * units(layout) + which * width(layout))
