@@ -47,39 +47,34 @@ def _deltas_below(code, D, W, Z, A, below, first, stop):
     """below[r] = (sum_j W[r+1, j] D[j]) f'(Z[r]) for first <= r < stop (A = f(Z)): one
     block of the layer below's deltas."""
     n = D.shape[1]
+    if BLOCKED:
+        for r in range(first, stop):
+            for i in range(n):
+                below[r, i] = 0.0
+        add_products(D, W[1:].T[:, first:stop], below[first:stop])
     for r in range(first, stop):
-        for i in range(n):
-            below[r, i] = 0.0
         if not BLOCKED:
+            for i in range(n):
+                below[r, i] = 0.0
             for j in range(D.shape[0]):
                 w = W[r + 1, j]
                 for i in range(n):
                     below[r, i] += w * D[j, i]
-    if BLOCKED:
-        add_products(D, W[1:].T[:, first:stop], below[first:stop])
-    for r in range(first, stop):
         for i in range(n):
             below[r, i] = hidden.times_slope(code, below[r, i], Z[r, i], A[r, i])
 
 
 @template(paste=True)
-def _weight_gradient(IN, D, G, cache, layout, free):
-    """G[r+1, j] = sum_i IN[r, i] D[j, i] (``products.dot``'s order); blocked, with the cache's
-    delta block ``free`` and its scratch as workspace."""
-    rows = IN.shape[0]
-    if BLOCKED:
-        n = D.shape[1]
-        DT = scratch_of(cache, layout, n)
-        spare = delta_block(cache, layout, free, n)
-        deal_columns(D, DT)
-        units = D.shape[0]
-        for b in prange(blocks(rows, UNITS_PER_BLOCK)):
-            first, stop = block_bounds(b, rows, UNITS_PER_BLOCK)
-            row_dots(IN, DT, G[first + 1:stop + 1], spare[3 * first * units:3 * stop * units], first, stop)
-    else:
-        for j in prange(D.shape[0]):
-            for r in range(rows):
-                G[r + 1, j] = dot(IN, r, D, j)
+def _blocked_weight_gradient(IN, D, G, cache, layout, free):
+    """G[r+1, j] = sum_i IN[r, i] D[j, i] in ``products.dot``'s order by ``products.row_dots``,
+    with the cache's delta block ``free`` and its scratch as workspace (G[0] is the caller's)."""
+    rows, units, n = IN.shape[0], D.shape[0], D.shape[1]
+    DT = scratch_of(cache, layout, n)
+    spare = delta_block(cache, layout, free, n)
+    deal_columns(D, DT)
+    for b in prange(blocks(rows, UNITS_PER_BLOCK)):
+        first, stop = block_bounds(b, rows, UNITS_PER_BLOCK)
+        row_dots(IN, DT, G[first + 1:stop + 1], spare[3 * first * units:3 * stop * units], first, stop)
 
 
 @entry(borrowing=True)
@@ -98,7 +93,11 @@ def backprop(theta, layout, XT, YT, cache, grad):
         G = layer_weights(grad, layout, l)
         for j in prange(D.shape[0]):
             G[0, j] = block_sum(D[j], 0, n)
-        _weight_gradient(IN, D, G, cache, layout, (last - l + 1) % 2)
+            if not BLOCKED:
+                for r in range(IN.shape[0]):
+                    G[r + 1, j] = dot(IN, r, D, j)
+        if BLOCKED:
+            _blocked_weight_gradient(IN, D, G, cache, layout, (last - l + 1) % 2)
         if l > 0:
             rows = IN.shape[0]
             below = delta_rows(cache, layout, (last - l + 1) % 2, rows, n)
