@@ -12,8 +12,8 @@ import time
 import numpy as np
 
 from fastgrad.benchmark import benchmark_problem
-from fastgrad.gradients.analytic import PARALLEL_MIN_WORK, numpy_backprop
-from fastgrad.kernels.products import BLOCKED_MIN_WORK
+from fastgrad.gradients.analytic import PARALLEL_MIN_WORK, numpy_backprop, threads_pay_off
+from fastgrad.kernels.products import BLOCKED_MIN_WORK, blocked_pays_off
 from fastgrad.problem import Problem
 
 SIZES = [([1, 10, 1], 25), ([4, 16, 2], 200), ([8, 32, 4], 100), ([8, 64, 4], 250), ([8, 64, 4], 1000),
@@ -34,7 +34,7 @@ def timed(call, seconds=0.2):
 def main(rounds=5):
     print(f"thresholds: threads from n P >= {PARALLEL_MIN_WORK:,}, blocks from n P >= {BLOCKED_MIN_WORK:,} "
           "(and n >= 3 max(sizes))\n")
-    print("| size | n P | " + " | ".join(KERNELS) + " | numpy | serial / serial blocked | numpy / fastest |")
+    print("| size | n P | " + " | ".join(KERNELS) + " | numpy | serial / serial blocked | numpy / the kernel used |")
     print("|---|---:|" + "---:|" * (len(KERNELS) + 3))
     for sizes, n in SIZES:
         net, X, Y = benchmark_problem(sizes, n)
@@ -56,9 +56,10 @@ def main(rounds=5):
         t = {name: float(np.median(v)) for name, v in times.items()}
         cells = [f"{t[name] * 1e6:,.1f} µs" if name in t else "–" for name in KERNELS]
         blocked = f"{t['serial'] / t['serial blocked']:.2f}" if "serial blocked" in t else "–"
-        fastest = min(t[name] for name in KERNELS if name in t)
+        used = {value: name for name, value in KERNELS.items()}[
+            threads_pay_off(n, net.n_params), blocked_pays_off(n, net.n_params, sizes)]
         print(f"| {sizes} n={n} | {n * net.n_params:,} | " + " | ".join(cells)
-              + f" | {t['numpy'] * 1e6:,.1f} µs | {blocked} | {t['numpy'] / fastest:.2f} |")
+              + f" | {t['numpy'] * 1e6:,.1f} µs | {blocked} | {t['numpy'] / t[used]:.2f} ({used}) |")
 
 
 if __name__ == "__main__":
