@@ -127,7 +127,7 @@ def _add(B, C):
 @helper
 def _partial(A, DT, k, first, stop, B):
     """B = P_k for the rows first .. stop-1 of A (k = 8: the tail's sum); see the module docstring."""
-    rows, n = A.shape
+    n = A.shape[1]
     units = B.shape[1]
     m = n // 8
     for u in range(B.shape[0]):
