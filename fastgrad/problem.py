@@ -1,7 +1,7 @@
 """A net, its data and a loss, validated together before any compiled code runs: ``Problem``.
 
-A Problem validates once and owns what the kernels read (transposed float64 copies of X
-and Y) and the workspaces they write, so its methods go straight to the compiled kernel.
+A Problem validates once and owns what the kernels read (X and Y transposed, C-contiguous
+float64) and the workspaces they write, so its methods go straight to the compiled kernel.
 It is bound to ``net.theta``: it reads the weights at each call, so updates to the net
 (``net.theta = ...``, in-place edits, training) are seen; changing X or Y needs a new Problem.
 Its workspaces are its own, so one Problem serves one thread at a time (give each thread its
@@ -9,8 +9,8 @@ own Problem).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from operator import attrgetter
 
 from typing import TYPE_CHECKING, Callable
 
@@ -23,7 +23,7 @@ from .kernels.incremental import workspace_size
 from .kernels.layers import cache_size
 from .kernels.products import blocked_pays_off
 from .model import MLP
-from .validation import check_finite, check_samples, choice, float_matrix
+from .validation import check_finite, choice, float_matrix
 
 if TYPE_CHECKING:
     import distributed
@@ -47,42 +47,44 @@ class _computed_once:
         return value
 
 
-@dataclass(frozen=True, init=False, eq=False)
 class Problem:
     """``Problem(net, X, Y, loss=None)``: the loss E(theta) of ``net`` on (X, Y), with methods
     ``loss()``, ``analytic_gradient()``, ``numerical_gradient()`` and ``gradcheck()`` that
     take the options of the free functions of the same names, plus ``out=`` (an array of
     P floats to write the gradient into: the call then allocates nothing proportional to n
-    or P on the default paths). ``loss=None`` picks ``default_loss(net)``."""
-    net: MLP
-    X: np.ndarray
-    Y: np.ndarray
-    loss_name: str
-    XT: np.ndarray = field(repr=False)  # X transposed, (d, n), C-contiguous: the layout every kernel reads
-    YT: np.ndarray = field(repr=False)  # Y transposed, (p, n), C-contiguous
-    configuration: tuple = field(repr=False)  # (hidden activations, output, loss): what the formulas depend on
-    blocked: bool = field(repr=False)  # whether the forward pass and backprop run the products blocked
-    # in registers (the same bits; kernels.products.blocked_pays_off)
-    kind: tuple = field(repr=False)  # configuration + (n, P, blocked): what a plan depends on besides a
-    # call's options (the sizes decide whether threads and blocks pay off)
-    plans: dict = field(repr=False)  # the plans this problem has used, by options (a repeated call
-    # hashes its options only)
+    or P on the default paths). ``loss=None`` picks ``default_loss(net)``. ``net``, ``X``,
+    ``Y`` and ``loss_name`` are read-only: what the rest is derived from."""
 
     def __init__(self, net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None):
         if not isinstance(net, MLP):
             raise ValueError(f"net: expected a fastgrad.MLP, got {type(net).__name__}")
-        loss = losses.check_pairing(default_loss(net) if loss is None else loss, net.output)
+        loss = default_loss(net) if loss is None else losses.check_pairing(loss, net.output)
         X = float_matrix("X", X, net.sizes[0])
-        Y = float_matrix("Y", Y, net.sizes[-1])
-        check_samples(X, Y)
+        Y = float_matrix("Y", Y, net.sizes[-1], X.shape[0])
         if not runtime.call(checks.all_finite, X, Y, net.theta):
             for name, values in (("X", X), ("Y", Y), ("theta", net.theta)):
                 check_finite(name, values)  # names the first non-finite entry
-        configuration = (tuple(net.hidden), net.output, loss)
-        blocked = blocked_pays_off(X.shape[0], net.n_params, net.sizes)
-        self.__dict__.update(net=net, X=X, Y=Y, loss_name=loss, XT=np.ascontiguousarray(X.T),  # frozen: set once
-                             YT=np.ascontiguousarray(Y.T), configuration=configuration,
-                             blocked=blocked, kind=configuration + (X.shape[0], net.n_params, blocked), plans={})
+        n, P = X.shape[0], net.n_params
+        # Plain attributes, set once (a frozen dataclass sets them through object.__setattr__: up to
+        # a microsecond more a Problem, which a free function pays on every call):
+        self._net, self._X, self._Y, self._loss_name = net, X, Y, loss  # read through the properties below
+        self.XT, self.YT = _transposed(X), _transposed(Y)  # (d, n) and (p, n): the layout every kernel reads
+        self.configuration = (tuple(net.hidden), net.output, loss)  # what the formulas depend on
+        self.blocked = blocked_pays_off(n, P, net.sizes)  # whether the forward pass and backprop run the
+        # products blocked in registers (the same bits; kernels.products.blocked_pays_off)
+        self.kind = self.configuration + (n, P, self.blocked)  # what a plan depends on besides a call's
+        # options (the sizes decide whether threads and blocks pay off)
+        self.plans = {}  # the plans this problem has used, by options (a repeated call hashes its options only)
+        self.all_entries = _every_entry(P)  # 0 .. P-1, the entries of a whole numerical gradient (one array
+        # for all Problems of P parameters: the kernels only read it)
+
+    net = property(attrgetter("_net"), doc="The net; each call reads its weights, ``net.theta``.")
+    X = property(attrgetter("_X"), doc="The inputs, (n, d) float64, C-contiguous.")
+    Y = property(attrgetter("_Y"), doc="The targets, (n, p) float64, C-contiguous.")
+    loss_name = property(attrgetter("_loss_name"), doc="The loss: a name or a ``fastgrad.Loss``.")
+
+    def __repr__(self):
+        return f"Problem(net={self._net!r}, X={self._X!r}, Y={self._Y!r}, loss_name={self._loss_name!r})"
 
     @_computed_once
     def formulas(self):
@@ -140,12 +142,6 @@ class Problem:
         """P floats for the steps of a numerical gradient."""
         return np.empty(self.net.n_params)
 
-    @_computed_once
-    def all_entries(self):
-        """0 .. P-1, the entries a whole numerical gradient differentiates (one array for all
-        Problems of P parameters: the kernels only read it)."""
-        return _every_entry(self.net.n_params)
-
     def loss(self) -> float:
         """E(theta) by the compiled forward pass (equations in ``fastgrad.losses``)."""
         net = self.net
@@ -194,6 +190,12 @@ def _every_entry(P):
     return np.arange(P, dtype=np.int64)
 
 
+def _transposed(A):
+    """A.T, C-contiguous: a copy, or for one column a view (an (n, 1) array's transpose is
+    already C-contiguous; the view costs a tenth of a microsecond less)."""
+    return A.T if A.shape[1] == 1 else np.ascontiguousarray(A.T)
+
+
 def default_loss(net):
     """The loss a net's output calls for: cross-entropy after softmax, otherwise squared."""
     return "cross-entropy" if net.output == "softmax" else "squared"
@@ -217,14 +219,21 @@ def problem(net, X, Y, loss):
     return Problem(net, X, Y, loss)
 
 
-def problem_for_one_call(net, X, Y, loss):
-    """``problem`` for a free function's single call: it leaves the difference jobs' workspaces
-    to the jobs, which allocate their own in compiled code (a workspace is worth keeping only
-    for the next call; numpy's allocation and the size lookup cost more: ~1.5 µs at the
-    textbook size)."""
-    prob = Problem(net, X, Y, loss)
-    prob.__dict__.update(workspace=UNSIZED, steps_workspace=UNSIZED)  # see _computed_once
-    return prob
+class OneCallProblem(Problem):
+    """``OneCallProblem(net, X, Y, loss)``: a Problem for a free function's single call. It leaves
+    the difference jobs' workspaces to the jobs, which allocate their own in compiled code (a
+    workspace is worth keeping only for the next call; numpy's allocation and the size lookup
+    cost more: ~1.5 µs at the textbook size), as class attributes, so that building one costs
+    no more than a Problem; and it keeps no plans of its own."""
+    workspace = UNSIZED
+    steps_workspace = UNSIZED
+
+    def plan(self, options):
+        """``Problem.plan``, looked up among every Problem's plans only (this one serves one call)."""
+        try:
+            return PLANS.get((self.kind, options))
+        except TypeError:
+            return None
 
 
 def gradient_buffer(prob, out):

@@ -8,6 +8,8 @@ import os
 
 import numpy as np
 
+FLOAT64 = np.dtype(np.float64)  # numpy's native float64 dtype: `is` finds it faster than `==`
+
 
 def as_real_array(name, value):
     """``value`` as a C-contiguous float64 array, if it holds real numbers."""
@@ -27,16 +29,24 @@ def as_float_matrix(name, value, n_cols):
     return arr
 
 
-def float_matrix(name, value, n_cols):
+def float_matrix(name, value, n_cols, n_rows=None):
     """``value`` as an (n, n_cols) float64 array, C-contiguous, not checked for finiteness; a 1-D
-    array is taken as one column."""
-    arr = as_real_array(name, value)
-    if arr.ndim == 1 and n_cols == 1:
+    array is taken as one column. ``n_rows``: the n it must have (Y's is X's)."""
+    if type(value) is np.ndarray and value.dtype is FLOAT64 and value.flags.c_contiguous:
+        arr = value  # already so (the common case, checked in a fraction of a microsecond)
+    else:
+        arr = as_real_array(name, value)
+    shape = arr.shape
+    if len(shape) == 2 and shape[1] == n_cols and shape[0] and (n_rows is None or shape[0] == n_rows):
+        return arr
+    if len(shape) == 1 and n_cols == 1:
         arr = arr.reshape(-1, 1)
     if arr.ndim != 2 or arr.shape[1] != n_cols:
         raise ValueError(f"{name}: expected shape (n, {n_cols}), got {arr.shape}")
     if arr.shape[0] == 0:
         raise ValueError(f"{name}: expected at least one row, got none")
+    if n_rows is not None and arr.shape[0] != n_rows:
+        raise ValueError(f"{name}: expected {n_rows} rows to match X, got {arr.shape[0]}")
     return arr
 
 
@@ -52,12 +62,6 @@ def check_finite(name, arr):
         return
     where = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
     raise ValueError(f"{name}: non-finite value {arr[where]} at index {where if len(where) > 1 else where[0]}")
-
-
-def check_samples(X, Y):
-    """X and Y must have the same number of rows."""
-    if X.shape[0] != Y.shape[0]:
-        raise ValueError(f"Y: expected {X.shape[0]} rows to match X, got {Y.shape[0]}")
 
 
 def positive_number(name, value):

@@ -37,6 +37,16 @@ def test_a_problem_sees_new_weights_and_validates_once():
     assert prob.loss_name == "squared" and prob.XT.shape == (2, 9)
 
 
+def test_what_a_problem_is_derived_from_is_read_only():
+    net, X, Y = make_problem([2, 5, 1], n=9, seed=1)
+    prob = fg.Problem(net, X, Y)
+    for name, value in (("net", fg.MLP([3, 2, 1])), ("X", 2.0 * X), ("Y", Y), ("loss_name", "mse")):
+        with pytest.raises(AttributeError):
+            setattr(prob, name, value)
+    assert prob.net is net and prob.X is X and prob.loss_name == "squared"
+    assert repr(prob).startswith("Problem(net=MLP(") and repr(prob).endswith("loss_name='squared')")
+
+
 def test_a_repeated_call_skips_only_what_cannot_change():
     """A plan (a call's checked options) is reused, but out, bad options and new weights are still seen."""
     net, X, Y = make_problem([2, 5, 1], n=9, seed=1)

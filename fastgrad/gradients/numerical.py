@@ -17,7 +17,7 @@ from .. import dask_backend, losses, runtime
 from ..kernels import jobs
 from ..custom import Activation, Loss
 from ..model import MLP
-from ..problem import gradient_buffer, problem_for_one_call
+from ..problem import OneCallProblem, gradient_buffer
 from ..validation import choice, positive_number
 from .methods import METHODS, base_step, combine, step_sizes, taken
 from .reference import numpy_differences, python_differences
@@ -95,8 +95,8 @@ def numerical_gradient(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = 
     ndarray or NumericalGradient
         g aligned with ``net.theta`` (or with ``entries`` when given).
     """
-    return gradient_of(problem_for_one_call(net, X, Y, loss), h, backend, entries, strategy, method, full_output,
-                       client=client, blocks=blocks, progress=progress)
+    return gradient_of(OneCallProblem(net, X, Y, loss), h, backend, entries, strategy, method, full_output,
+                       None, client, blocks, progress)
 
 
 def gradient_of(prob, h=None, backend="numba-parallel", entries=None, strategy=None, method="central",
