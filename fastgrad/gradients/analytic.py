@@ -57,7 +57,7 @@ def gradient_of(prob, backend="numba", out=None):
 
 def _by_numpy(prob, out):
     """Backprop by numpy into ``out`` or a new array."""
-    grad = gradient_buffer(prob, out)
+    grad = gradient_buffer(prob.net, out)
     grad[...] = numpy_backprop(prob)
     return grad
 
@@ -66,7 +66,7 @@ def _compiled(serial, prob, out):
     """The compiled backprop into ``out`` or a new array: the ``serial`` kernel, or where threads
     pay off (serial is None) the parallel one while there are threads."""
     net = prob.net
-    grad = gradient_buffer(prob, out)
+    grad = gradient_buffer(net, out)
     kernel = serial if serial is not None else prob.kernel("backprop", runtime.get_num_threads() > 1, prob.blocked)
     runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, prob.cache, grad)
     return grad

@@ -164,7 +164,7 @@ def _central(kernel, h, base, backend, prob, out):
     """The central-difference gradient by ``kernel`` (``jobs.central_kernel``) into ``out`` or a
     new array: steps h, or by the default rule from ``base`` where h = 0."""
     net = prob.net
-    out = gradient_buffer(prob, out)
+    out = gradient_buffer(net, out)
     runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, h, base, prob.all_entries, runtime.shares(backend),
                  prob.workspace, prob.steps_workspace, out)
     return out
