@@ -781,8 +781,12 @@ def derivative_command(function, x0_text, method, backend, gradient_spec, rtol, 
 @cli.command("info")
 @click.option("--warm-up", is_flag=True,
               help="Compile (or load) every kernel of the default configuration now; a table of times.")
-def info_command(warm_up):
+@click.option("--processes", type=click.IntRange(min=1), default=None,
+              help="--warm-up: processes that compile side by side (default: one per CPU, at most 8).")
+def info_command(warm_up, processes):
     """Versions, CPUs, numba threads and threading layer, kernel cache."""
+    if processes is not None and not warm_up:
+        raise ValueError("--processes: only with --warm-up")
     cached, total, _ = diagnostics.cache_status()
     for key, value in diagnostics.runtime_info().items():
         click.echo(f"{key:>16}: {value}")
@@ -791,10 +795,14 @@ def info_command(warm_up):
         click.echo(f"\nwarm-up of every job for the default configuration "
                    f"({', '.join(diagnostics.DEFAULT_CONFIGURATION)}):")
         click.echo(f"{'job':<33} {'seconds':>8}  {'how':<9} kernel")
-        rows = diagnostics.warm_up()
+        processes = processes or diagnostics.default_processes()
+        start = time.perf_counter()
+        rows = diagnostics.warm_up(processes=processes)
+        wall = time.perf_counter() - start
         for label, name, seconds, how in rows:
             click.echo(f"{label:<33} {seconds:>8.2f}  {how:<9} {name}")
         click.echo(f"{'total':<33} {sum(r[2] for r in rows):>8.2f}")
+        click.echo(f"{'wall':<33} {wall:>8.2f}  ({processes} process{'es' if processes > 1 else ''})")
     return 0
 
 

@@ -1,12 +1,15 @@
 """What the compiled kernels cost: warm-up with a time per kernel, the disk cache, runtime facts.
 
 This module sits above the API and the kernels (runtime.py sits below them): it builds
-every job of one configuration (``kernels/jobs.py``) and calls each on a tiny problem.
+every job of one configuration (``kernels/jobs.py``) and calls each on a tiny problem, in this
+process or shared out among several.
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
 import platform
+import signal
 import time
 
 import numba
@@ -81,23 +84,82 @@ def call_kernels(net, X, Y):
             ("workspace size", workspace_size, (net.layout, X.shape[0]))]
 
 
-def warm_up(configuration=DEFAULT_CONFIGURATION):
+def warm_up(configuration=DEFAULT_CONFIGURATION, processes=1):
     """Compile (or load from the disk cache) every job of a configuration (hidden, output, loss)
     and the kernels the Python layer calls around them, on a tiny problem; [(label, kernel
-    name, seconds, "compiled" or "loaded")] in order."""
+    name, seconds, "compiled" or "loaded")] in order.
+
+    ``processes`` > 1 shares the jobs out among that many fresh processes, each taking the next
+    job as it comes free; they compile into the same disk cache (a callee that two jobs share
+    may compile in both), and this process then loads every kernel (a fraction of a second).
+    The rows then give each job's seconds in its process. Called from a script, that script
+    needs the ``if __name__ == "__main__":`` guard of Python's multiprocessing (spawn).
+    """
+    if processes == 1:
+        return _warm(configuration)
+    rows = _share_out(_warm_one, [(configuration, number) for number in range(len(_calls(configuration)))],
+                      processes)
+    _warm(configuration)
+    return rows
+
+
+def _share_out(function, tasks, processes):
+    """[function(task) for task in tasks], computed by ``processes`` fresh processes, each taking
+    the next task as it comes free; a KernelError if one of them dies."""
+    others = set(multiprocessing.active_children())
+    context = multiprocessing.get_context("spawn")  # a fork would copy numba's threads and locks
+    # leaving the block ends the processes, at once on Ctrl-C (which they ignore)
+    with context.Pool(processes, initializer=_ignore_interrupts) as pool:
+        workers = set(multiprocessing.active_children()) - others
+        result = pool.map_async(function, tasks, chunksize=1)
+        while not result.ready():  # a pool waits forever for the task of a process that died
+            result.wait(0.5)
+            if any(worker.exitcode is not None for worker in workers):
+                raise runtime.KernelError(f"warm-up: a compiling process died (out of memory?); try fewer than "
+                                          f"{processes} processes")
+        return result.get()
+
+
+def default_processes():
+    """Processes for a warm-up: one per CPU this process may use, at most 8 (each compiling
+    process takes a few hundred MB)."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(usable, 8))
+
+
+def _calls(configuration):
+    """[(label, kernel, arguments)]: every job of ``configuration`` on a tiny problem, then the
+    kernels around the jobs."""
     hidden, output, loss = configuration
     net = MLP([1, 2, 1], hidden=hidden, output=output, seed=0)
     XT, YT = np.zeros((1, 6)), np.ones((1, 6))  # n = 6: the blocked kernels need n >= 3 max(sizes)
     calls = [(label, kernel, (net.theta.copy(), net.layout, XT, YT) + tuple(arguments(net, XT, YT)))
              for label, kernel, arguments in job_kernels(hidden, output, loss)]
+    return calls + call_kernels(net, np.zeros((6, 1)), np.ones((6, 1)))
+
+
+def _warm(configuration, which=None):
+    """Warm-up rows (see ``warm_up``) for the calls numbered ``which`` (None: all), in this process."""
+    calls = _calls(configuration)
     rows = []
-    for label, kernel, arguments in calls + call_kernels(net, np.zeros((6, 1)), np.ones((6, 1))):
+    for label, kernel, arguments in calls if which is None else [calls[i] for i in which]:
         with runtime.CompileWatch() as watch:
             start = time.perf_counter()
             runtime.call(kernel, *arguments)
             seconds = time.perf_counter() - start
         rows.append((label, runtime.kernel_name(kernel), seconds, "compiled" if watch.compiled else "loaded"))
     return rows
+
+
+def _warm_one(task):
+    """A warm-up process's task: (configuration, call number) -> its row."""
+    configuration, number = task
+    return _warm(configuration, [number])[0]
+
+
+def _ignore_interrupts():
+    """In a warm-up process: leave Ctrl-C to the parent, which ends the processes (no tracebacks)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def entries_built():

@@ -173,14 +173,22 @@ def test_info_warm_up_prints_a_row_per_job(monkeypatch):
     from fastgrad import diagnostics
     rows = [("loss", "loss_at.tanh.identity.mse", 1.5, "compiled"),
             ("complex step parallel", "complex_step.tanh.identity.mse.parallel", 0.25, "loaded")]
-    monkeypatch.setattr(diagnostics, "warm_up", lambda: rows)
-    result = run("info", "--warm-up")
-    assert result.exit_code == 0
+    asked = []
+    monkeypatch.setattr(diagnostics, "warm_up", lambda processes: asked.append(processes) or rows)
+    result = run("info", "--warm-up", "--processes", "3")
+    assert result.exit_code == 0 and asked == [3]
     lines = result.output.splitlines()
     assert any(l.split() == ["loss", "1.50", "compiled", "loss_at.tanh.identity.mse"] for l in lines)
     assert any(l.split() == ["complex", "step", "parallel", "0.25", "loaded",
                              "complex_step.tanh.identity.mse.parallel"] for l in lines)
-    assert lines[-1].split() == ["total", "1.75"]
+    assert lines[-2].split() == ["total", "1.75"]
+    assert lines[-1].split()[0] == "wall" and lines[-1].endswith("(3 processes)")
+    assert run("info", "--warm-up").exit_code == 0 and asked[-1] == diagnostics.default_processes() >= 1
+
+
+def test_info_processes_needs_warm_up():
+    result = run("info", "--processes", "2")
+    assert result.exit_code == 2 and result.output.strip() == "Error: --processes: only with --warm-up"
 
 
 @pytest.mark.parametrize("args,message", [

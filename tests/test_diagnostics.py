@@ -1,5 +1,8 @@
 """Warm-up of every job, the disk cache, runtime facts."""
+import os
+
 import numba
+import pytest
 
 import fastgrad as fg
 from fastgrad import diagnostics, runtime
@@ -15,7 +18,8 @@ def test_runtime_info_names_threads_and_layer():
 
 
 def test_warm_up_covers_every_entry_kernel():
-    """The registry of entry templates, not a hand-kept list, decides what a warm-up covers."""
+    """The registry of entry templates, not a hand-kept list, decides what a warm-up covers, in this
+    process or shared out among others (which leave this one warm too)."""
     rows = diagnostics.warm_up()
     labels = [label for label, _, _, _ in rows]
     assert len(labels) == len(set(labels)) == 21 + 3  # the jobs, then the kernels around them
@@ -28,6 +32,9 @@ def test_warm_up_covers_every_entry_kernel():
     assert set(built) == set(ENTRIES) and all(count >= 1 for count in built.values()), built
     assert any(name.startswith("complex_step") and name.endswith(".parallel") for _, name, _, _ in rows)
     assert any(name.startswith("backprop") and name.endswith(".parallel") for _, name, _, _ in rows)
+    shared = diagnostics.warm_up(processes=2)  # fresh processes, which load what this one compiled
+    assert [row[:2] for row in shared] == [row[:2] for row in rows]
+    assert {how for _, _, _, how in shared} <= {"compiled", "loaded"} and all(row[2] > 0 for row in shared)
     ex = fg.datasets.seed_numerical_example()
     with runtime.CompileWatch() as watch:  # after a warm-up, the default configuration compiles nothing
         fg.train(ex.net.copy(), ex.data.X, ex.data.Y, loss="mse", eta=0.01, steps=5)
@@ -35,6 +42,12 @@ def test_warm_up_covers_every_entry_kernel():
         fg.analytic_gradient(ex.net, ex.data.X, ex.data.Y, loss="mse")
         fg.loss(ex.net, ex.data.X, ex.data.Y, "mse")
     assert watch.compiled == []
+
+
+def test_a_warm_up_process_that_dies_ends_the_warm_up_with_an_error():
+    with pytest.raises(runtime.KernelError, match="a compiling process died"):
+        diagnostics._share_out(os._exit, [3, 3, 3], 2)  # each process exits at its first task
+    assert diagnostics._share_out(abs, [-1, 2, -3], 2) == [1, 2, 3]
 
 
 def test_cache_status_counts_the_warmed_jobs():
