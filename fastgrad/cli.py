@@ -782,7 +782,8 @@ def derivative_command(function, x0_text, method, backend, gradient_spec, rtol, 
 @click.option("--warm-up", is_flag=True,
               help="Compile (or load) every kernel of the default configuration now; a table of times.")
 @click.option("--processes", type=click.IntRange(min=1), default=None,
-              help="--warm-up: processes that compile side by side (default: one per CPU, at most 8).")
+              help="--warm-up: processes that compile side by side (default: one per CPU, at most 8; "
+                   "one where every job is cached).")
 def info_command(warm_up, processes):
     """Versions, CPUs, numba threads and threading layer, kernel cache."""
     if processes is not None and not warm_up:
@@ -795,7 +796,8 @@ def info_command(warm_up, processes):
         click.echo(f"\nwarm-up of every job for the default configuration "
                    f"({', '.join(diagnostics.DEFAULT_CONFIGURATION)}):")
         click.echo(f"{'job':<33} {'seconds':>8}  {'how':<9} kernel")
-        processes = processes or diagnostics.default_processes()
+        if processes is None:  # where every job is cached, loading them here beats starting processes
+            processes = 1 if cached == total else diagnostics.default_processes()
         start = time.perf_counter()
         rows = diagnostics.warm_up(processes=processes)
         wall = time.perf_counter() - start
