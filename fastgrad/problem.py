@@ -23,7 +23,7 @@ from .kernels.incremental import workspace_size
 from .kernels.layers import cache_size
 from .kernels.products import blocked_pays_off
 from .model import MLP
-from .validation import check_finite, choice, float_matrix
+from .validation import FLOAT64, check_finite, choice, float_matrix
 
 if TYPE_CHECKING:
     import distributed
@@ -172,7 +172,6 @@ class Problem:
         return _methods().check.gradcheck(self.net, self.X, self.Y, loss=self.loss_name, **options)
 
 
-FLOAT64 = np.dtype(np.float64)  # numpy's native float64 dtype: `is` finds it faster than `==`
 # (Problem.kind, a call's options) -> plan: calls already checked, for every Problem. A plan takes
 # the problem as an argument and holds none: shared, it would keep that problem and its arrays alive.
 PLANS = {}
