@@ -19,7 +19,7 @@ def test_runtime_info_names_threads_and_layer():
 
 def test_warm_up_covers_every_entry_kernel():
     """The registry of entry templates, not a hand-kept list, decides what a warm-up covers, in this
-    process or shared out among others (which leave this one warm too)."""
+    process or shared out among fresh ones (the same rows)."""
     rows = diagnostics.warm_up()
     labels = [label for label, _, _, _ in rows]
     assert len(labels) == len(set(labels)) == 21 + 3  # the jobs, then the kernels around them
