@@ -5,8 +5,9 @@ fresh process, for this checkout and optionally another one in the same run.
     python bench/coldstart.py --repeat 3 --other /path/to/old/checkout
 
 Prints a Markdown table of median wall times (whole processes, imports included) and, for
-scale, a bare ``python -c "import numpy, numba, click"``. The machines are shared and noisy:
-compare the columns of one run, not runs with each other.
+scale, a bare ``python -c "import numpy, numba, click"``, timed right after each warm run, and
+each warm median as a multiple of it. The machines are shared and noisy: compare the columns of
+one run, not runs with each other.
 """
 import argparse
 import os
@@ -36,15 +37,22 @@ def _timed(argv, cache, pythonpath):
     return time.perf_counter() - start
 
 
-def measure(pythonpath, repeat):
-    """{job: (median cold seconds, median warm seconds)} for one checkout (None: the installed one)."""
+BARE = [sys.executable, "-c", "import numpy, numba, click"]
+WARM_RUNS = 3  # warm runs per cold one: they are short, and the noisier for it
+
+
+def measure(pythonpath, repeat, bare):
+    """{job: (median cold seconds, median warm seconds)} for one checkout (None: the installed one);
+    appends to ``bare`` a bare import's time after each warm run."""
     rows = {}
     for name, args in JOBS.items():
         cold, warm = [], []
         for _ in range(repeat):
             with tempfile.TemporaryDirectory() as cache:
                 cold.append(_timed([sys.executable, "-m", "fastgrad", *args], cache, pythonpath))
-                warm.append(_timed([sys.executable, "-m", "fastgrad", *args], cache, pythonpath))
+                for _ in range(WARM_RUNS):
+                    warm.append(_timed([sys.executable, "-m", "fastgrad", *args], cache, pythonpath))
+                    bare.append(_timed(BARE, cache, None))
         rows[name] = (statistics.median(cold), statistics.median(warm))
         print(f"{pythonpath or 'this checkout'}: {name}: cold {rows[name][0]:.1f} s, warm {rows[name][1]:.2f} s",
               file=sys.stderr, flush=True)
@@ -57,18 +65,20 @@ def main():
     parser.add_argument("--other", help="another checkout (a directory holding its fastgrad/) to time too")
     args = parser.parse_args()
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    columns = {"this checkout": measure(here, args.repeat)}
+    bare = []
+    columns = {"this checkout": measure(here, args.repeat, bare)}
     if args.other:
-        columns[args.other] = measure(os.path.abspath(args.other), args.repeat)
-    bare = statistics.median(_timed([sys.executable, "-c", "import numpy, numba, click"], tempfile.gettempdir(),
-                                    None) for _ in range(3))
+        columns[args.other] = measure(os.path.abspath(args.other), args.repeat, bare)
+    bare = statistics.median(bare)
     names = list(columns)
     print("| job | " + " | ".join(f"cold: {n} | warm: {n}" for n in names) + " |")
     print("|---|" + "---:|---:|" * len(names))
     for job in JOBS:
-        cells = " | ".join(f"{columns[n][job][0]:.1f} s | {columns[n][job][1]:.2f} s" for n in names)
+        cells = " | ".join(f"{columns[n][job][0]:.1f} s | {columns[n][job][1]:.2f} s ({columns[n][job][1] / bare:.1f}×)"
+                           for n in names)
         print(f"| {job} | {cells} |")
-    print(f"\nbare `python -c \"import numpy, numba, click\"`: {bare:.2f} s; median of {args.repeat} run(s) per cell")
+    print(f"\nbare `python -c \"import numpy, numba, click\"`: {bare:.2f} s (× is warm / bare); medians of "
+          f"{args.repeat} cold and {args.repeat * WARM_RUNS} warm run(s) per cell")
 
 
 if __name__ == "__main__":

@@ -277,6 +277,25 @@ def test_installed_console_script_runs():
     assert bad.stderr.strip().count("\n") == 0
 
 
+def test_the_console_script_leaves_its_objects_out_of_the_shutdown_collection(monkeypatch, capsys):
+    """main() freezes the collector's objects on the way out, errors and exit codes as before."""
+    import gc
+
+    from fastgrad.cli import main
+    gc.unfreeze()
+    try:
+        for argv, code in ((["fastgrad", "--version"], 0), (["fastgrad", "train", "--steps", "-3"], 2)):
+            monkeypatch.setattr(sys, "argv", argv)
+            with pytest.raises(SystemExit) as stop:
+                main()
+            assert stop.value.code == code
+            assert gc.get_freeze_count() > 0
+            gc.unfreeze()
+    finally:
+        gc.unfreeze()
+    assert "--steps" in capsys.readouterr().err
+
+
 def test_ctrl_c_saves_complete_weights_and_exits_130(tmp_path):
     w = tmp_path / "w.npz"
     warm = subprocess.run(_fastgrad_command() + ["train", "--steps", "1", "--quiet"], capture_output=True,
