@@ -10,10 +10,13 @@ import multiprocessing
 import os
 import platform
 import signal
+import threading
 import time
+import types
 
 import numba
 import numpy as np
+from numba.core.dispatcher import Dispatcher
 
 from . import runtime
 from .kernels import checks, jobs
@@ -90,34 +93,70 @@ def warm_up(configuration=DEFAULT_CONFIGURATION, processes=1):
     name, seconds, "compiled" or "loaded")] in order.
 
     ``processes`` > 1 shares the jobs out among that many fresh processes, each taking the next
-    job as it comes free; they compile into the same disk cache (a callee that two jobs share
-    may compile in both), and this process then loads every kernel (a fraction of a second).
-    The rows then give each job's seconds in its process. Called from a script, that script
-    needs the ``if __name__ == "__main__":`` guard of Python's multiprocessing (spawn).
+    job as it comes free; they compile into the same disk cache, and a job waits for the earlier
+    ones whose compiled callees it would compile too (``waits_for``), so that it loads them
+    instead. This process then loads every kernel (a fraction of a second). The rows then give
+    each job's seconds in its process. Called from a script, that script needs the ``if
+    __name__ == "__main__":`` guard of Python's multiprocessing (spawn).
     """
     if processes == 1:
         return _warm(configuration)
-    rows = _share_out(_warm_one, [(configuration, number) for number in range(len(_calls(configuration)))],
-                      processes)
+    calls = _calls(configuration)
+    rows = _share_out(_warm_one, [(configuration, number) for number in range(len(calls))], processes,
+                      waits_for([kernel for _, kernel, _ in calls]))
     _warm(configuration)
     return rows
 
 
-def _share_out(function, tasks, processes):
+def compiled_callees(kernel):
+    """The kernels that numba compiles on their own for ``kernel``: those its code names, directly
+    or as a module's attribute, and theirs, through the pasted pieces (inline="always") too."""
+    found, pasted, todo = set(), set(), [kernel]
+    while todo:
+        function = todo.pop().py_func
+        names = function.__code__.co_names
+        values = [function.__globals__.get(name) for name in names]
+        values += [getattr(value, name, None) for value in values if isinstance(value, types.ModuleType)
+                   for name in names]
+        for value in values:
+            if isinstance(value, Dispatcher) and value not in found | pasted:
+                (pasted if value.targetoptions.get("inline") == "always" else found).add(value)
+                todo.append(value)
+    return found
+
+
+def waits_for(kernels):
+    """[numbers of the earlier kernels that kernel i waits for]: those whose compiled callees it
+    compiles too (twins, serial before parallel; a job before the jobs that build on it)."""
+    callees = [compiled_callees(kernel) for kernel in kernels]
+    return [tuple(j for j in range(i) if callees[j] and callees[j] <= callees[i]) for i in range(len(kernels))]
+
+
+def _share_out(function, tasks, processes, waits=None):
     """[function(task) for task in tasks], computed by ``processes`` fresh processes, each taking
-    the next task as it comes free; a KernelError if one of them dies."""
+    the next task as it comes free, task i once the tasks numbered ``waits[i]`` are done; a
+    KernelError if one of the processes dies."""
+    waits = waits or [()] * len(tasks)
     others = set(multiprocessing.active_children())
     context = multiprocessing.get_context("spawn")  # a fork would copy numba's threads and locks
     # leaving the block ends the processes, at once on Ctrl-C (which they ignore)
     with context.Pool(processes, initializer=_ignore_interrupts) as pool:
         workers = set(multiprocessing.active_children()) - others
-        result = pool.map_async(function, tasks, chunksize=1)
-        while not result.ready():  # a pool waits forever for the task of a process that died
-            result.wait(0.5)
+        finished = threading.Event()
+        running, done = {}, {}
+        while len(done) < len(tasks):
+            for i, task in enumerate(tasks):
+                if len(running) < processes and i not in running and i not in done and all(j in done for j in waits[i]):
+                    running[i] = pool.apply_async(function, (task,), callback=lambda _: finished.set(),
+                                                  error_callback=lambda _: finished.set())
+            finished.wait(0.5)  # a pool waits forever for the task of a process that died
+            finished.clear()
+            for i in [i for i, result in running.items() if result.ready()]:
+                done[i] = running.pop(i).get()
             if any(worker.exitcode is not None for worker in workers):
                 raise runtime.KernelError(f"warm-up: a compiling process died (out of memory?); try fewer than "
                                           f"{processes} processes")
-        return result.get()
+        return [done[i] for i in range(len(tasks))]
 
 
 def default_processes():

@@ -50,6 +50,31 @@ def test_a_warm_up_process_that_dies_ends_the_warm_up_with_an_error():
     assert diagnostics._share_out(abs, [-1, 2, -3], 2) == [1, 2, 3]
 
 
+def test_a_shared_out_task_starts_once_the_tasks_it_waits_for_are_done():
+    """Task 1 waits for task 0; task 2 waits for nothing and so runs beside task 0 (2 processes)."""
+    import subprocess
+    clock = "python3 -c 'import time; print(time.time())'"
+    task = f"{clock}; sleep 2; {clock}"
+    times = [[float(t) for t in out.split()] for out in
+             diagnostics._share_out(subprocess.getoutput, [task, task, task], 2, [(), (0,), ()])]
+    (start0, end0), (start1, _), (start2, _) = times
+    assert start1 >= end0
+    assert start2 < end0
+
+
+def test_a_shared_out_warm_up_job_waits_for_the_jobs_whose_callees_it_compiles_too():
+    calls = diagnostics._calls(diagnostics.DEFAULT_CONFIGURATION)
+    labels = [label for label, _, _ in calls]
+    waits = {label: {labels[j] for j in numbers}
+             for label, numbers in zip(labels, diagnostics.waits_for([kernel for _, kernel, _ in calls]))}
+    assert waits["loss"] == waits["loss blocked"] == waits["complex step"] == set()
+    assert "incremental differences" in waits["incremental differences parallel"]
+    assert "complex step" in waits["complex step parallel"]
+    assert {"loss", "backprop"} <= waits["train analytic"] and "loss blocked" not in waits["train analytic"]
+    assert "incremental differences parallel" in waits["central gradient parallel"]
+    assert "loss" not in waits["complex step parallel"]
+
+
 def test_cache_status_counts_the_warmed_jobs():
     diagnostics.warm_up()
     cached, total, directory = diagnostics.cache_status()
