@@ -4,6 +4,10 @@ fresh process, for this checkout and optionally another one in the same run.
     python bench/coldstart.py                          # this checkout, median of 1 run each
     python bench/coldstart.py --repeat 3 --other /path/to/old/checkout
 
+For scale it also times ``bench/prototype.py`` (the textbook net in six kernels written for
+its configuration alone) cold, before and after the checkouts, and gives each cold job as a
+multiple of it.
+
 Prints a Markdown table of median wall times (whole processes, imports included) and, for
 scale, a bare ``python -c "import numpy, numba, click"``, timed right after each warm run, and
 each warm median as a multiple of it. The machines are shared and noisy: compare the columns of
@@ -41,6 +45,16 @@ BARE = [sys.executable, "-c", "import numpy, numba, click"]
 WARM_RUNS = 3  # warm runs per cold one: they are short, and the noisier for it
 
 
+def prototype_cold(repeat):
+    """Cold seconds of ``repeat`` runs of bench/prototype.py, each with an empty cache."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "prototype.py")
+    times = []
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory() as cache:
+            times.append(_timed([sys.executable, script], cache, None))
+    return times
+
+
 def measure(pythonpath, repeat, bare):
     """{job: (median cold seconds, median warm seconds)} for one checkout (None: the installed one);
     appends to ``bare`` a bare import's time after each warm run."""
@@ -66,19 +80,22 @@ def main():
     args = parser.parse_args()
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     bare = []
+    prototype = prototype_cold(args.repeat)
     columns = {"this checkout": measure(here, args.repeat, bare)}
     if args.other:
         columns[args.other] = measure(os.path.abspath(args.other), args.repeat, bare)
+    prototype = statistics.median(prototype + prototype_cold(args.repeat))
     bare = statistics.median(bare)
     names = list(columns)
     print("| job | " + " | ".join(f"cold: {n} | warm: {n}" for n in names) + " |")
     print("|---|" + "---:|---:|" * len(names))
     for job in JOBS:
-        cells = " | ".join(f"{columns[n][job][0]:.1f} s | {columns[n][job][1]:.2f} s ({columns[n][job][1] / bare:.1f}×)"
-                           for n in names)
+        cells = " | ".join(f"{columns[n][job][0]:.1f} s ({columns[n][job][0] / prototype:.1f}×) | "
+                           f"{columns[n][job][1]:.2f} s ({columns[n][job][1] / bare:.1f}×)" for n in names)
         print(f"| {job} | {cells} |")
-    print(f"\nbare `python -c \"import numpy, numba, click\"`: {bare:.2f} s (× is warm / bare); medians of "
-          f"{args.repeat} cold and {args.repeat * WARM_RUNS} warm run(s) per cell")
+    print(f"\ncold bench/prototype.py: {prototype:.1f} s (cold × is job / prototype); bare `python -c \"import "
+          f"numpy, numba, click\"`: {bare:.2f} s (warm × is job / bare); medians of {args.repeat} cold and "
+          f"{args.repeat * WARM_RUNS} warm run(s) per cell")
 
 
 if __name__ == "__main__":
