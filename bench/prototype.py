@@ -4,9 +4,10 @@ Issue 9 measures fastgrad's cold start against what a prototype of the same jobs
 compile: tanh hidden layer, identity output, mean squared error, bias as a last weight
 column, and six kernels written for that configuration alone — backprop, central differences
 re-evaluating the whole loss (serial, and over threads with ``prange``), central differences
-recomputing only what an entry changes, and a training loop for each gradient. No
+recomputing only what an entry changes, and a training loop for each gradient (with three
+small helpers they call: the forward pass of a sample, the loss, one central difference). No
 configuration, no checks, no outputs: the floor that fastgrad's generality is measured
-against. ``bench/coldstart.py`` times this script cold and warm in the same run as fastgrad.
+against. ``bench/coldstart.py`` times this script cold in the same run as fastgrad.
 
     python bench/prototype.py     # compiles (or loads) the six kernels, checks them, trains
 
@@ -21,23 +22,32 @@ from numba import njit, prange
 
 
 @njit(cache=True)
-def loss(W1, W2, XT, YT):
-    """L = Σ_s Σ_k (W2 [tanh(W1 [x_s; 1]); 1] − y_s)_k² / (n p): the forward pass (a helper)."""
+def forward(W1, W2, XT, s, z, a, y):
+    """Sample s: z = W1 [x_s; 1], a = tanh z, y = W2 [a; 1], into z, a[:H] and y (a helper)."""
     H, d = W1.shape[0], XT.shape[0]
+    for j in range(H):
+        v = W1[j, d]
+        for i in range(d):
+            v += W1[j, i] * XT[i, s]
+        z[j], a[j] = v, np.tanh(v)
+    for k in range(W2.shape[0]):
+        v = W2[k, H]
+        for j in range(H):
+            v += W2[k, j] * a[j]
+        y[k] = v
+
+
+@njit(cache=True)
+def loss(W1, W2, XT, YT):
+    """L = Σ_s Σ_k (W2 [tanh(W1 [x_s; 1]); 1] − y_s)_k² / (n p) (a helper)."""
+    H = W1.shape[0]
     p, n = YT.shape
-    a = np.empty(H)
+    z, a, y = np.empty(H), np.empty(H), np.empty(p)
     total = 0.0
     for s in range(n):
-        for j in range(H):
-            z = W1[j, d]
-            for i in range(d):
-                z += W1[j, i] * XT[i, s]
-            a[j] = np.tanh(z)
+        forward(W1, W2, XT, s, z, a, y)
         for k in range(p):
-            y = W2[k, H]
-            for j in range(H):
-                y += W2[k, j] * a[j]
-            total += (y - YT[k, s]) ** 2
+            total += (y[k] - YT[k, s]) ** 2
     return total / (n * p)
 
 
@@ -47,18 +57,11 @@ def analytic(W1, W2, XT, YT):
     H, d = W1.shape[0], XT.shape[0]
     p, n = YT.shape
     G1, G2 = np.zeros_like(W1), np.zeros_like(W2)
-    a, delta = np.empty(H), np.empty(p)
+    z, a, y, delta = np.empty(H), np.empty(H), np.empty(p), np.empty(p)
     for s in range(n):
-        for j in range(H):
-            z = W1[j, d]
-            for i in range(d):
-                z += W1[j, i] * XT[i, s]
-            a[j] = np.tanh(z)
+        forward(W1, W2, XT, s, z, a, y)
         for k in range(p):
-            y = W2[k, H]
-            for j in range(H):
-                y += W2[k, j] * a[j]
-            delta[k] = 2.0 * (y - YT[k, s]) / (n * p)
+            delta[k] = 2.0 * (y[k] - YT[k, s]) / (n * p)
             for j in range(H):
                 G2[k, j] += delta[k] * a[j]
             G2[k, H] += delta[k]
@@ -74,20 +77,25 @@ def analytic(W1, W2, XT, YT):
 
 
 @njit(cache=True)
+def central(A, B, flat, r, XT, YT, h):
+    """(L(θ + h e_r) − L(θ − h e_r)) / 2h for entry r of ``flat``, a flat view of A or B, which
+    is restored after (a helper)."""
+    kept = flat[r]
+    flat[r] = kept + h
+    up = loss(A, B, XT, YT)
+    flat[r] = kept - h
+    down = loss(A, B, XT, YT)
+    flat[r] = kept
+    return (up - down) / (2.0 * h)
+
+
+@njit(cache=True)
 def full(W1, W2, XT, YT, h):
-    """Central differences, (L(θ + h e_q) − L(θ − h e_q)) / 2h, the whole loss per evaluation."""
+    """Central differences, the whole loss per evaluation, entry by entry."""
     A, B = W1.copy(), W2.copy()
-    flat_a, flat_b = A.ravel(), B.ravel()
     G = np.empty(A.size + B.size)
     for q in range(G.size):
-        flat = flat_a if q < A.size else flat_b
-        r = q if q < A.size else q - A.size
-        kept = flat[r]
-        flat[r] = kept + h
-        up = loss(A, B, XT, YT)
-        flat[r] = kept - h
-        G[q] = (up - loss(A, B, XT, YT)) / (2.0 * h)
-        flat[r] = kept
+        G[q] = central(A, B, A.ravel(), q, XT, YT, h) if q < A.size else central(A, B, B.ravel(), q - A.size, XT, YT, h)
     return G
 
 
@@ -98,13 +106,7 @@ def parallel(W1, W2, XT, YT, h):
     for entry in prange(G.size):
         q = np.int64(entry)  # prange's index is unsigned: q - A.size would be a float
         A, B = W1.copy(), W2.copy()
-        flat = A.ravel() if q < A.size else B.ravel()
-        r = q if q < A.size else q - A.size
-        kept = flat[r]
-        flat[r] = kept + h
-        up = loss(A, B, XT, YT)
-        flat[r] = kept - h
-        G[q] = (up - loss(A, B, XT, YT)) / (2.0 * h)
+        G[q] = central(A, B, A.ravel(), q, XT, YT, h) if q < A.size else central(A, B, B.ravel(), q - A.size, XT, YT, h)
     return G
 
 
@@ -114,29 +116,19 @@ def incremental(W1, W2, XT, YT, h):
     W1[j, i], one output y_k for W2[k, j] (the forward pass, z and a, is kept)."""
     H, d = W1.shape[0], XT.shape[0]
     p, n = YT.shape
-    z, a, y = np.empty((H, n)), np.empty((H + 1, n)), np.empty((p, n))
+    z, a, y = np.empty((n, H)), np.ones((n, H + 1)), np.empty((n, p))  # a[s, H] = 1: the bias
     for s in range(n):
-        for j in range(H):
-            v = W1[j, d]
-            for i in range(d):
-                v += W1[j, i] * XT[i, s]
-            z[j, s], a[j, s] = v, np.tanh(v)
-        a[H, s] = 1.0
-        for k in range(p):
-            v = 0.0
-            for j in range(H + 1):
-                v += W2[k, j] * a[j, s]
-            y[k, s] = v
+        forward(W1, W2, XT, s, z[s], a[s], y[s])
     G = np.empty(W1.size + W2.size)
     for j in range(H):
         for i in range(d + 1):
             up = down = 0.0
             for s in range(n):
                 x = XT[i, s] if i < d else 1.0
-                change_up = np.tanh(z[j, s] + h * x) - a[j, s]
-                change_down = np.tanh(z[j, s] - h * x) - a[j, s]
+                change_up = np.tanh(z[s, j] + h * x) - a[s, j]
+                change_down = np.tanh(z[s, j] - h * x) - a[s, j]
                 for k in range(p):
-                    e = y[k, s] - YT[k, s]
+                    e = y[s, k] - YT[k, s]
                     up += (e + W2[k, j] * change_up) ** 2
                     down += (e + W2[k, j] * change_down) ** 2
             G[j * (d + 1) + i] = (up - down) / (n * p) / (2.0 * h)
@@ -144,9 +136,9 @@ def incremental(W1, W2, XT, YT, h):
         for j in range(H + 1):
             up = down = 0.0
             for s in range(n):
-                e = y[k, s] - YT[k, s]
-                up += (e + h * a[j, s]) ** 2
-                down += (e - h * a[j, s]) ** 2
+                e = y[s, k] - YT[k, s]
+                up += (e + h * a[s, j]) ** 2
+                down += (e - h * a[s, j]) ** 2
             G[W1.size + k * (H + 1) + j] = (up - down) / (n * p) / (2.0 * h)
     return G
 
