@@ -2,7 +2,7 @@
 (serial or each layer's units over threads; plain loops or the products blocked in registers,
 ``kernels/products.py``; all with the same bits, checked here) and numpy's backprop,
 interleaved in one process, at sizes whose work n P spans the thresholds
-``analytic.PARALLEL_MIN_WORK`` and ``products.BLOCKED_MIN_WORK``.
+``policy.BACKPROP_MIN_WORK`` and ``products.BLOCKED_MIN_WORK``.
 
     python bench/backprop_kernels.py [ROUNDS]
 """
@@ -12,9 +12,10 @@ import time
 import numpy as np
 
 from fastgrad.benchmark import benchmark_problem
-from fastgrad.gradients.analytic import PARALLEL_MIN_WORK, numpy_backprop, threads_pay_off
+from fastgrad.gradients.analytic import numpy_backprop
+from fastgrad.policy import BACKPROP_MIN_WORK, backprop_parallel
 from fastgrad.kernels.products import BLOCKED_MIN_WORK, blocked_pays_off
-from fastgrad.problem import Problem
+from fastgrad import Problem
 
 SIZES = [([1, 10, 1], 25), ([4, 16, 2], 200), ([8, 32, 4], 100), ([8, 64, 4], 250), ([8, 64, 4], 1000),
          ([16, 64, 64, 8], 500), ([32, 128, 128, 10], 1000)]
@@ -32,7 +33,7 @@ def timed(call, seconds=0.2):
 
 
 def main(rounds=5):
-    print(f"thresholds: threads from n P >= {PARALLEL_MIN_WORK:,}, blocks from n P >= {BLOCKED_MIN_WORK:,} "
+    print(f"thresholds: threads from n P >= {BACKPROP_MIN_WORK:,}, blocks from n P >= {BLOCKED_MIN_WORK:,} "
           "(and n >= 3 max(sizes))\n")
     print("| size | n P | " + " | ".join(KERNELS) + " | numpy | serial / serial blocked | numpy / the kernel used |")
     print("|---|---:|" + "---:|" * (len(KERNELS) + 3))
@@ -57,7 +58,7 @@ def main(rounds=5):
         cells = [f"{t[name] * 1e6:,.1f} µs" if name in t else "–" for name in KERNELS]
         blocked = f"{t['serial'] / t['serial blocked']:.2f}" if "serial blocked" in t else "–"
         used = {value: name for name, value in KERNELS.items()}[
-            threads_pay_off(n, net.n_params), blocked_pays_off(n, net.n_params, sizes)]
+            backprop_parallel(n, net.n_params), blocked_pays_off(n, net.n_params, sizes)]
         print(f"| {sizes} n={n} | {n * net.n_params:,} | " + " | ".join(cells)
               + f" | {t['numpy'] * 1e6:,.1f} µs | {blocked} | {t['numpy'] / t[used]:.2f} ({used}) |")
 

@@ -14,9 +14,9 @@ import numpy as np
 from numba import njit
 
 from fastgrad.benchmark import benchmark_problem
-from fastgrad.gradients.methods import EXACT_CENTRAL_STEP
+from fastgrad.rules import EXACT_CENTRAL_STEP
 from fastgrad.kernels import incremental, jit, products, specialise
-from fastgrad.problem import Problem
+from fastgrad import Problem
 
 SIZES = [([1, 10, 1], 25, 3000), ([8, 64, 4], 1000, 3), ([16, 64, 64, 8], 500, 1)]
 

@@ -6,7 +6,8 @@ from .diagnostics import runtime_info
 from .gradients.analytic import analytic_gradient
 from .gradients.numerical import numerical_gradient
 from .model import MLP
-from .problem import Problem, loss
+from .bound import Problem
+from .problem import loss
 from .runtime import KernelError, get_num_threads, set_num_threads
 from .sweep import HSweep, hsweep
 from .gradients.numerical import NumericalGradient

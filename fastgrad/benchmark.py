@@ -15,19 +15,22 @@ from typing import Callable
 
 import numpy as np
 
+from . import policy
 from .diagnostics import runtime_info
 from .gradients.analytic import analytic_gradient
 from .gradients.numerical import numerical_gradient
 from .model import MLP
 
-NUMERICAL_BACKENDS = ("python", "numpy", "numba-full", "numba-parallel-full", "numba", "numba-parallel")
-ANALYTIC_BACKENDS = ("numpy", "numba")
+FULL = "-full"  # a numba backend re-evaluating in full (strategy="full")
+NUMERICAL_BACKENDS = (policy.PYTHON, policy.NUMPY, policy.NUMBA + FULL, policy.NUMBA_PARALLEL + FULL, policy.NUMBA,
+                      policy.NUMBA_PARALLEL)
+ANALYTIC_BACKENDS = policy.ANALYTIC_BACKENDS
 # "-bound": the method of a fastgrad.Problem built once, writing into a reused array
 BOUND_BACKENDS = ("numba-bound", "analytic-numba-bound")
 ALL_BACKENDS = NUMERICAL_BACKENDS + tuple(f"analytic-{b}" for b in ANALYTIC_BACKENDS) + BOUND_BACKENDS
 CLUSTER_BACKENDS = ("dask",)  # timed only when a Dask client is given
 # Slow cases differentiate a subset of about this many units of work (n * entries) and scale up.
-SUBSET_BUDGET = {"python": 4e6, "numpy": 2e9, "numba-full": 1.5e8, "numba-parallel-full": 3e8}
+SUBSET_BUDGET = {policy.PYTHON: 4e6, policy.NUMPY: 2e9, policy.NUMBA + FULL: 1.5e8, policy.NUMBA_PARALLEL + FULL: 3e8}
 ALLOCATOR_VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
 TUNED_ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": 268435456, "MALLOC_TRIM_THRESHOLD_": 536870912}
 _MALLOPT = {"MALLOC_TRIM_THRESHOLD_": -1, "MALLOC_MMAP_THRESHOLD_": -3}  # glibc's M_* parameters
@@ -61,7 +64,12 @@ def group_name(sizes, n):
 def parallel(name):
     """Whether a case's time depends on the thread count: the parallel numerical backend and
     the compiled backprop (threads where they pay off)."""
-    return name.startswith(("numerical/numba-parallel", "analytic/numba"))
+    return name.startswith((f"numerical/{policy.NUMBA_PARALLEL}", f"analytic/{policy.NUMBA}"))
+
+
+def _kind_and_strategy(backend):
+    """("numba", "full") for "numba-full"; (backend, None) for a backend without the suffix."""
+    return (backend.removesuffix(FULL), "full") if backend.endswith(FULL) else (backend, None)
 
 
 def gradient_cases(sizes, n, backends=ALL_BACKENDS, client=None):
@@ -94,7 +102,7 @@ def gradient_cases(sizes, n, backends=ALL_BACKENDS, client=None):
         if count < net.n_params:
             entries = np.linspace(0, net.n_params - 1, count).round().astype(np.int64)
             scale = net.n_params / count
-        kind, strategy = (backend[:-5], "full") if backend.endswith("-full") else (backend, None)
+        kind, strategy = _kind_and_strategy(backend)
         cases.append(Case(group, f"numerical/{backend}",
                           lambda b=kind, e=entries, s=strategy: numerical_gradient(net, X, Y, backend=b, entries=e,
                                                                                    strategy=s),
@@ -104,7 +112,7 @@ def gradient_cases(sizes, n, backends=ALL_BACKENDS, client=None):
 
 def _bound_case(group, backend, net, X, Y):
     """A Case timing a Problem's method (built once, outside the timing) with ``out=``."""
-    from .problem import Problem
+    from .bound import Problem
     prob, out = Problem(net, X, Y), np.empty(net.n_params)
     if backend.startswith("analytic-"):
         return Case(group, "analytic/numba-bound", lambda: prob.analytic_gradient(out=out), 1.0, net.n_params)
@@ -129,8 +137,7 @@ def training_cases(example_name, backends=ALL_BACKENDS, compiled_steps=200):
         gradient, kind = ("analytic", backend.split("-", 1)[1]) if backend.startswith("analytic-") \
             else ("numerical", backend)
         if kind.startswith("numba"):
-            strategy = "full" if kind.endswith("-full") else None
-            kind = kind[:-5] if strategy else kind
+            kind, strategy = _kind_and_strategy(kind)
 
             def run(net=net, gradient=gradient, kind=kind, strategy=strategy):
                 net.theta[:] = example.net.theta

@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .gradients.analytic import analytic_gradient
-from .gradients.methods import BASE_STEPS, base_step, combine
-from .gradients.numerical import check_method, check_strategy, exact_changes, numerical_gradient
-from .problem import loss as loss_value
+from . import policy
+from .gradients.analytic import gradient_of as analytic_gradient_of
+from .gradients.numerical import check_method, check_strategy, exact_changes
+from .gradients.numerical import gradient_of as numerical_gradient_of
 from .model import MLP
+from .problem import loss as loss_value
 from .problem import problem
+from .rules import BASE_STEPS, base_step, combine
 from .validation import check_seed, positive_int, positive_number, seeded_rng
 
 if TYPE_CHECKING:
@@ -103,7 +105,7 @@ def relative_error(a, g):
 
 
 def gradcheck(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, h: float | None = None,
-              backend: str = "numba-parallel", rtol: float = 1e-5, atol: float = 1e-8,
+              backend: str = policy.DEFAULT, rtol: float = 1e-5, atol: float = 1e-8,
               method: str = "central", fast: bool = False, top: int = 5, seed: int = 0,
               client: distributed.Client | None = None, blocks: int | None = None,
               progress: Callable[[int, int], None] | None = None) -> GradcheckReport:
@@ -114,11 +116,18 @@ def gradcheck(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, h: 
     numbered from 1 (W1 is the first layer's weights, as in the textbook). ``client``,
     ``blocks`` and ``progress`` go to the numerical gradient with backend="dask".
     """
+    return gradcheck_of(problem(net, X, Y, loss), h, backend, rtol, atol, method, fast, top, seed, client, blocks,
+                        progress)
+
+
+def gradcheck_of(prob, h=None, backend=policy.DEFAULT, rtol=1e-5, atol=1e-8, method="central", fast=False, top=5,
+                 seed=0, client=None, blocks=None, progress=None):
+    """``gradcheck`` of a Problem (its workspaces reused: no other Problem is built)."""
     rtol = positive_number("rtol", rtol)
     atol = positive_number("atol", atol)
     top = positive_int("top", top)
     seed = check_seed(seed)
-    prob = problem(net, X, Y, loss)
+    net = prob.net
     method = check_method(method, prob, backend)
     if fast and method == "complex-step":
         raise ValueError("fast: the fast check differences the loss along one direction, which complex-step "
@@ -127,8 +136,8 @@ def gradcheck(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, h: 
         h = positive_number("h", h)
     base = base_step(method, exact_changes(prob, check_strategy(None, backend)))
     step = f"{h:g}" if h is not None else f"{base:.3g}" + ("" if method == "complex-step" else " x max(1, |theta_q|)")
-    own = "numpy" if backend in ("python", "numpy") else "numba"  # the baselines compile nothing
-    analytic = analytic_gradient(net, X, Y, loss=prob.loss_name, backend=own)
+    own = policy.NUMPY if backend in (policy.PYTHON, policy.NUMPY) else policy.NUMBA  # the baselines compile nothing
+    analytic = analytic_gradient_of(prob, own)
     common = dict(rtol=rtol, atol=atol, step=step, method=method, backend=backend)
     directional = None
     if fast:
@@ -137,8 +146,8 @@ def gradcheck(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, h: 
         if abs(a - g) <= atol + rtol * abs(g):
             return GradcheckReport(True, "fast", float("nan"), float("nan"), [], [], relative_errors=None,
                                    directional=directional, **common)
-    numerical = numerical_gradient(net, X, Y, loss=prob.loss_name, h=h, backend=backend, method=method,
-                                   client=client, blocks=blocks, progress=progress)
+    numerical = numerical_gradient_of(prob, h, backend, method=method, client=client, blocks=blocks,
+                                      progress=progress)
     abs_err = np.abs(analytic - numerical)
     rel_err = relative_error(analytic, numerical)
     ok = abs_err <= atol + rtol * np.abs(numerical)

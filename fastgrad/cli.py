@@ -16,14 +16,14 @@ from contextlib import contextmanager
 import click
 from click.core import ParameterSource
 
-from . import dask_backend, datasets, derivatives, diagnostics, runtime
+from . import dask_backend, datasets, derivatives, diagnostics, policy, runtime
 from .check import gradcheck
-from .gradients.methods import METHODS
+from .rules import METHODS
 from .io import check_outputs, figure_format, load_weights, save_weights, write_json, write_text
 from .model import INITS, MLP
 from .problem import loss as loss_value
 from .problem import problem
-from .train import GRADIENTS, UPDATES, DivergenceError, train, uses_threads
+from .train import GRADIENTS, UPDATES, DivergenceError, train
 
 BUILTIN_DATA = ("seed", "seed-analytic", "sine", "spirals")
 DEFAULT_SEED = 0
@@ -150,7 +150,7 @@ def model_options(f):
                      help=f"Seed for data, weights and minibatches [{DEFAULT_SEED}]; printed and saved."),
         click.option("--resume", type=click.Path(dir_okay=False), default=None,
                      help="Start from weights saved with --save."),
-        click.option("--backend", type=click.Choice(["numba-parallel", "numba"]), default="numba-parallel",
+        click.option("--backend", type=click.Choice(policy.MACHINE_TRAINING_BACKENDS), default=policy.DEFAULT,
                      show_default=True, help="Compiled backend of the numerical gradient."),
         click.option("--threads", type=click.IntRange(min=1), default=None, help="Threads for numba-parallel."),
         positive_number_option("--h", "h", default=None,
@@ -348,17 +348,11 @@ def _train(o, data, net, loss, example, client):
     say = _say(o)
     steps = o["steps"] or (example.steps if example else 1000)
     eta = o["eta"] or (example.eta if example else 0.1)
-    threads = runtime.get_num_threads()
     if client is not None:
         engine = _cluster_engine(o, client)
-    elif uses_threads(net, o["batch_size"] or data.X.shape[0], o["gradient"], o["backend"], o["update"]):
-        engine = f"numba-parallel, {threads} threads, {runtime.threading_layer()} layer"
-    elif o["update"] == "coordinate":
-        engine = "numba, serial: the sweep moves one entry at a time"
-    elif o["gradient"] == "analytic":
-        engine = "numba"
     else:
-        engine = o["backend"] + (", serial: too little work for threads" if o["backend"] == "numba-parallel" else "")
+        engine = policy.training_engine(net.n_params, o["batch_size"] or data.X.shape[0], o["gradient"],
+                                        o["backend"], o["update"]).describe()
     header = (_describe(o, data, net, loss) + "\n"
               + f"gradient {o['gradient']} ({engine}), update {o['update']}, eta {eta:g}, {steps} steps"
               + (f", batch {o['batch_size']}" if o["batch_size"] else "")
@@ -738,7 +732,7 @@ def _point(text):
 @click.option("--method", type=click.Choice(list(derivatives.METHODS)), default="3-point", show_default=True,
               help="Difference rule: scipy's names (or fastgrad's forward, central, complex-step for them), "
                    "or fastgrad's backward, central4, richardson.")
-@click.option("--backend", type=click.Choice(["python", "numba", "numba-parallel"]), default=None,
+@click.option("--backend", type=click.Choice(policy.MACHINE_DERIVATIVE_BACKENDS), default=None,
               help="Loop: python, or compiled for an @njit function [numba-parallel for those, else python].")
 @click.option("--check", "gradient_spec", metavar="MODULE:GRADIENT",
               help="Compare this gradient (or Jacobian) function at x0 with the differences; exit 1 if they disagree.")

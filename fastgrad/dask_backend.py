@@ -16,7 +16,7 @@ per sample) and every layer above that in full:
 
 A full re-evaluation costs the whole forward pass, n sum_k (n_{k-1} + 1) n_k, per entry
 (complex arithmetic: COMPLEX_FACTOR times that). Multiplied by the passes the method takes
-(``PASSES``) and SECONDS_PER_MULADD (measured on the serial kernel), it sizes the blocks:
+(``fastgrad.rules.Rule.passes``) and SECONDS_PER_MULADD (measured on the serial kernel), it sizes the blocks:
 at least MIN_BLOCK_SECONDS of work each, so that a task's own overhead (a few ms) stays a
 small share, and at most BLOCKS_PER_THREAD per worker thread, enough to even out workers
 of different speeds.
@@ -28,15 +28,11 @@ from concurrent.futures import CancelledError
 
 import numpy as np
 
-from .model import MLP
-from .problem import Problem
-
 INSTALL = 'pip install "fastgrad[distributed]"'
 SECONDS_PER_MULADD = 2.7e-9  # the serial incremental kernel at [16,64,64,8] n=2000, 2-core machine
 MIN_BLOCK_SECONDS = 0.05
 BLOCKS_PER_THREAD = 4
 COMPLEX_FACTOR = 4.0
-PASSES = {"central": 1, "forward": 1, "backward": 1, "central4": 2, "richardson": 3, "complex-step": 1}
 CONNECT_SECONDS = 10.0  # how long a --scheduler address may take to answer
 
 
@@ -128,42 +124,6 @@ def check_blocks(blocks):
     if blocks is not None and (isinstance(blocks, bool) or not isinstance(blocks, (int, np.integer)) or blocks < 1):
         raise ValueError(f"blocks: expected an integer >= 1, got {blocks!r}")
     return blocks
-
-
-def block_gradient(net, X, Y, loss, entries, h, method, strategy):
-    """One task: (gradient, steps, error estimate) of ``entries`` by the serial compiled kernel."""
-    result = Problem(net, X, Y, loss).numerical_gradient(h=h, method=method, backend="numba", strategy=strategy,
-                                                         entries=entries, full_output=True)
-    return result.gradient, result.steps, result.error_estimate
-
-
-def warm_up(client, prob, h, method, strategy):
-    """Load (or compile) on every worker the kernel that gradients of ``prob`` run, by a
-    gradient of a copy of the net at most two units wide (kernels depend on the activations,
-    the loss, the depth and the method, not on the widths)."""
-    net = prob.net
-    small = MLP([min(width, 2) for width in net.sizes], hidden=net.hidden, output=net.output, seed=0)
-    X, Y = np.zeros((1, small.sizes[0])), np.full((1, small.sizes[-1]), 1.0 / small.sizes[-1])
-    client.run(block_gradient, small, X, Y, prob.loss_name, np.zeros(1, dtype=np.int64), h, method, strategy)
-
-
-def numerical_gradient(prob, entries, h, method, strategy, client=None, blocks=None, progress=None):
-    """(gradient, steps, error estimate or None) of ``entries`` of ``prob`` over the cluster.
-
-    ``progress(blocks_done, blocks)`` is called as blocks finish. Ctrl-C cancels the blocks
-    still queued or running.
-    """
-    client = find_client(client)
-    n_threads = worker_threads(client)
-    net = prob.net
-    per_entry = entry_costs(net.sizes, prob.X.shape[0], "full" if method == "complex-step" else strategy)[entries]
-    per_entry *= PASSES[method] * (COMPLEX_FACTOR if method == "complex-step" else 1.0)
-    bounds = block_bounds(per_entry, n_threads, check_blocks(blocks))
-    parts = run_blocks(client, block_gradient, (net, prob.X, prob.Y),
-                       [(prob.loss_name, entries[a:b], h, method, strategy) for a, b in zip(bounds[:-1], bounds[1:])],
-                       progress)
-    gradient, steps, errors = (np.concatenate(column) if column[0] is not None else None for column in zip(*parts))
-    return gradient, steps, errors
 
 
 def worker_threads(client):

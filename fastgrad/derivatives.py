@@ -2,16 +2,8 @@
 scipy's semantics, and ``hessian``; the loop over coordinates compiled (and spread over
 threads) when f is numba-compiled.
 
-Steps and bounds follow ``scipy.optimize.approx_derivative`` (scipy 1.17), in float64:
-
-    default step   h_i = r s_i max(1, |x_i|),  r = eps^(1/2) ("2-point", "cs"), eps^(1/3) ("3-point"),
-                   s_i = +1 where x_i >= 0, else -1;
-    rel_step       h_i = rel_step s_i |x_i|;  abs_step: h_i = abs_step;  either, where
-                   (x_i + h_i) - x_i == 0, falls back to the default step;
-    bounds         "2-point": a step that leaves [lb, ub] is reversed when that fits, else the
-                   step goes to the farther bound; "3-point": near a bound it turns one-sided,
-                   (-3 f0 + 4 f(x + h e_i) - f(x + 2h e_i)) / 2h, towards the farther bound;
-                   "cs" steps off the real axis and ignores them, as scipy does.
+Steps and bounds follow ``scipy.optimize.approx_derivative`` (scipy 1.17), in float64
+(``bounded_steps``).
 
 Rules (equations in ``columns``): scipy's "2-point", "3-point" and "cs", each dividing by the
 step as floating point takes it, as scipy does; and fastgrad's "backward", "central4" and
@@ -36,23 +28,17 @@ from numba.core.errors import NumbaError
 from numba.core.registry import CPUDispatcher
 from numpy.typing import ArrayLike
 
-from . import dask_backend, runtime
-from .gradients.methods import BASE_STEPS, combine, taken
+from . import dask_backend, policy
+from .bounded_steps import bounds_of, central_within, check_stencil_within, one_sided_within, steps_of
 from .kernels import any_function, specialise
+from .rules import RULES, combine, rule_of, taken
 from .validation import choice, seeded_rng
 
 if TYPE_CHECKING:
     import distributed
 
 EPS = np.finfo(np.float64).eps
-METHODS = {"2-point": "2-point", "forward": "2-point", "3-point": "3-point", "central": "3-point",
-           "cs": "cs", "complex-step": "cs", "backward": "backward", "central4": "central4",
-           "richardson": "richardson"}
-BACKENDS = ("python", "numba", "numba-parallel", "dask")
-STENCILS = {"backward": (1, 0), "central4": (2, 2), "richardson": (1, 1)}  # reach below, above x0, in steps
-RELATIVE_STEPS = {"2-point": EPS ** 0.5, "3-point": EPS ** (1 / 3), "cs": EPS ** 0.5,
-                  **{rule: BASE_STEPS[rule] for rule in STENCILS}}
-EVALUATIONS = {"2-point": 1, "3-point": 2, "cs": 1, "backward": 1, "central4": 4, "richardson": 6}  # per coordinate
+METHODS = tuple(name for rule in RULES.values() for name in (rule.scipy_name, rule.name) if name)  # scipy's first
 HESSIAN_STEP = EPS ** 0.25
 
 
@@ -77,12 +63,12 @@ def approx_derivative(fun: Callable, x0: ArrayLike, method: str = "3-point", rel
     ``full_output=True`` returns (J, {"nfev": evaluations, "backend": backend}), and for
     "richardson" also "error_estimate", shaped like J.
     """
-    rule = _method(method)
+    rule = rule_of(method)
     x0 = _point(x0)
     kwargs = {} if kwargs is None else dict(kwargs)
     backend = _backend(backend, fun, kwargs)
     for name, given in (("client", client), ("blocks", blocks)):
-        if given is not None and backend != "dask":
+        if given is not None and backend != policy.DASK:
             raise ValueError(f"{name}: only for backend='dask', not {backend!r}")
     call = _caller(fun, args, kwargs)
     nfev = 0
@@ -93,22 +79,22 @@ def approx_derivative(fun: Callable, x0: ArrayLike, method: str = "3-point", rel
         f0 = np.atleast_1d(np.asarray(f0, dtype=float))
         if f0.ndim > 1:
             raise ValueError(f"f0: expected a scalar or a 1-D array, got shape {f0.shape}")
-    lb, ub = _bounds(bounds, x0)
-    h = _steps(x0, rule, rel_step, abs_step)
+    lb, ub = bounds_of(bounds, x0)
+    h = steps_of(x0, rule, rel_step, abs_step)
     one_sided = np.zeros(x0.size, dtype=bool)
-    if rule == "2-point":
-        h = _one_sided_within(x0, h, lb, ub)
-    elif rule == "3-point":
-        h, one_sided = _central_within(x0, h, lb, ub)
-    elif rule in STENCILS:
-        _check_stencil_within(rule, x0, h, lb, ub)
+    if rule.name == "forward":
+        h = one_sided_within(x0, h, lb, ub)
+    elif rule.name == "central":
+        h, one_sided = central_within(x0, h, lb, ub)
+    elif not rule.complex:
+        check_stencil_within(rule, x0, h, lb, ub)
     coordinates = np.arange(x0.size)
     problem = (fun, tuple(args), kwargs, rule, x0, f0, h, one_sided)
-    if backend == "dask":
+    if backend == policy.DASK:
         JT, ET = _columns_on_cluster(problem, coordinates, client, blocks)
     else:
         JT, ET = columns(*problem, coordinates, backend)
-    nfev += EVALUATIONS[rule] * x0.size
+    nfev += rule.evaluations * x0.size
     J = JT.ravel() if f0.size == 1 else JT.T
     if not full_output:
         return J
@@ -129,24 +115,24 @@ def columns(fun, args, kwargs, rule, x0, f0, h, one_sided, coordinates, backend)
                     dx = (x0_i + 2 h_i) - x0_i
         "cs"        Im f(x0 + i h e_i) / h_i
 
-    and "backward", "central4", "richardson" are ``gradients.methods.combine``'s rules."""
+    and "backward", "central4", "richardson" are ``fastgrad.rules.combine``'s rules."""
     at = functools.partial(_evaluations, backend, fun, args, kwargs, x0, f0.size, coordinates)
     x, h, f0 = x0[coordinates], h[coordinates], f0[None, :]
-    if rule == "2-point":
+    if rule.name == "forward":
         return (at(h) - f0) / ((x + h) - x)[:, None], None
-    if rule == "3-point":
+    if rule.name == "central":
         sided = one_sided[coordinates]
         first, second = at(np.where(sided, h, -h)), at(np.where(sided, 2 * h, h))
         JT = (second - first) / ((x + h) - (x - h))[:, None]
         JT[sided] = ((-3.0 * f0 + 4 * first[sided] - second[sided]) / ((x + 2 * h) - x)[sided, None])
         return JT, None
-    if rule == "cs":
+    if rule.complex:
         return at(h * 1j).imag / h[:, None], None
 
     def difference(s, m, multiplier):  # D_m(s) of methods.py, one column per coordinate
         return (at(s) - (at(-s) if m else f0)).T
 
-    G, E = combine(rule, difference, h, f0.T, lambda s: taken(x, s))
+    G, E = combine(rule.name, difference, h, f0.T, lambda s: taken(x, s))
     return G.T, (None if E is None else E.T)
 
 
@@ -155,12 +141,12 @@ def _evaluations(backend, fun, args, kwargs, x0, size, coordinates, steps):
     (complex steps evaluate f at complex points)."""
     start = x0.astype(steps.dtype)
     F = np.empty((coordinates.size, size), dtype=steps.dtype)
-    if backend == "python":
+    if backend == policy.PYTHON:
         loop = specialise.bound(any_function.shared_evaluations, (("fun", _caller(fun, args, kwargs)),))
         loop((), start, coordinates, steps, 1, F)
     else:
         _compiled(any_function.shared_evaluations, fun, backend)(tuple(args), start, coordinates, steps,
-                                                                  runtime.shares(backend), F)
+                                                                  policy.shares(backend), F)
     return F
 
 
@@ -171,7 +157,7 @@ def _columns_on_cluster(problem, coordinates, client, blocks):
     count = dask_backend.check_blocks(blocks) or dask_backend.BLOCKS_PER_THREAD * dask_backend.worker_threads(client)
     bounds = np.unique(np.linspace(0, coordinates.size, min(count, coordinates.size) + 1).astype(np.int64))
     fun, kwargs = problem[0], problem[2]
-    serial = "numba" if isinstance(fun, CPUDispatcher) and not kwargs else "python"
+    serial = policy.NUMBA if isinstance(fun, CPUDispatcher) and not kwargs else policy.PYTHON
     parts = dask_backend.run_blocks(client, columns, problem,
                                     [(coordinates[a:b], serial) for a, b in zip(bounds[:-1], bounds[1:])])
     JT = np.concatenate([J for J, _ in parts])
@@ -196,7 +182,7 @@ def check_grad(func: Callable, grad: Callable, x0: ArrayLike, *args: Any, epsilo
         v = seeded_rng(seed).standard_normal(size=x0.shape)
         analytic = gradient @ v
         numeric = approx_derivative(lambda w: func(x0 + w * v, *args), np.zeros(1), method="2-point",
-                                    abs_step=epsilon, backend="python")
+                                    abs_step=epsilon, backend=policy.PYTHON)
     return float(np.sqrt(np.sum(np.abs(analytic - numeric) ** 2)))
 
 
@@ -243,18 +229,19 @@ def hessian(fun: Callable, x0: ArrayLike, args: tuple = (), backend: str | None 
     differences (module docstring); ``backend`` as in ``approx_derivative``."""
     x0 = _point(x0)
     backend = _backend(backend, fun, {})
-    if backend == "dask":
-        raise ValueError("backend: hessian runs on python, numba or numba-parallel, not 'dask'")
+    if backend not in policy.MACHINE_DERIVATIVE_BACKENDS:
+        *others, last = policy.MACHINE_DERIVATIVE_BACKENDS
+        raise ValueError(f"backend: hessian runs on {', '.join(others)} or {last}, not {backend!r}")
     call = _caller(fun, args, {})
     f0 = _value(call, x0, scalar=True)
     h = HESSIAN_STEP * np.maximum(1.0, np.abs(x0))
     h = (x0 + h) - x0  # steps that x0 + h forms exactly
     H = np.zeros((x0.size, x0.size))
-    if backend == "python":
+    if backend == policy.PYTHON:
         specialise.bound(any_function.hessian_rows, (("fun", call),))((), x0, float(f0[0]), h, 1, H)
     else:
         kernel = _compiled(any_function.hessian_rows, fun, backend)
-        kernel(tuple(args), x0, float(f0[0]), h, runtime.shares(backend), H)
+        kernel(tuple(args), x0, float(f0[0]), h, policy.shares(backend), H)
     upper = np.triu(H, 1)
     return np.diag(np.diag(H)) + upper + upper.T
 
@@ -272,7 +259,7 @@ def hessian_vector_product(grad: Callable, x0: ArrayLike, v: ArrayLike, args: tu
     norm = float(np.linalg.norm(v))
     if norm == 0.0:
         return np.zeros_like(x0)
-    t = RELATIVE_STEPS["3-point"] * max(1.0, float(np.linalg.norm(x0))) / norm
+    t = RULES["central"].relative_step * max(1.0, float(np.linalg.norm(x0))) / norm
     call = _caller(grad, args, {})
     up, down = (_value(call, x0 + sign * t * v, name="grad") for sign in (1.0, -1.0))
     if up.shape != x0.shape:
@@ -280,12 +267,6 @@ def hessian_vector_product(grad: Callable, x0: ArrayLike, v: ArrayLike, args: tu
     k = int(np.argmax(np.abs(v)))
     taken = ((x0[k] + t * v[k]) - (x0[k] - t * v[k])) / v[k]  # 2t as x0 + t v and x0 - t v were formed
     return (up - down) / taken
-
-
-def _method(method):
-    if method not in METHODS:
-        raise ValueError(f"method: unknown {method!r}; expected one of {', '.join(METHODS)}")
-    return METHODS[method]
 
 
 def _point(x0):
@@ -303,9 +284,9 @@ def _backend(backend, fun, kwargs):
     """The backend asked for, or the one that fits ``fun``; compiled backends need a numba function."""
     compiled = isinstance(fun, CPUDispatcher)
     if backend is None:
-        return "numba-parallel" if compiled and not kwargs else "python"
-    choice("backend", backend, BACKENDS)
-    if backend in ("numba", "numba-parallel"):
+        return policy.NUMBA_PARALLEL if compiled and not kwargs else policy.PYTHON
+    choice("backend", backend, policy.DERIVATIVE_BACKENDS)
+    if backend in (policy.NUMBA, policy.NUMBA_PARALLEL):
         if not compiled:
             raise ValueError(f"backend: {backend!r} compiles the loop around a numba-compiled fun (@numba.njit); "
                              f"{_name(fun)} is not one (use backend='python')")
@@ -342,84 +323,11 @@ def _value(call, x, scalar=False, name="fun"):
     return f.astype(np.float64)
 
 
-def _bounds(bounds, x0):
-    """(lb, ub) as arrays shaped like x0, with x0 inside."""
-    try:
-        lb, ub = (np.broadcast_to(np.asarray(b, dtype=float), x0.shape) for b in bounds)
-    except (TypeError, ValueError):
-        raise ValueError(f"bounds: expected (lower, upper), each a number or an array of {x0.size}") from None
-    if np.any((x0 < lb) | (x0 > ub)):
-        raise ValueError("x0: lies outside bounds")
-    return lb, ub
-
-
-def _steps(x0, rule, rel_step, abs_step):
-    """scipy's absolute steps (module docstring); positive for fastgrad's rules."""
-    sign = np.where(x0 >= 0, 1.0, -1.0)
-    default = RELATIVE_STEPS[rule] * sign * np.maximum(1.0, np.abs(x0))
-    if abs_step is not None:
-        h = np.broadcast_to(np.asarray(abs_step, dtype=float), x0.shape)
-    elif rel_step is not None:
-        h = np.asarray(rel_step, dtype=float) * sign * np.abs(x0)
-    else:
-        h = default
-    h = np.where((x0 + h) - x0 == 0, default, h)
-    return np.abs(h) if rule in STENCILS else h
-
-
-def _check_stencil_within(rule, x0, h, lb, ub):
-    """fastgrad's rules have no one-sided form: all their points must lie within the bounds."""
-    below, above = STENCILS[rule]
-    outside = np.flatnonzero((x0 - below * h < lb) | (x0 + above * h > ub))
-    if outside.size:
-        raise ValueError(f"bounds: method {rule!r} evaluates f at x0 - {below} h to x0 + {above} h, which leaves "
-                         f"the bounds at coordinate {outside[0]} (use '3-point' or '2-point', which step "
-                         "one-sided near a bound)")
-
-
-def _one_sided_within(x0, h, lb, ub):
-    """"2-point" steps kept within bounds: reversed where that fits, else to the farther bound."""
-    if np.all(np.isinf(lb) & np.isinf(ub)):
-        return h
-    h = h.copy()
-    below, above = x0 - lb, ub - x0
-    outside = (x0 + h < lb) | (x0 + h > ub)
-    fits = np.abs(h) <= np.maximum(below, above)
-    h[outside & fits] *= -1
-    forward = (above >= below) & ~fits
-    h[forward] = above[forward]
-    backward = (above < below) & ~fits
-    h[backward] = -below[backward]
-    return h
-
-
-def _central_within(x0, h, lb, ub):
-    """"3-point" steps within bounds and where to go one-sided (scipy's rule)."""
-    h = np.abs(h)
-    one_sided = np.zeros(x0.size, dtype=bool)
-    if np.all(np.isinf(lb) & np.isinf(ub)):
-        return h, one_sided
-    h = h.copy()
-    below, above = x0 - lb, ub - x0
-    central = (below >= h) & (above >= h)
-    forward = (above >= below) & ~central
-    h[forward] = np.minimum(h[forward], 0.5 * above[forward])
-    one_sided[forward] = True
-    backward = (above < below) & ~central
-    h[backward] = -np.minimum(h[backward], 0.5 * below[backward])
-    one_sided[backward] = True
-    nearest = np.minimum(above, below)
-    shrunk = ~central & (np.abs(h) <= nearest)
-    h[shrunk] = nearest[shrunk]
-    one_sided[shrunk] = False
-    return h, one_sided
-
-
 def _compiled(loop, fun, backend):
     """Template ``loop`` compiled around the numba function ``fun`` (in memory: see
     kernels/any_function.py), over threads for "numba-parallel"; a failure to compile is a
     TypeError naming ``fun``."""
-    kernel = specialise.specialise(loop, (("fun", fun),), parallel=backend == "numba-parallel", cache=False)
+    kernel = specialise.specialise(loop, (("fun", fun),), parallel=backend == policy.NUMBA_PARALLEL, cache=False)
 
     def run(*arguments):
         try:

@@ -6,36 +6,30 @@ It is bound to ``net.theta``: it reads the weights at each call, so updates to t
 (``net.theta = ...``, in-place edits, training) are seen; changing X or Y needs a new Problem.
 Its workspaces are its own, so one Problem serves one thread at a time (give each thread its
 own Problem).
+
+This is the bottom of the Python side above the kernels: it imports nothing that computes a
+gradient. ``fastgrad.Problem`` (``bound.py``) adds the gradient methods on top.
 """
 from __future__ import annotations
 
-from functools import cache, lru_cache
+from functools import lru_cache
 from operator import attrgetter
-
-from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import losses, runtime
+from . import losses, policy, runtime
 from .kernels import checks, jobs
 from .kernels.incremental import workspace_size
 from .kernels.layers import cache_size
-from .kernels.products import blocked_pays_off
 from .model import MLP
 from .validation import FLOAT64, check_finite, choice, float_matrix
-
-if TYPE_CHECKING:
-    import distributed
-
-    from .check import GradcheckReport
-    from .gradients.numerical import NumericalGradient
 
 
 class _computed_once:
     """An attribute computed on first use and then stored on the instance (functools'
-    cached_property takes a lock on every first use before Python 3.12: microseconds that a
-    free function, which builds a Problem per call, pays on each of them)."""
+    cached_property takes a lock on every first use before Python 3.12, a cost that a free
+    function, which builds a Problem per call, pays on each of them)."""
 
     def __init__(self, compute):
         self.compute, self.name, self.__doc__ = compute, compute.__name__, compute.__doc__
@@ -48,12 +42,10 @@ class _computed_once:
 
 
 class Problem:
-    """``Problem(net, X, Y, loss=None)``: the loss E(theta) of ``net`` on (X, Y), with methods
-    ``loss()``, ``analytic_gradient()``, ``numerical_gradient()`` and ``gradcheck()`` that
-    take the options of the free functions of the same names, plus ``out=`` (an array of
-    P floats to write the gradient into: the call then allocates nothing proportional to n
-    or P on the default paths). ``loss=None`` picks ``default_loss(net)``. ``net``, ``X``,
-    ``Y`` and ``loss_name`` are read-only: what the rest is derived from."""
+    """``Problem(net, X, Y, loss=None)``: the loss E(theta) of ``net`` on (X, Y), validated, with
+    the workspaces and plans of the jobs that compute on it, and ``loss()``. ``loss=None`` picks
+    ``default_loss(net)``. ``net``, ``X``, ``Y`` and ``loss_name`` are read-only: what the rest
+    is derived from."""
 
     def __init__(self, net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None):
         if not isinstance(net, MLP):
@@ -65,16 +57,14 @@ class Problem:
             for name, values in (("X", X), ("Y", Y), ("theta", net.theta)):
                 check_finite(name, values)  # names the first non-finite entry
         n, P = X.shape[0], net.n_params
-        # Plain attributes, set once (a frozen dataclass sets them through object.__setattr__: up to
-        # a microsecond more a Problem, which a free function pays on every call):
+        # plain attributes, set once (cheaper than a frozen dataclass's object.__setattr__)
         self._net, self._X, self._Y, self._loss_name = net, X, Y, loss  # read through the properties below
         # X and Y transposed, (d, n) and (p, n), C-contiguous: the layout every kernel reads (a one-column
-        # array's transpose already is: a view, a tenth of a microsecond less than asking numpy)
+        # array's transpose already is: a view)
         self.XT = X.T if X.shape[1] == 1 else np.ascontiguousarray(X.T)
         self.YT = Y.T if Y.shape[1] == 1 else np.ascontiguousarray(Y.T)
         self.configuration = (tuple(net.hidden), net.output, loss)  # what the formulas depend on
-        self.blocked = blocked_pays_off(n, P, net.sizes)  # whether the forward pass and backprop run the
-        # products blocked in registers (the same bits; kernels.products.blocked_pays_off)
+        self.blocked = policy.blocked_products(n, P, net.sizes)  # the same bits either way
         self.kind = self.configuration + (n, P, self.blocked)  # what a plan depends on besides a call's
         # options (the sizes decide whether threads and blocks pay off)
         self.all_entries = _every_entry(P)  # 0 .. P-1, the entries of a whole numerical gradient (one array
@@ -154,41 +144,13 @@ class Problem:
         net = self.net
         return runtime.call(self.kernel("loss", self.blocked), net.theta, net.layout, self.XT, self.YT, self.cache)
 
-    def analytic_gradient(self, out: np.ndarray | None = None, backend: str = "numba") -> np.ndarray:
-        """dE/dtheta by backpropagation, into ``out`` if given (see ``fastgrad.analytic_gradient``)."""
-        return _methods().analytic.gradient_of(self, backend, out)
-
-    def numerical_gradient(self, out: np.ndarray | None = None, h: float | None = None, method: str = "central",
-                           backend: str = "numba-parallel", strategy: str | None = None,
-                           entries: ArrayLike | None = None, full_output: bool = False,
-                           client: distributed.Client | None = None, blocks: int | None = None,
-                           progress: Callable[[int, int], None] | None = None) -> np.ndarray | NumericalGradient:
-        """dE/dtheta by finite differences, into ``out`` if given (see ``fastgrad.numerical_gradient``)."""
-        return _methods().numerical.gradient_of(self, h, backend, entries, strategy, method, full_output, out,
-                                                client, blocks, progress)
-
-    def gradcheck(self, **options) -> GradcheckReport:
-        """``fastgrad.gradcheck`` on this problem."""
-        return _methods().check.gradcheck(self.net, self.X, self.Y, loss=self.loss_name, **options)
-
 
 # (Problem.kind, a call's options) -> plan: calls already checked, for every Problem. A plan takes
 # the problem as an argument and holds none: shared, it would keep that problem and its arrays alive.
 PLANS = {}
 MAX_PLANS = 256  # kinds times options; past it the plans start again (a sweep over many sizes)
 KERNELS = {}  # (Problem.configuration, job, options) -> the compiled job: a few per configuration
-LOSS_BACKENDS = ("numba", "numpy")
 UNSIZED = np.empty(0)  # a workspace too short for any job: the job allocates its own (never written)
-
-
-@cache
-def _methods():
-    """The modules behind Problem's methods (they import this one), imported on first use."""
-    from types import SimpleNamespace
-
-    from . import check
-    from .gradients import analytic, numerical
-    return SimpleNamespace(analytic=analytic, numerical=numerical, check=check)
 
 
 @lru_cache(maxsize=64)
@@ -201,7 +163,7 @@ def default_loss(net):
     return "cross-entropy" if net.output == "softmax" else "squared"
 
 
-def loss(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, backend: str = "numba") -> float:
+def loss(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, backend: str = policy.NUMBA) -> float:
     """E(theta) for the named loss (equations in ``fastgrad.losses``); None picks ``default_loss``.
 
     backend "numba": the compiled forward pass and loss (``Problem.loss``: the kernel that the
@@ -209,7 +171,7 @@ def loss(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, backend:
     numpy's forward pass, nothing to compile. They agree to rounding (about 1e-16 relative; the
     compiled sum over samples is compensated)."""
     prob = problem(net, X, Y, loss)
-    if choice("backend", backend, LOSS_BACKENDS) == "numba":
+    if choice("backend", backend, policy.LOSS_BACKENDS) == policy.NUMBA:
         return prob.loss()
     return losses.value(prob.loss_name, net.output_preactivation(prob.X), prob.Y, net.output)
 
@@ -222,8 +184,8 @@ def problem(net, X, Y, loss):
 class OneCallProblem(Problem):
     """``OneCallProblem(net, X, Y, loss)``: a Problem for a free function's single call. It leaves
     the difference jobs' workspaces to the jobs, which allocate their own in compiled code (a
-    workspace is worth keeping only for the next call; numpy's allocation and the size lookup
-    cost more: ~1.5 µs at the textbook size), as class attributes, so that building one costs
+    workspace is worth keeping only for the next call, and allocating it in Python costs more
+    than in compiled code), as class attributes, so that building one costs
     no more than a Problem; and it keeps no plans of its own."""
     workspace = UNSIZED
     steps_workspace = UNSIZED

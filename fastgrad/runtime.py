@@ -50,12 +50,6 @@ def get_num_threads() -> int:
     return numba.get_num_threads()
 
 
-def shares(backend):
-    """How many interleaved shares a job deals its entries out in: one per thread for
-    "numba-parallel", else one."""
-    return get_num_threads() if backend == "numba-parallel" else 1
-
-
 def max_threads():
     """Threads numba started with (NUMBA_NUM_THREADS)."""
     return numba.config.NUMBA_NUM_THREADS

@@ -13,11 +13,12 @@ from typing import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import policy
 from .gradients.analytic import analytic_gradient
-from .gradients.methods import METHODS, ORDERS
 from .gradients.numerical import NOT_ANALYTIC, numerical_gradient
 from .model import MLP
 from .problem import problem
+from .rules import METHODS, ORDERS
 from .validation import positive_int
 
 
@@ -36,7 +37,7 @@ class HSweep:
 
 def hsweep(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None,
            methods: Sequence[str] = ("forward", "central", "central4", "richardson", "complex-step"),
-           h_min: float = 1e-14, h_max: float = 1e-1, points: int = 27, backend: str = "numba-parallel",
+           h_min: float = 1e-14, h_max: float = 1e-1, points: int = 27, backend: str = policy.DEFAULT,
            strategy: str = "full") -> HSweep:
     """Errors of every method over ``points`` log-spaced steps in [h_min, h_max].
 

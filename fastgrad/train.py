@@ -22,9 +22,10 @@ from numpy.typing import ArrayLike
 
 from . import losses as losses_module
 from . import runtime
-from .gradients.numerical import check_strategy, threads_pay_off
+from . import dask_backend, policy
+from .gradients import numerical
+from .gradients.numerical import check_strategy
 from .kernels import jobs
-from .kernels.products import blocked_pays_off
 from .model import MLP
 from .problem import problem
 from .validation import check_seed, choice, positive_int, positive_number, seeded_rng
@@ -64,7 +65,7 @@ class DivergenceError(ValueError):
 
 
 def train(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, gradient: str = "numerical",
-          backend: str = "numba-parallel", steps: int = 1000, eta: float = 0.1, h: float = 1e-5,
+          backend: str = policy.DEFAULT, steps: int = 1000, eta: float = 0.1, h: float = 1e-5,
           batch_size: int | None = None, update: str = "gradient", seed: int | None = None,
           record_every: int | None = None, progress: Callable[[int, float], None] | None = None,
           strategy: str | None = None, client: distributed.Client | None = None) -> History:
@@ -106,7 +107,7 @@ def train(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, gradien
     """
     prob = problem(net, X, Y, loss)
     choice("gradient", gradient, GRADIENTS)
-    choice("backend", backend, ("numba-parallel", "numba", "dask"))
+    choice("backend", backend, policy.TRAINING_BACKENDS)
     choice("update", update, UPDATES)
     if backend == "dask" and (gradient, update) != ("numerical", "gradient"):
         raise ValueError("backend: 'dask' takes numerical gradient steps only (gradient='numerical', "
@@ -140,13 +141,6 @@ def train(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, gradien
     return _run_in_chunks(prob, run, steps, record_every, progress)
 
 
-def uses_threads(net, batch, gradient, backend, update, strategy="incremental"):
-    """Whether training runs its gradient over threads: numerical gradient steps on
-    "numba-parallel" with enough work per step (``threads_pay_off``); otherwise serially."""
-    return (gradient == "numerical" and update == "gradient" and backend == "numba-parallel"
-            and threads_pay_off(batch, net.n_params, net.n_params, strategy))
-
-
 def _chunk_runner(prob, gradient, backend, strategy, update, eta, h, batch_size, seed, initial):
     """A function (count) -> per-step losses of the next ``count`` steps, updating theta."""
     net = prob.net
@@ -162,14 +156,14 @@ def _chunk_runner(prob, gradient, backend, strategy, update, eta, h, batch_size,
             return losses[:done]
         return run
     batch = batch_size or prob.X.shape[0]
-    parallel = uses_threads(net, batch, gradient, backend, update, strategy)
+    parallel = policy.training_engine(net.n_params, batch, gradient, backend, update, strategy).parallel
     kernel = jobs.training_kernel(prob.formulas, gradient, strategy, parallel,
-                                  gradient == "analytic" and blocked_pays_off(batch, net.n_params, net.sizes))
+                                  gradient == "analytic" and policy.blocked_products(batch, net.n_params, net.sizes))
     batches = _batch_stream(prob.X.shape[0], batch_size, seed)
 
     def run(count):
         losses = np.empty(count)
-        shares = runtime.get_num_threads() if parallel else 1
+        shares = policy.shares(policy.NUMBA_PARALLEL if parallel else policy.NUMBA)
         done = runtime.call(kernel, *args, eta, h, batches(count), shares, limit, last_good, losses)
         return losses[:done]
     return run
@@ -179,15 +173,14 @@ def _cluster_runner(prob, strategy, eta, h, batches, initial, client):
     """``_chunk_runner``'s gradient steps in Python, each gradient over the Dask cluster: the
     arithmetic of kernels/training.py (g = D / 2h, theta -= eta g, the same checks), so the
     same weights bit for bit."""
-    from .dask_backend import find_client, warm_up
-    client = find_client(client)  # now: a missing cluster is an error before the first step
+    client = dask_backend.find_client(client)  # now: a missing cluster is an error before the first step
     net = prob.net
     limit = DIVERGENCE_RATIO * initial if initial > 0 else np.inf
     last_good = net.theta.copy()
 
     def run(count):
         if count == 0:  # the workers load or compile their kernel before the clock starts
-            warm_up(client, prob, h, "central", strategy)
+            numerical.warm_up(client, prob, h, "central", strategy)
             return np.empty(0)
         rows = batches(count)
         losses = np.empty(count)
@@ -197,7 +190,7 @@ def _cluster_runner(prob, strategy, eta, h, batches, initial, client):
             if np.isfinite(theta).all():
                 batch = prob if rows.size == 0 else problem(net, prob.X[rows[s]], prob.Y[rows[s]], prob.loss_name)
                 loss = batch.loss()
-            grad = batch.numerical_gradient(h=h, backend="dask", strategy=strategy, client=client) \
+            grad = numerical.gradient_of(batch, h, policy.DASK, strategy=strategy, client=client) \
                 if loss <= limit else None
             if grad is None or not np.isfinite(grad).all():
                 theta[:] = last_good

@@ -22,5 +22,5 @@ def restore_threads():
 @pytest.fixture
 def force_threads(monkeypatch, restore_threads):
     """Make "numba-parallel" use its threads even on problems too small for them to pay off."""
-    from fastgrad.gradients import numerical
-    monkeypatch.setattr(numerical, "PARALLEL_MIN_WORK", 0)
+    from fastgrad import policy
+    monkeypatch.setattr(policy, "NUMERICAL_MIN_WORK", 0)

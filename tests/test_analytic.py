@@ -96,10 +96,11 @@ def test_parallel_and_blocked_backprop_equal_serial_bit_for_bit(monkeypatch, res
     numbers in the same order, and so do the loss kernels; the workspace starts as NaN, so a
     block that read another block's rows (or workspace) before they were written would show."""
     from fastgrad import runtime
+    from fastgrad import policy
     from fastgrad.gradients import analytic
     from fastgrad.kernels import products
     from fastgrad.kernels.layers import cache_size
-    from fastgrad.problem import Problem
+    from fastgrad import Problem
     from fastgrad.runtime import max_threads
     n = 41  # >= 3 max(sizes), as the blocked kernels need; 41 = 5 * 8 + 1, a tail
     net, X, Y = make_problem(sizes, hidden=hidden, output=output, n=n)
@@ -116,7 +117,7 @@ def test_parallel_and_blocked_backprop_equal_serial_bit_for_bit(monkeypatch, res
     for key in grads:
         assert np.array_equal(grads[key], grads[False, False]), key
     np.testing.assert_allclose(grads[False, False], analytic.numpy_backprop(prob), rtol=1e-12, atol=1e-14)
-    monkeypatch.setattr(analytic, "PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(policy, "BACKPROP_MIN_WORK", 0)
     monkeypatch.setattr(products, "BLOCKED_MIN_WORK", 0)
     fg.set_num_threads(max_threads())
     used = []

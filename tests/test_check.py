@@ -20,14 +20,14 @@ def test_correct_gradient_passes_with_a_readable_table(seed_net):
 
 def test_wrong_analytic_gradient_is_caught_and_located(monkeypatch, seed_net):
     net, X, Y = seed_net
-    true_gradient = check.analytic_gradient
+    true_gradient = check.analytic_gradient_of
 
     def one_wrong_entry(*args, **kwargs):
         g = true_gradient(*args, **kwargs)
         g[23] += 1e-3  # layer 2, row 3, column 0
         return g
 
-    monkeypatch.setattr(check, "analytic_gradient", one_wrong_entry)
+    monkeypatch.setattr(check, "analytic_gradient_of", one_wrong_entry)
     report = fg.gradcheck(net, X, Y)
     assert not report.passed
     assert [e.passed for e in report.layers] == [True, False]
@@ -38,7 +38,7 @@ def test_wrong_analytic_gradient_is_caught_and_located(monkeypatch, seed_net):
     assert "FAILED" in str(report)
 
 
-@pytest.mark.parametrize("culprit", ["numerical_gradient", "analytic_gradient"])
+@pytest.mark.parametrize("culprit", ["numerical_gradient_of", "analytic_gradient_of"])
 def test_a_nan_entry_fails_and_is_shown_first(monkeypatch, seed_net, culprit):
     net, X, Y = seed_net
     true_gradient = getattr(check, culprit)
@@ -70,14 +70,14 @@ def test_tolerances_are_validated():
 
 
 def _with_one_wrong_entry(monkeypatch, q, amount):
-    true_gradient = check.analytic_gradient
+    true_gradient = check.analytic_gradient_of
 
     def wrong(*args, **kwargs):
         g = true_gradient(*args, **kwargs)
         g[q] += amount
         return g
 
-    monkeypatch.setattr(check, "analytic_gradient", wrong)
+    monkeypatch.setattr(check, "analytic_gradient_of", wrong)
 
 
 def test_fast_mode_passes_a_correct_gradient_with_one_direction(seed_net):

@@ -14,7 +14,7 @@ import fastgrad as fg
 from fastgrad import dask_backend
 from fastgrad.cli import cli
 from fastgrad.io import load_weights
-from fastgrad.gradients.methods import METHODS
+from fastgrad.rules import METHODS
 
 from helpers import make_problem
 

@@ -53,18 +53,18 @@ def test_step_size_controls_truncation_error():
 
 
 def test_threads_are_used_only_where_they_pay_off():
-    from fastgrad.gradients.numerical import threads_pay_off
-    assert not threads_pay_off(25, 31, 31, "incremental")       # the textbook net: serial is faster
-    assert threads_pay_off(25, 31, 31, "full")                   # ... but not in full re-evaluation
-    assert threads_pay_off(1000, 836, 836, "incremental")
+    from fastgrad.policy import numerical_backend
+    assert numerical_backend("numba-parallel", 25, 31, 31, "incremental") == "numba"  # the textbook net
+    assert numerical_backend("numba-parallel", 25, 31, 31, "full") == "numba-parallel"  # ... but not in full
+    assert numerical_backend("numba-parallel", 1000, 836, 836, "incremental") == "numba-parallel"
+    assert numerical_backend("numba", 1000, 836, 836, "incremental") == "numba"  # never threads unasked
 
 
 UNEVEN_SHARES = """
 import numpy as np
 import fastgrad as fg
-from fastgrad.gradients import numerical
-from fastgrad import train as training
-numerical.PARALLEL_MIN_WORK = 0  # the parallel kernels, however small the problem
+from fastgrad import policy
+policy.NUMERICAL_MIN_WORK = 0  # the parallel kernels (the gradient's and training's), however small the problem
 rng = np.random.default_rng(2)
 net = fg.MLP([3, 5, 4, 2], hidden=["tanh", "sigmoid"], output="sigmoid", seed=2)   # P = 54 entries
 X, Y = rng.normal(size=(13, 3)), rng.uniform(size=(13, 2))
@@ -79,7 +79,6 @@ for method, strategy in [("central", "incremental"), ("central", "full"), ("forw
         assert parallel.tobytes() == serial.tobytes(), (method, strategy, threads)
         checked += 1
     fg.set_num_threads(4)
-training.threads_pay_off = lambda *args: True  # the training kernel that links the parallel job
 serial, parallel = net.copy(), net.copy()
 fg.train(serial, X, Y, backend="numba", steps=7, eta=0.1)
 for threads in (3, 4):

@@ -10,17 +10,14 @@ import functools
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .. import activations, losses, runtime
+from .. import activations, losses, policy, runtime
 from ..model import MLP
 from ..problem import gradient_buffer, problem
 from ..validation import choice
 
-BACKENDS = ("numpy", "numba")
-PARALLEL_MIN_WORK = 2_000_000  # n * P; below it threads save < 15 % for a ~10 s compile (bench/backprop_kernels.py)
-
 
 def analytic_gradient(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None,
-                      backend: str = "numba") -> np.ndarray:
+                      backend: str = policy.NUMBA) -> np.ndarray:
     """dE/dtheta by backpropagation.
 
     Parameters
@@ -32,8 +29,8 @@ def analytic_gradient(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = N
         None picks ``default_loss(net)``.
     backend : {"numba", "numpy"}
         "numba" deals each layer's gradient and deltas out over threads where that pays off
-        (n P >= PARALLEL_MIN_WORK) and multiplies by products blocked in registers for large
-        problems (``kernels.products.blocked_pays_off``); the same bits either way.
+        and multiplies by products blocked in registers for large problems (both decided by
+        ``fastgrad.policy``); the same bits either way.
 
     Returns
     -------
@@ -43,15 +40,16 @@ def analytic_gradient(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = N
     return gradient_of(problem(net, X, Y, loss), backend)
 
 
-def gradient_of(prob, backend="numba", out=None):
+def gradient_of(prob, backend=policy.NUMBA, out=None):
     """``analytic_gradient`` of a Problem, into ``out`` if given; planned (``Problem.plan``), so
     a repeated call goes straight to the kernel."""
     options = ("analytic", backend)
     plan = prob.plan(options)
     if plan is None:
-        plan = prob.remember(options, _by_numpy if choice("backend", backend, BACKENDS) == "numpy" else
-                             functools.partial(_compiled, None if threads_pay_off(prob.X.shape[0], prob.net.n_params)
-                                               else prob.kernel("backprop", False, prob.blocked)))
+        by_numpy = choice("backend", backend, policy.ANALYTIC_BACKENDS) == policy.NUMPY
+        parallel = policy.backprop_parallel(prob.X.shape[0], prob.net.n_params)
+        plan = prob.remember(options, _by_numpy if by_numpy else
+                             functools.partial(_compiled, None if parallel else prob.kernel("backprop", False, prob.blocked)))
     return plan(prob, out)
 
 
@@ -70,13 +68,6 @@ def _compiled(serial, prob, out):
     kernel = serial if serial is not None else prob.kernel("backprop", runtime.get_num_threads() > 1, prob.blocked)
     runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, prob.cache, grad)
     return grad
-
-
-def threads_pay_off(n_samples, n_params):
-    """Whether the compiled backprop should deal each layer's gradient columns and deltas out
-    over threads: its work is about 3 n P multiply-adds, of which the threads take two thirds
-    (the forward pass stays serial). Either kernel gives the same bits."""
-    return n_samples * n_params >= PARALLEL_MIN_WORK
 
 
 def numpy_backprop(prob):

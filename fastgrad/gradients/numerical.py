@@ -1,6 +1,6 @@
 """Numerical gradient by finite differences, with a choice of method, step, backend and strategy.
 
-Methods and step rules are in ``methods.py``. The compiled backends evaluate each pair of
+Methods and step rules are in ``fastgrad.rules``; which backend runs is ``fastgrad.policy``'s. The compiled backends evaluate each pair of
 losses either in "full" (a whole forward pass each) or "incremental"ly (only what the
 perturbation changes; see kernels/incremental.py); complex-step always re-evaluates in
 full, in complex arithmetic.
@@ -13,31 +13,20 @@ from typing import TYPE_CHECKING, Callable, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .. import dask_backend, losses, runtime
+from .. import dask_backend, losses, policy, runtime
 from ..kernels import jobs
 from ..custom import Activation, Loss
 from ..model import MLP
-from ..problem import OneCallProblem, gradient_buffer
+from ..problem import OneCallProblem, Problem, gradient_buffer
+from ..rules import METHODS, RULES, base_step, combine, step_sizes, taken
 from ..validation import choice, positive_number
-from .methods import METHODS, base_step, combine, step_sizes, taken
 from .reference import numpy_differences, python_differences
 
 if TYPE_CHECKING:
     import distributed
 
-BACKENDS = ("python", "numpy", "numba", "numba-parallel", "dask")
-COMPILED = ("numba", "numba-parallel", "dask")  # the backends that run the compiled kernels
 STRATEGIES = ("incremental", "full")
 NOT_ANALYTIC = ("relu",)
-PARALLEL_MIN_WORK = 20_000  # below this many sample-evaluations threads cost more than they save
-
-
-def threads_pay_off(n_samples, n_entries, n_params, strategy):
-    """Whether "numba-parallel" should use its threads: the work is about n * entries sample
-    evaluations incrementally, n * entries * P in full. Below PARALLEL_MIN_WORK it runs the
-    serial kernel, whose result is bit for bit the same."""
-    work = n_samples * n_entries * (1 if strategy == "incremental" else n_params)
-    return work >= PARALLEL_MIN_WORK
 
 
 class NumericalGradient(NamedTuple):
@@ -49,7 +38,7 @@ class NumericalGradient(NamedTuple):
 
 
 def numerical_gradient(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, h: float | None = None,
-                       backend: str = "numba-parallel", entries: ArrayLike | None = None, strategy: str | None = None,
+                       backend: str = policy.DEFAULT, entries: ArrayLike | None = None, strategy: str | None = None,
                        method: str = "central", full_output: bool = False,
                        client: distributed.Client | None = None, blocks: int | None = None,
                        progress: Callable[[int, int], None] | None = None) -> np.ndarray | NumericalGradient:
@@ -99,7 +88,7 @@ def numerical_gradient(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = 
                        None, client, blocks, progress)
 
 
-def gradient_of(prob, h=None, backend="numba-parallel", entries=None, strategy=None, method="central",
+def gradient_of(prob, h=None, backend=policy.DEFAULT, entries=None, strategy=None, method="central",
                 full_output=False, out=None, client=None, blocks=None, progress=None):
     """``numerical_gradient`` of a Problem, into ``out`` if given (then of P entries); a whole
     gradient by the default rule is planned (``Problem.plan``), so a repeated call goes straight
@@ -110,7 +99,7 @@ def gradient_of(prob, h=None, backend="numba-parallel", entries=None, strategy=N
         if plan is not None:
             return plan(prob, out)
     net = prob.net
-    backend = choice("backend", backend, BACKENDS)
+    backend = choice("backend", backend, policy.NUMERICAL_BACKENDS)
     method = check_method(method, prob, backend)
     for name, given in (("client", client), ("blocks", blocks), ("progress", progress)):
         if given is not None and backend != "dask":
@@ -122,21 +111,20 @@ def gradient_of(prob, h=None, backend="numba-parallel", entries=None, strategy=N
     if out is not None and not every_entry:
         raise ValueError("out: only for the whole gradient (entries=None)")
     strategy = check_strategy(strategy, backend)
-    if backend == "numba-parallel" and not threads_pay_off(prob.X.shape[0], entries.size, net.n_params,
-                                                           "full" if method == "complex-step" else strategy):
-        backend = "numba"
-    if method == "central" and strategy == "incremental" and every_entry and not full_output and backend != "dask":
+    backend = policy.numerical_backend(backend, prob.X.shape[0], entries.size, net.n_params,
+                                       "full" if RULES[method].complex else strategy)
+    if method == "central" and strategy == "incremental" and every_entry and not full_output \
+            and backend != policy.DASK:
         plan = prob.remember(options, _central_incremental(prob, h, backend))
         return plan(prob, out)
     steps, base = step_sizes(net.theta[entries], method, h, exact_changes(prob, strategy))
     error = None
-    if backend == "dask":
-        grad, steps, error = dask_backend.numerical_gradient(prob, entries, h, method, strategy, client, blocks,
-                                                             progress)
-    elif method == "complex-step":
+    if backend == policy.DASK:
+        grad, steps, error = _on_cluster(prob, entries, h, method, strategy, client, blocks, progress)
+    elif RULES[method].complex:
         grad = np.empty(entries.size)
-        kernel = jobs.complex_step_kernel(prob.formulas, backend == "numba-parallel")
-        runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, steps, entries, runtime.shares(backend), grad)
+        kernel = jobs.complex_step_kernel(prob.formulas, backend == policy.NUMBA_PARALLEL)
+        runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, steps, entries, policy.shares(backend), grad)
     else:
         difference = _difference_function(prob, backend, strategy, entries, base)
         value = losses.value(prob.loss_name, net.output_preactivation(prob.X), prob.Y, net.output) \
@@ -155,7 +143,7 @@ def gradient_of(prob, h=None, backend="numba-parallel", entries=None, strategy=N
 def _central_incremental(prob, h, backend):
     """The plan of the default case (``Problem.plan``): step_sizes' rule and ``combine``'s central
     rule, D / (2 s), compiled around the job (the same operations, so the same numbers)."""
-    kernel = prob.kernel("central", "incremental", backend == "numba-parallel")
+    kernel = prob.kernel("central", "incremental", backend == policy.NUMBA_PARALLEL)
     base = base_step("central", exact_changes(prob, "incremental"))
     return functools.partial(_central, kernel, 0.0 if h is None else h, base, backend)
 
@@ -165,7 +153,7 @@ def _central(kernel, h, base, backend, prob, out):
     new array: steps h, or by the default rule from ``base`` where h = 0."""
     net = prob.net
     out = gradient_buffer(net, out)
-    runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, h, base, prob.all_entries, runtime.shares(backend),
+    runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, h, base, prob.all_entries, policy.shares(backend),
                  prob.workspace, prob.steps_workspace, out)
     return out
 
@@ -176,15 +164,15 @@ def _difference_function(prob, backend, strategy, entries, base):
     net = prob.net
 
     def difference(s, m, multiplier):
-        if backend == "python":
+        if backend == policy.PYTHON:
             return python_differences(prob, s, m, entries)
-        if backend == "numpy":
+        if backend == policy.NUMPY:
             return numpy_differences(prob, s, m, entries)
         out = np.empty(entries.size)
-        kernel = jobs.differences_kernel(prob.formulas, strategy, backend == "numba-parallel")
+        kernel = jobs.differences_kernel(prob.formulas, strategy, backend == policy.NUMBA_PARALLEL)
         # the incremental job builds its u-table for the step multiplier * base
         runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, s, m, multiplier * base, entries,
-                     runtime.shares(backend), prob.workspace, out)
+                     policy.shares(backend), prob.workspace, out)
         return out
     return difference
 
@@ -192,7 +180,7 @@ def _difference_function(prob, backend, strategy, entries, base):
 def check_method(method, prob, backend):
     """The method name, refusing complex-step where it cannot work."""
     choice("method", method, METHODS)
-    if method == "complex-step":
+    if RULES[method].complex:
         net = prob.net
         bad = [a for a in net.hidden if a in NOT_ANALYTIC]
         if bad:
@@ -203,28 +191,28 @@ def check_method(method, prob, backend):
             if reason:
                 raise ValueError(f"method: 'complex-step' needs {piece.name}'s value to take complex numbers; "
                                  f"it does not ({reason}); use method='central'")
-        if backend not in COMPILED:
+        if backend not in policy.COMPILED:
             raise ValueError(f"method: 'complex-step' runs on the compiled backends only "
-                             f"({', '.join(COMPILED)}), not {backend!r}")
+                             f"({', '.join(policy.COMPILED)}), not {backend!r}")
     return method
 
 
 def exact_changes(prob, strategy):
     """Whether ``strategy`` forms every change of the loss without cancellation: the
     incremental one with fastgrad's own activations and losses (``Problem.exact_changes``);
-    the default central step depends on it (methods.py)."""
+    the default central step depends on it (``fastgrad.rules``)."""
     return strategy == "incremental" and prob.exact_changes
 
 
 def check_strategy(strategy, backend):
     """The strategy to use: "incremental" by default on numba backends, "full" on the baselines."""
-    compiled_backend = backend in COMPILED
+    compiled_backend = backend in policy.COMPILED
     if strategy is None:
         return "incremental" if compiled_backend else "full"
     choice("strategy", strategy, STRATEGIES)
     if strategy == "incremental" and not compiled_backend:
         raise ValueError(f"strategy: 'incremental' runs on the compiled backends only "
-                         f"({', '.join(COMPILED)}), not {backend!r}")
+                         f"({', '.join(policy.COMPILED)}), not {backend!r}")
     return strategy
 
 
@@ -238,3 +226,36 @@ def _entries(entries, n_params):
     if arr.size and (arr.min() < 0 or arr.max() >= n_params):
         raise ValueError(f"entries: indices must lie in [0, {n_params}), got {arr.min()}..{arr.max()}")
     return arr.astype(np.int64)
+
+
+def block_gradient(net, X, Y, loss, entries, h, method, strategy):
+    """One cluster task: (gradient, steps, error estimate) of ``entries`` by the serial kernel."""
+    result = gradient_of(Problem(net, X, Y, loss), h, policy.NUMBA, entries, strategy, method, full_output=True)
+    return result.gradient, result.steps, result.error_estimate
+
+
+def warm_up(client, prob, h, method, strategy):
+    """Load (or compile) on every worker the kernel that gradients of ``prob`` run, by a
+    gradient of a copy of the net at most two units wide (kernels depend on the activations,
+    the loss, the depth and the method, not on the widths)."""
+    net = prob.net
+    small = MLP([min(width, 2) for width in net.sizes], hidden=net.hidden, output=net.output, seed=0)
+    X, Y = np.zeros((1, small.sizes[0])), np.full((1, small.sizes[-1]), 1.0 / small.sizes[-1])
+    client.run(block_gradient, small, X, Y, prob.loss_name, np.zeros(1, dtype=np.int64), h, method, strategy)
+
+
+def _on_cluster(prob, entries, h, method, strategy, client=None, blocks=None, progress=None):
+    """(gradient, steps, error estimate or None) of ``entries`` of ``prob`` over the Dask cluster,
+    in blocks of about equal estimated cost (``dask_backend.entry_costs``), each a task of
+    ``block_gradient``; ``progress(blocks_done, blocks)`` as blocks finish."""
+    client = dask_backend.find_client(client)
+    n_threads = dask_backend.worker_threads(client)
+    net, rule = prob.net, RULES[method]
+    per_entry = dask_backend.entry_costs(net.sizes, prob.X.shape[0], "full" if rule.complex else strategy)[entries]
+    per_entry *= rule.passes * (dask_backend.COMPLEX_FACTOR if rule.complex else 1.0)
+    bounds = dask_backend.block_bounds(per_entry, n_threads, dask_backend.check_blocks(blocks))
+    parts = dask_backend.run_blocks(client, block_gradient, (net, prob.X, prob.Y),
+                                    [(prob.loss_name, entries[a:b], h, method, strategy)
+                                     for a, b in zip(bounds[:-1], bounds[1:])], progress)
+    gradient, steps, errors = (np.concatenate(column) if column[0] is not None else None for column in zip(*parts))
+    return gradient, steps, errors

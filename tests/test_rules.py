@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import fastgrad as fg
-from fastgrad.gradients.methods import combine, taken
+from fastgrad.rules import combine, taken
 
 EPS = np.finfo(np.float64).eps  # the rule's constants derived here, not read from the module
 from helpers import make_problem, scaled_error
@@ -132,3 +132,23 @@ def test_quotients_divide_by_the_step_actually_taken():
     for method in ("central", "forward", "backward", "central4"):
         g, _ = combine(method, difference, asked, 0.0, lambda s: taken(theta, s))
         assert abs(g[0] - 3.0) <= 2 * EPS * 3, method
+
+
+def test_each_rule_is_one_record_read_by_every_user():
+    from fastgrad import derivatives, rules
+    for name, rule in rules.RULES.items():
+        assert rules.rule_of(name) is rule
+        if rule.scipy_name:
+            assert rules.rule_of(rule.scipy_name) is rule
+        if not rule.complex:
+            assert rule.base_step == EPS ** (1 / (rule.order + 1))  # truncation h^order against eps / h
+        x0 = np.array([0.3, -1.2, 2.0])
+        _, info = fg.approx_derivative(lambda x: np.array([np.sum(np.sin(x)), x[0] * x[1]]), x0, method=name,
+                                       full_output=True)
+        assert info["nfev"] == 1 + rule.evaluations * x0.size, name
+    assert set(derivatives.METHODS) == {n for r in rules.RULES.values() for n in (r.name, r.scipy_name) if n}
+    # g = (64 C(h/4) - 20 C(h/2) + C(h)) / 45: each C(m h) carries eps |E| / (m h) of round-off
+    assert rules.RULES["richardson"].rounding_gain == (64 * 4 + 20 * 2 + 1) / 45
+    assert rules.RULES["complex-step"].relative_step == EPS ** 0.5  # scipy's "cs" step
+    with pytest.raises(ValueError, match="method: unknown 'five-point'; expected one of 2-point, forward"):
+        rules.rule_of("five-point")
