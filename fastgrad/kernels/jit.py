@@ -23,6 +23,8 @@ when that kernel was called once per entry: 219 against 122 ns per entry at the 
 """
 from numba import njit
 
+from .robust_cache import make_robust
+
 SETTINGS = {"cache": True, "error_model": "numpy"}
 BORROWING = {"_nrt": False}  # numba's option: no reference counting (the kernel must allocate nothing)
 
@@ -31,7 +33,7 @@ def compile_function(function, **options):
     """njit(function) with fastgrad's settings (``options`` on top), caching where possible."""
     settings = {**SETTINGS, **options}
     try:
-        return njit(**settings)(function)
+        return make_robust(njit(**settings)(function))
     except RuntimeError as exc:  # "cannot cache function ...: no locator available"
         if "no locator available" not in str(exc):
             raise
