@@ -19,11 +19,20 @@ slowest thread. The work, and the threshold it must reach:
                          coordinate sweep run serially
 
 The benchmarks behind the thresholds are bench/backprop_kernels.py and bench/test_bench_gradients.py.
+
+Busy cores. A parallel region waits for its slowest thread; when another process holds a core,
+one of our threads shares it and is descheduled for whole time slices, so every region waits
+milliseconds, whatever its work. ``contended()`` looks (at most every LOOK_SECONDS) at how busy
+our CPUs were since the last look, less our own process's CPU time: when the cores the others
+leave free are fewer than our threads, "numba-parallel" runs its serial kernel (the same bits)
+until they free up again. bench/contention.py measures the default against serial, busy and quiet.
 Blocked products (``kernels.products.blocked_pays_off``) multiply in register blocks on large
 problems; the same bits.
 """
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import dataclass
 
 from . import runtime
@@ -42,6 +51,8 @@ DERIVATIVE_BACKENDS = MACHINE_DERIVATIVE_BACKENDS + (DASK,)
 
 NUMERICAL_MIN_WORK = 20_000     # sample evaluations
 BACKPROP_MIN_WORK = 2_000_000   # n * P
+LOOK_SECONDS = 0.2              # the shortest interval over which contended() judges the CPUs
+SPARE_CORE = 0.5                # a core counts as free when others leave it at least half idle
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,61 @@ class Engine:
         return self.backend + (f", serial: {self.why_serial}" if self.why_serial else "")
 
 
+class _CpuWatch:
+    """How busy our CPUs are with other processes' work, from /proc/stat (Linux; elsewhere
+    never busy): busy CPU-seconds of the CPUs we may run on, less our own process's."""
+
+    def __init__(self, stat_path="/proc/stat"):
+        self.stat_path = stat_path
+        self.cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        self.tick = 1.0 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.01
+        self.last = self.sample()
+        self.busy = False
+
+    def busy_seconds(self):
+        """CPU-seconds our CPUs have spent busy since boot (None where /proc/stat is missing)."""
+        try:
+            with open(self.stat_path, "rb") as stat:
+                lines = stat.read().split(b"\n")
+        except OSError:
+            return None
+        wanted, ticks = set(self.cpus), 0
+        for line in lines[1:]:
+            if not line.startswith(b"cpu"):
+                break
+            fields = line.split()
+            if int(fields[0][3:]) in wanted:
+                user, nice, system, idle, iowait, irq, softirq, steal = (int(v) for v in fields[1:9])
+                ticks += user + nice + system + irq + softirq + steal
+        return ticks * self.tick
+
+    def sample(self):
+        return time.monotonic(), self.busy_seconds(), time.process_time()
+
+    def look(self, threads):
+        """Whether, since the last look, the cores other processes left free were fewer than
+        ``threads``; remembered as ``busy`` until the next look."""
+        current = self.sample()
+        now = current[0]
+        (then, busy_then, own_then), (_, busy_now, own_now) = self.last, current
+        self.last = current
+        self.busy = False
+        if threads > 1 and busy_now is not None and busy_then is not None:
+            others = ((busy_now - busy_then) - (own_now - own_then)) / (now - then)  # cores' worth
+            self.busy = len(self.cpus) - others < threads - SPARE_CORE
+        return self.busy
+
+
+_WATCH = _CpuWatch()
+
+
+def contended() -> bool:
+    """Whether other processes hold cores that numba's threads would need now (module docstring)."""
+    if time.monotonic() - _WATCH.last[0] < LOOK_SECONDS:
+        return _WATCH.busy
+    return _WATCH.look(runtime.get_num_threads())
+
+
 def shares(backend: str) -> int:
     """Interleaved shares a job deals its entries out in: one per thread on "numba-parallel"."""
     return runtime.get_num_threads() if backend == NUMBA_PARALLEL else 1
@@ -75,10 +141,17 @@ def numerical_work(n_samples: int, n_entries: int, n_params: int, strategy: str)
 
 def numerical_backend(backend: str, n_samples: int, n_entries: int, n_params: int, strategy: str) -> str:
     """The backend that runs a numerical gradient asked of ``backend``: "numba-parallel" becomes
-    "numba" below NUMERICAL_MIN_WORK (module docstring)."""
+    "numba" below NUMERICAL_MIN_WORK (module docstring). Where it stays parallel, the caller
+    asks ``running(backend)`` at each call."""
     if backend == NUMBA_PARALLEL and numerical_work(n_samples, n_entries, n_params, strategy) < NUMERICAL_MIN_WORK:
         return NUMBA
     return backend
+
+
+def running(backend: str) -> str:
+    """The backend a call of ``backend`` runs on now: "numba-parallel" runs serially while the
+    cores are contended (``contended``), with the same bits."""
+    return NUMBA if backend == NUMBA_PARALLEL and contended() else backend
 
 
 def backprop_parallel(n_samples: int, n_params: int) -> bool:

@@ -156,15 +156,15 @@ def _chunk_runner(prob, gradient, backend, strategy, update, eta, h, batch_size,
             return losses[:done]
         return run
     batch = batch_size or prob.X.shape[0]
-    parallel = policy.training_engine(net.n_params, batch, gradient, backend, update, strategy).parallel
-    kernel = jobs.training_kernel(prob.formulas, gradient, strategy, parallel,
-                                  gradient == "analytic" and policy.blocked_products(batch, net.n_params, net.sizes))
+    engine = policy.training_engine(net.n_params, batch, gradient, backend, update, strategy)
+    blocked = gradient == "analytic" and policy.blocked_products(batch, net.n_params, net.sizes)
     batches = _batch_stream(prob.X.shape[0], batch_size, seed)
 
     def run(count):
         losses = np.empty(count)
-        shares = policy.shares(policy.NUMBA_PARALLEL if parallel else policy.NUMBA)
-        done = runtime.call(kernel, *args, eta, h, batches(count), shares, limit, last_good, losses)
+        now = policy.running(engine.backend)  # serial while the cores are contended: the same bits
+        kernel = jobs.training_kernel(prob.formulas, gradient, strategy, now == policy.NUMBA_PARALLEL, blocked)
+        done = runtime.call(kernel, *args, eta, h, batches(count), policy.shares(now), limit, last_good, losses)
         return losses[:done]
     return run
 

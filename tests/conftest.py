@@ -21,6 +21,8 @@ def restore_threads():
 
 @pytest.fixture
 def force_threads(monkeypatch, restore_threads):
-    """Make "numba-parallel" use its threads even on problems too small for them to pay off."""
+    """Make "numba-parallel" use its threads even on problems too small for them to pay off, and
+    whatever else keeps this machine's cores busy (policy.contended)."""
     from fastgrad import policy
     monkeypatch.setattr(policy, "NUMERICAL_MIN_WORK", 0)
+    monkeypatch.setattr(policy, "contended", lambda: False)

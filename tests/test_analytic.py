@@ -118,6 +118,7 @@ def test_parallel_and_blocked_backprop_equal_serial_bit_for_bit(monkeypatch, res
         assert np.array_equal(grads[key], grads[False, False]), key
     np.testing.assert_allclose(grads[False, False], analytic.numpy_backprop(prob), rtol=1e-12, atol=1e-14)
     monkeypatch.setattr(policy, "BACKPROP_MIN_WORK", 0)
+    monkeypatch.setattr(policy, "contended", lambda: False)
     monkeypatch.setattr(products, "BLOCKED_MIN_WORK", 0)
     fg.set_num_threads(max_threads())
     used = []

@@ -62,10 +62,13 @@ def _by_numpy(prob, out):
 
 def _compiled(serial, prob, out):
     """The compiled backprop into ``out`` or a new array: the ``serial`` kernel, or where threads
-    pay off (serial is None) the parallel one while there are threads."""
+    pay off (serial is None) the parallel one while there are threads and the cores are not
+    contended (``policy.contended``)."""
     net = prob.net
     grad = gradient_buffer(net, out)
-    kernel = serial if serial is not None else prob.kernel("backprop", runtime.get_num_threads() > 1, prob.blocked)
+    if serial is None:
+        parallel = runtime.get_num_threads() > 1 and not policy.contended()
+    kernel = serial if serial is not None else prob.kernel("backprop", parallel, prob.blocked)
     runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, prob.cache, grad)
     return grad
 

@@ -113,6 +113,7 @@ def gradient_of(prob, h=None, backend=policy.DEFAULT, entries=None, strategy=Non
     strategy = check_strategy(strategy, backend)
     backend = policy.numerical_backend(backend, prob.X.shape[0], entries.size, net.n_params,
                                        "full" if RULES[method].complex else strategy)
+    backend = policy.running(backend)
     if method == "central" and strategy == "incremental" and every_entry and not full_output \
             and backend != policy.DASK:
         plan = prob.remember(options, _central_incremental(prob, h, backend))
@@ -143,9 +144,18 @@ def gradient_of(prob, h=None, backend=policy.DEFAULT, entries=None, strategy=Non
 def _central_incremental(prob, h, backend):
     """The plan of the default case (``Problem.plan``): step_sizes' rule and ``combine``'s central
     rule, D / (2 s), compiled around the job (the same operations, so the same numbers)."""
-    kernel = prob.kernel("central", "incremental", backend == policy.NUMBA_PARALLEL)
-    base = base_step("central", exact_changes(prob, "incremental"))
-    return functools.partial(_central, kernel, 0.0 if h is None else h, base, backend)
+    base, h = base_step("central", exact_changes(prob, "incremental")), 0.0 if h is None else h
+    if backend == policy.NUMBA_PARALLEL:
+        return functools.partial(_central_unless_contended, prob.kernel("central", "incremental", True), h, base)
+    return functools.partial(_central, prob.kernel("central", "incremental", False), h, base, backend)
+
+
+def _central_unless_contended(kernel, h, base, prob, out):
+    """``_central`` by the parallel ``kernel``, or by the serial one while the cores are
+    contended (``policy.contended``; the same bits)."""
+    if policy.contended():
+        return _central(prob.kernel("central", "incremental", False), h, base, policy.NUMBA, prob, out)
+    return _central(kernel, h, base, policy.NUMBA_PARALLEL, prob, out)
 
 
 def _central(kernel, h, base, backend, prob, out):
