@@ -178,16 +178,21 @@ def error_line(exc, option_words):
     line's words; an unexpected one's type and first line, and the hint of FASTGRAD_DEBUG."""
     if isinstance(exc, OSError) and exc.strerror:
         return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    text = _first_line(exc)
     if isinstance(exc, MemoryError):
-        return "out of memory" + (f" ({_first_line(str(exc))})" if str(exc) else "")
+        return "out of memory" + (f" ({text})" if text else "")
     if isinstance(exc, EXPECTED):
-        return _in_option_words(_first_line(str(exc)), option_words)
-    text = _first_line(str(exc))
+        return _in_option_words(text, option_words)
     return f"{type(exc).__name__}{': ' + text if text else ''} ({DEBUG_HINT})"
 
 
-def _first_line(text):
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+def _first_line(exc):
+    """The first line of ``exc``'s message, "…" marking any more; "" for none, or for a message
+    that cannot be made (a __str__ that fails)."""
+    try:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    except Exception:
+        return ""
     return (lines[0] + (" …" if len(lines) > 1 else "")) if lines else ""
 
 
