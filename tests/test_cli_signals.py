@@ -94,3 +94,25 @@ def test_held_signals_are_delivered_between_chunks_not_during_one():
         assert seen == [signal.SIGTERM] * 2
     finally:
         signal.signal(signal.SIGTERM, before)
+
+
+def test_a_hang_up_saves_the_weights_though_the_terminal_is_gone(tmp_path):
+    """SIGHUP as a closed terminal sends it: output to the terminal now fails (EIO); the stop
+    still saves the weights."""
+    import pty
+    w = tmp_path / "w.npz"
+    master, terminal = pty.openpty()
+    proc = subprocess.Popen(_fastgrad_command() + ["train", "--steps", "100000000", "--save", str(w)],
+                            stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal,
+                            preexec_fn=_default_stop_signals, cwd=tmp_path)
+    os.close(terminal)
+    seen, deadline = b"", time.time() + 300
+    while b"training" not in seen and time.time() < deadline:  # the bar: steps are being taken
+        seen += os.read(master, 4096)
+    time.sleep(1.0)
+    os.close(master)  # the terminal hangs up
+    proc.send_signal(signal.SIGHUP)
+    assert proc.wait(timeout=120) == 129
+    net, meta = load_weights(w)
+    assert meta["status"] == "interrupted" and meta["steps_done"] > 0
+    assert os.listdir(tmp_path) == ["w.npz"]

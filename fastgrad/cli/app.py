@@ -44,6 +44,8 @@ class _Stops:
 
     def __call__(self, signum, frame):
         self.first = self.first or signum
+        if signum == getattr(signal, "SIGHUP", None):
+            _leave_the_terminal()
         raise KeyboardInterrupt
 
     def install(self):
@@ -73,6 +75,22 @@ class _Stops:
 
 
 STOPS = _Stops()
+
+
+def _leave_the_terminal():
+    """After a hang-up, writing to the terminal fails: standard output and error, where they
+    are a terminal (a character device), are pointed at os.devnull, under every stream object
+    that writes to them, so that the stop still gets to save its files."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for fd in (1, 2):
+            try:
+                if stat.S_ISCHR(os.fstat(fd).st_mode):
+                    os.dup2(devnull, fd)
+            except OSError:  # closed
+                pass
+    finally:
+        os.close(devnull)
 
 
 class _EOF(Exception):
