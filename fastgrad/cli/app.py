@@ -112,9 +112,9 @@ def check_files(command, params):
     """Check the files ``command``'s parameters name (their values in ``params``) before any
     work: outputs writable, figures in a format we write, no output the same file as an input
     or another output (except as declared: --save may replace --resume), standard output
-    only where allowed. An output naming this process's standard output (/dev/stdout) when
-    that is a file or a pipe is written as "-" is: after the lines already printed, never
-    over them."""
+    only where allowed. An output that names this process's standard output (/dev/stdout)
+    where that is a file or a pipe is taken as "-": written after the lines already printed,
+    never over them."""
     inputs, outputs, replaces = [], [], set()
     for param in command.params:
         value = params.get(param.name)
