@@ -10,15 +10,11 @@ from click.core import ParameterSource
 
 from .. import dask_backend, diagnostics, runtime, runs
 
-RUN_SETTINGS = ("data", "samples", "target", "classify", "test_fraction", "standardize", "sizes", "activation",
-                "output", "loss", "init", "seed", "resume")  # the options runs.setup takes
-
-
-def setup(options):
-    """``runs.setup`` from a command's options (``threads`` set first: an engine choice)."""
-    if options["threads"] is not None:
-        runtime.set_num_threads(options["threads"])
-    return runs.setup(**{name: options[name] for name in RUN_SETTINGS})
+def setup(threads, settings):
+    """``runs.setup(**settings)``, numba's threads set first (``threads``, None: as they are)."""
+    if threads is not None:
+        runtime.set_num_threads(threads)
+    return runs.setup(**settings)
 
 
 def say(json_path):
@@ -33,13 +29,13 @@ def describe(data_name, run):
             f"({'-'.join(net.hidden + [net.output])}), {net.n_params} parameters; loss {run.loss}; seed {run.seed}")
 
 
-def settings(options, run=None):
-    """The options as a JSON output records them (the seed the one used), with the versions
-    and threads of the run (the runtime facts cost a look at the kernel cache: only for a JSON
-    output)."""
+def recorded_settings(run):
+    """The command's options as a JSON output records them (the seed the one ``run`` used),
+    with the versions and threads of the run (the runtime facts cost a look at the kernel
+    cache: only for a JSON output)."""
+    options = click.get_current_context().params
     recorded = {k.replace("_", "-"): list(v) if isinstance(v, tuple) else v for k, v in options.items()}
-    if run is not None:
-        recorded["seed"] = run.seed
+    recorded["seed"] = run.seed
     recorded["runtime"] = diagnostics.runtime_info(start_threads=False)
     return recorded
 

@@ -7,7 +7,7 @@ from ..check import gradcheck
 from ..gradients.methods import METHODS
 from ..io import write_json
 from .app import cli
-from .common import CompileNotice, cluster, cluster_option, describe, say, settings, setup
+from .common import CompileNotice, cluster, cluster_option, describe, recorded_settings, say, setup
 from .options import cluster_options, figure_option, json_option, model_options, positive_number_option
 
 
@@ -23,26 +23,25 @@ from .options import cluster_options, figure_option, json_option, model_options,
 @figure_option("--plot", help="Save a heat map of the relative errors (.png, .pdf or .svg).")
 @json_option("the report")
 @cluster_options
-def gradcheck_command(**o):
+def gradcheck_command(rtol, atol, method, fast, top, plot, json_path, backend, threads, h, scheduler, dask_workers,
+                      **settings):
     """Compare the analytic and numerical gradients; exit 1 when they disagree."""
-    option = cluster_option(o["scheduler"], o["dask_workers"])
-    run = setup(o)
-    tell = say(o["json_path"])
-    with cluster(option, o["scheduler"], o["dask_workers"]) as client, CompileNotice(), \
-            _BlockBar(client is not None) as bar:
-        on_cluster = dict(backend="dask", client=client, progress=bar) if client is not None \
-            else dict(backend=o["backend"])
-        report = gradcheck(run.net, run.data.X, run.data.Y, loss=run.loss, h=o["h"], rtol=o["rtol"], atol=o["atol"],
-                           method=o["method"], fast=o["fast"], top=o["top"], seed=run.seed, **on_cluster)
-    tell(describe(o["data"], run))
+    option = cluster_option(scheduler, dask_workers)
+    run = setup(threads, settings)
+    tell = say(json_path)
+    with cluster(option, scheduler, dask_workers) as client, CompileNotice(), _BlockBar(client is not None) as bar:
+        on_cluster = dict(backend="dask", client=client, progress=bar) if client is not None else dict(backend=backend)
+        report = gradcheck(run.net, run.data.X, run.data.Y, loss=run.loss, h=h, rtol=rtol, atol=atol, method=method,
+                           fast=fast, top=top, seed=run.seed, **on_cluster)
+    tell(describe(settings["data"], run))
     tell(str(report))
-    if o["json_path"]:
-        write_json(o["json_path"], {"settings": settings(o, run), **report.to_json()})
-    if o["plot"] and report.relative_errors is not None:
+    if json_path:
+        write_json(json_path, {"settings": recorded_settings(run), **report.to_json()})
+    if plot and report.relative_errors is not None:
         from .. import plots
-        plots.error_heatmap(o["plot"], run.net, report.relative_errors,
-                            f"gradcheck {o['data']} {run.net.sizes}: relative error per weight")
-        tell(f"heat map saved to {o['plot']}")
+        plots.error_heatmap(plot, run.net, report.relative_errors,
+                            f"gradcheck {settings['data']} {run.net.sizes}: relative error per weight")
+        tell(f"heat map saved to {plot}")
     return 0 if report.passed else 1
 
 

@@ -3,7 +3,7 @@ import click
 
 from ..io import write_json
 from .app import cli
-from .common import CompileNotice, describe, say, settings, setup
+from .common import CompileNotice, describe, recorded_settings, say, setup
 from .options import figure_option, json_option, model_options, positive_number_option
 
 
@@ -19,26 +19,26 @@ from .options import figure_option, json_option, model_options, positive_number_
               help="full: subtract two losses (the classic round-off rise); incremental: direct differences.")
 @figure_option("--plot", help="Save the error-vs-h figure (.png, .pdf or .svg).")
 @json_option("numbers")
-def hsweep_command(**o):
+def hsweep_command(methods, h_min, h_max, points, strategy, plot, json_path, backend, threads, h, **settings):
     """Error of each difference method against the analytic gradient over a range of h."""
     from ..sweep import hsweep
-    if o["h"] is not None:
+    if h is not None:
         raise ValueError("--h: hsweep takes its steps from --h-min to --h-max; leave --h out")
-    methods = [m.strip() for m in o["methods"].split(",") if m.strip()]
-    run = setup(o)
-    tell = say(o["json_path"])
+    methods = [m.strip() for m in methods.split(",") if m.strip()]
+    run = setup(threads, settings)
+    tell = say(json_path)
     with CompileNotice():
-        sweep = hsweep(run.net, run.data.X, run.data.Y, loss=run.loss, methods=methods, h_min=o["h_min"],
-                       h_max=o["h_max"], points=o["points"], backend=o["backend"], strategy=o["strategy"])
-    tell(describe(o["data"], run))
+        sweep = hsweep(run.net, run.data.X, run.data.Y, loss=run.loss, methods=methods, h_min=h_min, h_max=h_max,
+                       points=points, backend=backend, strategy=strategy)
+    tell(describe(settings["data"], run))
     tell(f"{'method':>13}  {'best h':>9}  {'error there':>11}  {'truncation slope':>16}  expected")
-    for method, (h, error) in sweep.best.items():
+    for method, (best_h, error) in sweep.best.items():
         slope = sweep.slopes.get(method)
-        tell(f"{method:>13}  {h:>9.2e}  {error:>11.2e}  {'-' if slope is None else f'{slope:.2f}':>16}  "
+        tell(f"{method:>13}  {best_h:>9.2e}  {error:>11.2e}  {'-' if slope is None else f'{slope:.2f}':>16}  "
              f"{sweep.to_json()['expected_orders'][method]}")
-    if o["json_path"]:
-        write_json(o["json_path"], {"settings": settings(o, run), **sweep.to_json()})
-    if o["plot"]:
+    if json_path:
+        write_json(json_path, {"settings": recorded_settings(run), **sweep.to_json()})
+    if plot:
         from .. import plots
-        plots.hsweep_plot(o["plot"], sweep, f"h-sweep: {o['data']} {run.net.sizes}, {o['strategy']} re-evaluation")
+        plots.hsweep_plot(plot, sweep, f"h-sweep: {settings['data']} {run.net.sizes}, {strategy} re-evaluation")
     return 0

@@ -9,7 +9,8 @@ from ..io import save_weights, write_json
 from ..problem import loss as loss_value
 from ..train import GRADIENTS, UPDATES, DivergenceError, held_signals, train, uses_threads
 from .app import STOPS, cli
-from .common import CompileNotice, cluster, cluster_option, cluster_words, describe, say, settings, setup
+from .common import CompileNotice, cluster, cluster_option, cluster_words, describe, recorded_settings, say, \
+    setup
 from .options import cluster_options, figure_option, json_option, model_options, output_option, \
     positive_number_option
 
@@ -30,15 +31,51 @@ from .options import cluster_options, figure_option, json_option, model_options,
 @json_option("metrics")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @cluster_options
-def train_command(**o):
+def train_command(gradient, update, steps, eta, batch_size, plot, loss_plot, save, json_path, quiet, backend, threads,
+                  h, scheduler, dask_workers, **settings):
     """Train a net; with no options, the textbook's numerical example (10,000 steps)."""
-    option = cluster_option(o["scheduler"], o["dask_workers"])
-    if option is not None and (o["gradient"], o["update"]) != ("numerical", "gradient"):
+    option = cluster_option(scheduler, dask_workers)
+    if option is not None and (gradient, update) != ("numerical", "gradient"):
         raise ValueError(f"{option}: the cluster takes numerical gradient steps only (--gradient numerical, "
                          "--update gradient)")
-    run = setup(o)
-    with cluster(option, o["scheduler"], o["dask_workers"]) as client:
-        return _train(o, run, client)
+    run = setup(threads, settings)
+    steps, eta = run.steps(steps), run.eta(eta)
+    tell = say(json_path)
+    with cluster(option, scheduler, dask_workers) as client:
+        engine = engine_line(run.net, batch_size or run.data.X.shape[0], gradient, backend, update,
+                             None if client is None else cluster_words(client, scheduler))
+        header = (describe(settings["data"], run) + "\n"
+                  + f"gradient {gradient} ({engine}), update {update}, eta {eta:g}, {steps} steps"
+                  + (f", batch {batch_size}" if batch_size else "")
+                  + (f", resuming {settings['resume']} after {run.resumed_after} steps" if settings["resume"] else ""))
+        status, code = "completed", 0
+        with _progress(steps, quiet, header, tell) as report, CompileNotice() as notice:
+            report.notice = notice
+            try:
+                history = train(run.net, run.data.X, run.data.Y, loss=run.loss, gradient=gradient,
+                                backend="dask" if client is not None else backend, client=client, steps=steps, eta=eta,
+                                h=h or 1e-5, batch_size=batch_size, update=update, seed=run.seed, progress=report)
+                status = history.stopped
+            except DivergenceError as exc:
+                history, status, code = exc.history, "diverged", 2
+                click.echo(f"Error: {exc}", err=True)
+        loading = ("to compile the kernels (first run; later runs load them)" if notice.watch.compiled
+                   else "for the workers to load or compile their kernels" if client is not None
+                   else "to load the compiled kernels")
+        if status == "interrupted":
+            code = STOPS.code
+            if history.steps_done == 0:
+                click.echo(f"{STOPS.words} before the first step; no file written.", err=True)
+                return code
+            click.echo(f"{STOPS.words} after {history.steps_done} steps.", err=True)
+        metrics = _metrics(run, steps, eta, history, status)
+        _report(run, history, metrics, loading, tell)
+        if history.steps_done:
+            title = f"{settings['data']}: {run.net.sizes}, {gradient} gradient, {history.steps_done} steps"
+            with held_signals():  # a stop now is taken once the files are written
+                _write(run, history, metrics, tell, title, save=save, json_path=json_path, plot=plot,
+                       loss_plot=loss_plot)
+        return code
 
 
 def engine_line(net, batch, gradient, backend, update, cluster_words=None):
@@ -55,59 +92,6 @@ def engine_line(net, batch, gradient, backend, update, cluster_words=None):
     return backend + (", serial: too little work for threads" if backend == "numba-parallel" else "")
 
 
-def _train(o, run, client):
-    """train_command's run, on ``client``'s cluster when one is given."""
-    tell = say(o["json_path"])
-    data, net = run.data, run.net
-    steps, eta = run.steps(o["steps"]), run.eta(o["eta"])
-    engine = engine_line(net, o["batch_size"] or data.X.shape[0], o["gradient"], o["backend"], o["update"],
-                         None if client is None else cluster_words(client, o["scheduler"]))
-    header = (describe(o["data"], run) + "\n"
-              + f"gradient {o['gradient']} ({engine}), update {o['update']}, eta {eta:g}, {steps} steps"
-              + (f", batch {o['batch_size']}" if o["batch_size"] else "")
-              + (f", resuming {o['resume']} after {run.resumed_after} steps" if o["resume"] else ""))
-    status, code = "completed", 0
-    with _progress(steps, o["quiet"], header, tell) as report, CompileNotice() as notice:
-        report.notice = notice
-        try:
-            history = train(net, data.X, data.Y, loss=run.loss, gradient=o["gradient"],
-                            backend="dask" if client is not None else o["backend"], client=client,
-                            steps=steps, eta=eta, h=o["h"] or 1e-5, batch_size=o["batch_size"], update=o["update"],
-                            seed=run.seed, progress=report)
-            status = history.stopped
-        except DivergenceError as exc:
-            history, status, code = exc.history, "diverged", 2
-            click.echo(f"Error: {exc}", err=True)
-    if status == "interrupted":
-        code = STOPS.code
-        if history.steps_done == 0:
-            click.echo(f"{STOPS.words} before the first step; no file written.", err=True)
-            return code
-        click.echo(f"{STOPS.words} after {history.steps_done} steps.", err=True)
-    metrics = _metrics(run, steps, eta, history, status)
-    if data.scaling is None and history.losses and metrics["training_loss"] > 0.99 * history.losses[0] \
-            and (warning := datasets.scale_warning(data)):
-        warnings.warn(f"training stalled: the loss fell by {1 - metrics['training_loss'] / history.losses[0]:.1%} "
-                      f"in {history.steps_done} steps; {warning}")
-    tell(f"training loss = {metrics['training_loss']:.6g}" + (" (standardized targets)" if data.scaling is not None
-                                                               and data.kind == "regression" else ""))
-    if "testing_loss" in metrics:
-        tell(f"testing loss = {metrics['testing_loss']:.6g}")
-    if history.steps_done == 0:
-        click.echo(f"no step done ({history.load_seconds:.2g} s compiling or loading the kernels); "
-                   "no file written", err=True)
-        return code
-    per_step = history.seconds / history.steps_done
-    before = ("to compile the kernels (first run; later runs load them)" if notice.watch.compiled
-              else "for the workers to load or compile their kernels" if client is not None
-              else "to load the compiled kernels")
-    tell(f"time {history.seconds:.3g} s for {history.steps_done} steps ({per_step * 1e6:.3g} µs per step; "
-         f"{history.load_seconds:.2g} s before that {before})")
-    with held_signals():  # a stop now is taken once the files are written
-        _write_outputs(o, run, history, metrics, tell)
-    return code
-
-
 def _metrics(run, steps, eta, history, status):
     """The run's results; step numbers count from the start of a resumed run's first run. The
     losses are numpy's: the compiled loss would cost a cold run a compile for two numbers."""
@@ -122,22 +106,42 @@ def _metrics(run, steps, eta, history, status):
     return metrics
 
 
-def _write_outputs(o, run, history, metrics, tell):
+def _report(run, history, metrics, loading, tell):
+    """Say the run's losses (with a warning if it stalled on badly scaled data) and its time."""
+    data = run.data
+    if data.scaling is None and history.losses and metrics["training_loss"] > 0.99 * history.losses[0] \
+            and (warning := datasets.scale_warning(data)):
+        warnings.warn(f"training stalled: the loss fell by {1 - metrics['training_loss'] / history.losses[0]:.1%} "
+                      f"in {history.steps_done} steps; {warning}")
+    tell(f"training loss = {metrics['training_loss']:.6g}" + (" (standardized targets)" if data.scaling is not None
+                                                               and data.kind == "regression" else ""))
+    if "testing_loss" in metrics:
+        tell(f"testing loss = {metrics['testing_loss']:.6g}")
+    if history.steps_done == 0:
+        click.echo(f"no step done ({history.load_seconds:.2g} s compiling or loading the kernels); "
+                   "no file written", err=True)
+        return
+    per_step = history.seconds / history.steps_done
+    tell(f"time {history.seconds:.3g} s for {history.steps_done} steps ({per_step * 1e6:.3g} µs per step; "
+         f"{history.load_seconds:.2g} s before that {loading})")
+
+
+def _write(run, history, metrics, tell, title, save, json_path, plot, loss_plot):
+    """Write the files asked for (None: not asked): the weights, the JSON record, the figures."""
     net, data = run.net, run.data
-    title = f"{o['data']}: {net.sizes}, {o['gradient']} gradient, {history.steps_done} steps"
-    if o["save"]:
+    if save:
         scaling = {} if data.scaling is None else {"scaling": data.scaling.to_json()}
-        save_weights(o["save"], net, status=metrics["status"], steps_done=metrics["steps_before"] + history.steps_done,
+        save_weights(save, net, status=metrics["status"], steps_done=metrics["steps_before"] + history.steps_done,
                      seed=run.seed, **scaling)
-        tell(f"weights saved to {o['save']}")
-    if o["json_path"]:
-        write_json(o["json_path"], {"settings": settings(o, run), **metrics})
-    if o["plot"] or o["loss_plot"]:
+        tell(f"weights saved to {save}")
+    if json_path:
+        write_json(json_path, {"settings": recorded_settings(run), **metrics})
+    if plot or loss_plot:
         from .. import plots  # matplotlib takes a second to import: only when a figure is asked for
-        if o["plot"]:
-            plots.fit_plot(o["plot"], net, data, title)
-        if o["loss_plot"] and history.losses:
-            plots.loss_plot(o["loss_plot"], history, title)
+        if plot:
+            plots.fit_plot(plot, net, data, title)
+        if loss_plot and history.losses:
+            plots.loss_plot(loss_plot, history, title)
 
 
 class _progress:
