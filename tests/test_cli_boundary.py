@@ -83,7 +83,8 @@ def test_an_empty_file_is_an_error_not_an_interrupt(tmp_path):
     (tmp_path / "x0.npy").write_bytes(b"")
     result = CliRunner().invoke(cli, ["derivative", f"{module}:f", "--x0", str(tmp_path / "x0.npy")])
     assert result.exit_code == 2 and "Interrupted" not in result.output
-    assert result.output.strip() == f"Error: --x0: cannot read {tmp_path / 'x0.npy'} as a .npy array (No data left in file)"
+    assert result.output.strip() == (f"Error: --x0: cannot read {tmp_path / 'x0.npy'} as a .npy array "
+                                     "(No data left in file)")
 
 
 def test_derivative_json_never_replaces_its_own_module(tmp_path, monkeypatch):

@@ -50,7 +50,8 @@ def _point(text):
         try:
             x0 = np.array([float(v) for v in text.replace(" ", "").split(",")])
         except ValueError:
-            raise ValueError(f"--x0: expected comma-separated numbers such as 1,2,3 or a .npy file, got {text!r}") from None
+            raise ValueError(f"--x0: expected comma-separated numbers such as 1,2,3 or a .npy file, "
+                             f"got {text!r}") from None
     if x0.ndim != 1 or x0.dtype.kind not in "iuf" or not np.isfinite(x0).all():
         raise ValueError(f"--x0: expected a 1-D array of finite numbers, got {x0.dtype} shape {x0.shape}")
     return x0.astype(float)
