@@ -137,3 +137,25 @@ def test_json_to_dev_stdout_goes_after_the_report_lines(tmp_path, into):
     record = json.loads(stdout)
     assert record["derivative"] == pytest.approx([2.0, 1.0], rel=1e-6)
     assert "gradient by 3-point" in proc.stderr  # the report, on stderr as with --json -
+
+
+@pytest.mark.parametrize("args,message", [
+    (["gradcheck", "--data", "{tmp}/d.csv", "--json", "{tmp}/d.csv"],
+     "--json {tmp}/d.csv: the same file as the input --data"),
+    (["hsweep", "--plot", "{tmp}/h.png", "--json", "{tmp}/h.png"],
+     "--json {tmp}/h.png: the same file as the output --plot"),
+    (["train", "--resume", "{tmp}/w.npz", "--loss-plot", "{tmp}/w.npz"], "--loss-plot {tmp}/w.npz: expected a figure"),
+    (["train", "--resume", "{tmp}/w.npz", "--json", "{tmp}/w.npz"], "--json {tmp}/w.npz: the same file as the input"),
+    (["bench", "--compare", "{tmp}/b.json", "--out", "{tmp}/b"], "--out (.json) {tmp}/b.json: the same file as the "
+                                                                  "input --compare"),
+])
+def test_every_command_checks_its_outputs_before_any_work(tmp_path, monkeypatch, args, message):
+    from fastgrad import benchmark, runs
+    monkeypatch.setattr(runs, "setup", lambda *a, **k: pytest.fail("the command ran"))
+    monkeypatch.setattr(benchmark, "read_comparison", lambda *a, **k: pytest.fail("the command ran"))
+    for name in ("d.csv", "w.npz", "b.json"):
+        (tmp_path / name).write_text("kept")
+    result = CliRunner().invoke(cli, [a.format(tmp=tmp_path) for a in args])
+    assert result.exit_code == 2 and result.output.startswith("Error: " + message.format(tmp=tmp_path)), result.output
+    assert sorted(os.listdir(tmp_path)) == ["b.json", "d.csv", "w.npz"]
+    assert all((tmp_path / name).read_text() == "kept" for name in os.listdir(tmp_path))
