@@ -29,7 +29,7 @@ def atomic_path(path):
     path = os.fspath(path)
     target = os.path.realpath(path)
     try:
-        if os.path.exists(target) and not os.path.isfile(target):
+        if _not_a_file(path):
             yield path
             return
         with _temporary_beside(path, target) as tmp:
@@ -57,6 +57,13 @@ def _temporary_beside(path, target):
             os.remove(tmp)
 
 
+def _not_a_file(path):
+    """Whether ``path`` names something other than a regular file: a device, a FIFO, or a pipe
+    named through /dev/stdout (stat follows the links, /proc's to a pipe too, where realpath
+    gives a name that does not exist)."""
+    return os.path.exists(path) and not os.path.isfile(path)
+
+
 def _mode_for(target):
     """The permission bits a file written at ``target`` gets: the existing file's, else the umask's."""
     try:
@@ -71,7 +78,7 @@ def check_writable(path):
     """Raise a ValueError naming ``path`` if a file cannot be written there; changes nothing."""
     path = os.fspath(path)
     target = os.path.realpath(path)
-    if os.path.exists(target) and not os.path.isfile(target):
+    if _not_a_file(path):
         return
     with _temporary_beside(path, target):
         pass
@@ -115,7 +122,7 @@ def _same_file(a, b):
     """Whether two paths name one regular file (existing or to be created); a device or FIFO
     (/dev/stdout) may be named twice."""
     ra, rb = os.path.realpath(a), os.path.realpath(b)
-    if os.path.exists(ra) and not os.path.isfile(ra):
+    if _not_a_file(a):
         return False
     return ra == rb or (os.path.exists(ra) and os.path.exists(rb) and os.path.samefile(ra, rb))
 

@@ -236,9 +236,9 @@ def _run_in_chunks(prob, run, steps, record_every, progress):
         finally:
             history.load_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        with _ctrl_c_between_chunks() as interrupted:
-            _run_chunks(run, steps, record_every, progress, history, interrupted)
-    except KeyboardInterrupt:  # while compiling, or where Ctrl-C cannot be deferred (not the main thread)
+        with held_signals() as deliver:
+            _run_chunks(run, steps, record_every, progress, history, deliver)
+    except KeyboardInterrupt:  # a stop signal delivered between chunks or while compiling, or Ctrl-C elsewhere
         history.stopped = "interrupted"
     history.seconds = time.perf_counter() - start
     if history.stopped == "diverged":
@@ -251,9 +251,9 @@ def _run_in_chunks(prob, run, steps, record_every, progress):
     return history
 
 
-def _run_chunks(run, steps, record_every, progress, history, interrupted):
-    """The chunks themselves, recorded in ``history``; stops after the chunk in which
-    ``interrupted()`` became true, so that theta is always the weights after steps_done steps."""
+def _run_chunks(run, steps, record_every, progress, history, deliver):
+    """The chunks themselves, recorded in ``history``; the stop signals held during a chunk are
+    delivered (``deliver()``) once its steps are recorded."""
     chunk = 1
     while history.steps_done < steps:
         count = min(chunk, steps - history.steps_done)
@@ -270,30 +270,42 @@ def _run_chunks(run, steps, record_every, progress, history, interrupted):
         if losses.size < count:
             history.stopped = "diverged"
             break
-        if interrupted():
-            history.stopped = "interrupted"
-            break
+        deliver()
         if progress is not None:
             progress(history.steps_done, float(losses[-1]))
         chunk = _next_chunk(chunk, elapsed)
 
 
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
 @contextmanager
-def _ctrl_c_between_chunks():
-    """Yield ``interrupted()``: Ctrl-C during a chunk is noted and taken when the chunk's steps
-    are recorded, instead of raising between a kernel's return and the bookkeeping (which left
-    theta steps ahead of steps_done). Only in the main thread and when Ctrl-C raises as usual;
-    otherwise Ctrl-C behaves as it did."""
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
-        yield lambda: False
+def held_signals():
+    """Yield ``deliver()``: during the block, SIGINT, SIGTERM and SIGHUP are noted instead of
+    handled wherever a Python function handles them (Ctrl-C's default handler raises
+    KeyboardInterrupt), and ``deliver()`` hands the noted ones to those functions, as does
+    leaving the block. Between a kernel's return and its steps' bookkeeping a stop cannot
+    land, so theta is always the weights after steps_done steps. Only in the main thread
+    (the only one that handles signals); elsewhere the block changes nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: None
         return
-    hit = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: hit.append(signum))
+    held, handlers = [], {}
+    for signum in STOP_SIGNALS:
+        if callable(handler := signal.getsignal(signum)):
+            handlers[signum] = handler
+            signal.signal(signum, lambda signum, frame: held.append(signum))
+
+    def deliver():
+        while held:
+            signum = held.pop(0)
+            handlers[signum](signum, None)
     try:
-        yield lambda: bool(hit)
+        yield deliver
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    deliver()
 
 
 def _next_chunk(chunk, elapsed):

@@ -214,7 +214,7 @@ def test_info_processes_needs_warm_up():
                                                            "parameters) would need 2.4e+24 bytes of memory"),
     (["train", "--data", "sine", "--samples", "10000000000000"], "--samples: 10000000000000 samples would need 1"),
     (["train", "--data", "sine", "--output", "softmax"], "--output: softmax over one unit is always 1"),
-    (["train", "--samples", "5"], "--samples: only sine and spirals take a sample count, not --data seed"),
+    (["train", "--samples", "5"], "--samples: only sine and spirals take a sample count, not the seed data"),
     (["train", "--test-fraction", "0.2"], "--test-fraction: only for CSV files"),
     (["train", "--save", ""], "--save: expected a file name, got an empty one"),
     (["train", "--plot", "fit.jpg"], "--plot fit.jpg: expected a figure file ending in .png, .pdf, .svg"),
@@ -434,7 +434,7 @@ def test_finalizers_failing_after_an_interrupted_compile_say_nothing_and_ctrl_c_
     where Python drops it, so the compile went on. The command line's unraisable hook drops
     the finalizers' failures and raises the interrupt again in the main thread."""
     from types import SimpleNamespace
-    from fastgrad.cli import _quiet_compiler_finalizers
+    from fastgrad.cli.app import _quiet_compiler_finalizers
     seen, interrupts = [], []
     from llvmlite.binding import ffi
     for obj, exc in [(ffi.ObjectRef.__del__, RuntimeError("closed twice")), (print, KeyboardInterrupt()),
@@ -446,7 +446,7 @@ def test_finalizers_failing_after_an_interrupted_compile_say_nothing_and_ctrl_c_
     # the real thing, in a process of its own (pytest-xdist runs tests outside the main thread):
     # Ctrl-C arrives while a finalizer runs, so its KeyboardInterrupt is raised inside it
     script = ("import os, signal, sys, threading, time\n"
-              "from fastgrad.cli import _quiet_compiler_finalizers\n"
+              "from fastgrad.cli.app import _quiet_compiler_finalizers\n"
               "sys.unraisablehook = _quiet_compiler_finalizers\n"
               "class Slow:\n"
               "    def __del__(self):\n"

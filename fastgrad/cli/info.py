@@ -1,0 +1,37 @@
+"""fastgrad info: versions, threads, the kernel cache; --warm-up compiles every default job."""
+import time
+
+import click
+
+from .. import diagnostics
+from .app import cli
+
+
+@cli.command("info")
+@click.option("--warm-up", is_flag=True,
+              help="Compile (or load) every kernel of the default configuration now; a table of times.")
+@click.option("--processes", type=click.IntRange(min=1), default=None,
+              help="--warm-up: processes that compile side by side (default: one per CPU, at most 8; "
+                   "one where every job is cached).")
+def info_command(warm_up, processes):
+    """Versions, CPUs, numba threads and threading layer, kernel cache."""
+    if processes is not None and not warm_up:
+        raise ValueError("--processes: only with --warm-up")
+    cached, total, _ = diagnostics.cache_status()
+    for key, value in diagnostics.runtime_info().items():
+        click.echo(f"{key:>16}: {value}")
+    click.echo(f"{'cache':>16}: {'warm' if cached == total else 'cold (first use compiles)'}")
+    if warm_up:
+        click.echo(f"\nwarm-up of every job for the default configuration "
+                   f"({', '.join(diagnostics.DEFAULT_CONFIGURATION)}):")
+        click.echo(f"{'job':<33} {'seconds':>8}  {'how':<9} kernel")
+        if processes is None:  # where every job is cached, loading them here beats starting processes
+            processes = 1 if cached == total else diagnostics.default_processes()
+        start = time.perf_counter()
+        rows = diagnostics.warm_up(processes=processes)
+        wall = time.perf_counter() - start
+        for label, name, seconds, how in rows:
+            click.echo(f"{label:<33} {seconds:>8.2f}  {how:<9} {name}")
+        click.echo(f"{'total':<33} {sum(r[2] for r in rows):>8.2f}")
+        click.echo(f"{'wall':<33} {wall:>8.2f}  ({processes} process{'es' if processes > 1 else ''})")
+    return 0
