@@ -24,9 +24,13 @@ of different speeds.
 from __future__ import annotations
 
 import math
+import os
+import socket
 from concurrent.futures import CancelledError
 
 import numpy as np
+
+from .validation import available_memory, readable_bytes
 
 INSTALL = 'pip install "fastgrad[distributed]"'
 SECONDS_PER_MULADD = 2.7e-9  # the serial incremental kernel at [16,64,64,8] n=2000, 2-core machine
@@ -34,6 +38,7 @@ MIN_BLOCK_SECONDS = 0.05
 BLOCKS_PER_THREAD = 4
 COMPLEX_FACTOR = 4.0
 CONNECT_SECONDS = 10.0  # how long a --scheduler address may take to answer
+WORKER_BYTES = 400e6  # a local worker process with numpy, numba and a loaded kernel
 
 
 class ClusterError(RuntimeError):
@@ -67,9 +72,10 @@ def find_client(client=None):
 
 
 def connect(address):
-    """A Client of the scheduler at ``address``, or a ClusterError within CONNECT_SECONDS."""
+    """A Client of the scheduler at ``address``, or a ClusterError within about 2 CONNECT_SECONDS."""
     distributed = distributed_module()
     try:
+        _check_speaks_first(address)
         return distributed.Client(address, timeout=CONNECT_SECONDS)
     except (OSError, TimeoutError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -77,10 +83,35 @@ def connect(address):
                            f"{CONNECT_SECONDS:g} s ({reason})") from None
 
 
+def _check_speaks_first(address):
+    """A TimeoutError unless whatever listens at a tcp ``address`` sends something within
+    CONNECT_SECONDS of the connection, as a Dask scheduler does (its handshake comes first): a
+    listener that never answers would otherwise hold distributed's own handshake for minutes.
+    Other schemes (tls://, ...) are left to distributed."""
+    scheme, _, location = address.rpartition("://")
+    host, _, port = location.rpartition(":")
+    if scheme not in ("", "tcp") or not port.isdigit():
+        return
+    with socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=CONNECT_SECONDS) as sock:
+        try:
+            if sock.recv(1):
+                return
+        except socket.timeout:
+            pass
+    raise TimeoutError("it accepts connections but does not answer as a Dask scheduler does")
+
+
 def local_cluster(n_workers):
     """A Client of a new LocalCluster of ``n_workers`` single-threaded worker processes (close
-    both with ``close``)."""
+    both with ``close``); more workers than this machine has CPUs (or memory for, at
+    WORKER_BYTES each) are refused: they would only share the cores, each a process."""
     distributed = distributed_module()
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    most = max(1, min(cpus, int(available_memory() // WORKER_BYTES)))
+    if n_workers > most:
+        raise ValueError(f"dask_workers: {n_workers} local workers on a machine with {cpus} CPUs and "
+                         f"{readable_bytes(available_memory())} of memory free; at most {most} (one per CPU, "
+                         f"{readable_bytes(WORKER_BYTES)} each)")
     cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                                        dashboard_address=":0")  # any free port: never "8787 is in use"
     return distributed.Client(cluster)

@@ -98,6 +98,18 @@ def physical_memory():
         return math.inf
 
 
+def available_memory():
+    """Bytes that can be allocated now without swapping: MemAvailable (Linux), else the RAM."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return physical_memory()
+
+
 def readable_bytes(n):
     """1.6e+25 -> '1.6e+25 bytes', 3.2e9 -> '3.2 GB'."""
     for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
