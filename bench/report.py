@@ -54,7 +54,14 @@ def heading(env, date, cpu):
         raise ValueError("date and cpu: the file does not record them; pass --date and --cpu")
     return (f"One run on {date}: {cpu}, {env.get('cpu_count')} CPUs; numba {env.get('numba')}, "
             f"numpy {env.get('numpy')}, {env.get('num_threads')} threads ({env.get('threading_layer')} "
-            f"layer); allocator {env.get('allocator')}.")
+            f"layer); allocator {_allocator(env.get('allocator'))}.")
+
+
+def _allocator(setting):
+    """glibc's malloc settings as NAME=VALUE words (a string where the file recorded one)."""
+    if isinstance(setting, dict):
+        return ", ".join(f"{name}={value}" for name, value in setting.items())
+    return setting
 
 
 def summary_markdown(rows, backends=SUMMARY_BACKENDS):
