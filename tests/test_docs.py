@@ -1,7 +1,8 @@
 """Every fenced code block of README.md and docs/*.md runs as written.
 
 - ```python blocks run in order, in one namespace per file, in a temporary directory (one per
-  file, shared with its command blocks).
+  file, shared with its command blocks). Where a top-level ``print(...)`` has a comment, its
+  output must begin that comment (``print(len(x))  # 3``).
 - ```bash and ```console blocks: every command (a line of a bash block, a ``$ `` line of a
   console block; ``&&`` separates commands) that starts with ``fastgrad`` runs through the CLI
   (``python -m fastgrad``) and must exit 0. Installing (``pip install``) and the developer's
@@ -18,11 +19,15 @@
 
 ``python tests/test_docs.py`` rewrites the help blocks and generated sections from the code.
 """
+import ast
+import contextlib
+import io
 import os
 import re
 import shlex
 import subprocess
 import sys
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,11 +113,35 @@ def run_command(words, block, cwd):
         assert shlex.join(words).startswith(NOT_RUN), f"{where}: not a command the docs test runs or skips"
 
 
+def expected_prints(source):
+    """The comment after each top-level ``print(...)`` of ``source`` (None where there is none)."""
+    comments = {tok.start[0]: tok.string[1:].strip()
+                for tok in tokenize.generate_tokens(io.StringIO(source).readline) if tok.type == tokenize.COMMENT}
+    return [comments.get(node.end_lineno) for node in ast.parse(source).body
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+            and getattr(node.value.func, "id", None) == "print"]
+
+
+def check_printed(block, lines):
+    """Each top-level print's output line must begin its comment, as in ``print(x)  # 3.0``."""
+    expected = expected_prints(block.text)
+    if not any(expected):
+        return
+    where = f"{block.path.name}:{block.line}"
+    assert len(lines) == len(expected), f"{where}: {len(expected)} prints gave {len(lines)} lines: {lines}"
+    for line, comment in zip(lines, expected):
+        assert comment is None or comment.startswith(line.strip()), \
+            f"{where}: printed {line!r}, the comment says {comment!r}"
+
+
 def run_block(block, namespace, cwd):
     if block.file is not None:
         (cwd / block.file).write_text(block.text)
     elif block.language == "python":
-        exec(compile(block.text, f"{block.path.name}:{block.line}", "exec"), namespace)
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            exec(compile(block.text, f"{block.path.name}:{block.line}", "exec"), namespace)
+        check_printed(block, printed.getvalue().splitlines())
     elif block.language in ("bash", "console"):
         for words in commands(block):
             run_command(words, block, cwd)
@@ -176,6 +205,7 @@ def test_blocks_are_found_and_marked():
 
 @pytest.mark.parametrize("language, text, error", [
     ("python", "print(np.pi)\n", NameError),                              # the old README's bug
+    ("python", "print(1 + 1)  # 3\n", AssertionError),                    # a comment that lies
     ("bash", "fastgrad train --steps 0\n", AssertionError),               # exit 2
     ("console", "$ rm -rf build\n", AssertionError),                      # a command never run
     ("text", "$ fastgrad info --help\nUsage: fastgrad info\n", AssertionError),  # stale help
