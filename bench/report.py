@@ -6,8 +6,8 @@ pytest-benchmark file (``pytest bench --benchmark-json=run.json``).
     python bench/report.py run.json > table.md                                          # pytest-benchmark
 
 Every table starts with a line naming the run: its date, the machine's CPU, CPU count, versions,
-threads and threading layer. The date and CPU come from the file's environment where it records
-them (``date``, ``cpu``), else from ``--date`` and ``--cpu``; a run without either is refused, so
+threads and threading layer. The date and CPU come from the file where it records them (a
+pytest-benchmark file does), else from ``--date`` and ``--cpu``; a run without either is refused, so
 no table goes out undated. ``docs/performance.md`` and the README hold this script's output
 between ``<!-- generated: COMMAND -->`` and ``<!-- end generated -->``, and ``tests/test_docs.py``
 checks that COMMAND still prints it.
@@ -43,7 +43,9 @@ def load(path):
         rows = [GridResult(**r) for r in data["results"]]
         return rows, data["environment"], data.get("growth_exponents", {})
     rows, env = _pytest_benchmark_rows(data)
-    return rows, env, {}
+    cpu = data.get("machine_info", {}).get("cpu", {}).get("brand_raw")
+    recorded = {"date": data.get("datetime", "")[:10] or None, "cpu": cpu}
+    return rows, {**{k: v for k, v in recorded.items() if v}, **env}, {}
 
 
 def heading(env, date, cpu):
