@@ -203,6 +203,27 @@ def test_blocks_are_found_and_marked():
                 pytest.fail(f"{path.name}:{i + 1}: a block mark not followed by a block")
 
 
+def anchors(path):
+    """GitHub's anchors of a Markdown file's headings: lower case, punctuation dropped."""
+    text = re.sub(r"```.*?```", "", path.read_text(), flags=re.S)
+    headings = [line.lstrip("#").strip() for line in text.splitlines() if line.startswith("#")]
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_links_lead_somewhere(path):
+    """Every relative link names a file that exists, and a heading of it where it names one."""
+    text = re.sub(r"```.*?```", "", path.read_text(), flags=re.S)
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target):
+            continue
+        name, _, anchor = target.partition("#")
+        linked = (path.parent / name).resolve() if name else path
+        assert linked.exists(), f"{path.name}: a link to {target}, which does not exist"
+        if anchor:
+            assert anchor in anchors(linked), f"{path.name}: a link to {target}, a heading it lacks"
+
+
 @pytest.mark.parametrize("language, text, error", [
     ("python", "print(np.pi)\n", NameError),                              # the old README's bug
     ("python", "print(1 + 1)  # 3\n", AssertionError),                    # a comment that lies
