@@ -192,6 +192,10 @@ def test_generated_sections_are_current(path):
     assert regenerated(text) == text, f"{path.name}: a generated section is stale; run python tests/test_docs.py"
 
 
+def test_readme_is_a_short_page():
+    assert len((ROOT / "README.md").read_bytes()) <= 12_000
+
+
 def test_blocks_are_found_and_marked():
     """The parser sees the README's blocks, and a slow mark only where a block follows it."""
     readme = blocks(ROOT / "README.md")
