@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import os
 import socket
+import time
 from concurrent.futures import CancelledError
 
 import numpy as np
@@ -38,6 +39,10 @@ MIN_BLOCK_SECONDS = 0.05
 BLOCKS_PER_THREAD = 4
 COMPLEX_FACTOR = 4.0
 CONNECT_SECONDS = 10.0  # how long a --scheduler address may take to answer
+ATTEMPTS = 3  # tries of a gradient's blocks on a cluster that loses workers or data
+WAIT_FOR_WORKERS_SECONDS = 60.0  # how long a retry waits for a worker to be there
+POLL_SECONDS = 1.0
+STALL_SECONDS = 30.0  # no block finished this long, and the workers changed: the blocks are lost
 WORKER_BYTES = 400e6  # a local worker process with numpy, numba and a loaded kernel
 
 
@@ -168,23 +173,64 @@ def worker_threads(client):
 def run_blocks(client, task, shared, blocks, progress=None):
     """[task(*shared, *block) for block in blocks], each block one task on the cluster, in
     order; ``shared`` is scattered to every worker once. ``progress(done, blocks)`` as blocks
-    finish; Ctrl-C cancels the blocks still queued or running; a cluster that loses blocks or
-    their data is a ClusterError."""
+    finish; Ctrl-C cancels the blocks still queued or running. A cluster that loses workers,
+    blocks or their data (a killed worker, say) gets ATTEMPTS tries in all, each scattering
+    afresh once a worker is there; a block whose task keeps killing its workers, or a cluster
+    that stays broken, is a ClusterError. Every block's result depends on its inputs only, so a
+    retried block gives the same bits."""
     distributed = distributed_module()
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return _attempt(distributed, client, task, shared, blocks, progress)
+        except distributed.KilledWorker as exc:
+            raise ClusterError(f"dask: a block's workers died too often ({exc}); the work was abandoned") from None
+        except _LOST as exc:
+            if attempt == ATTEMPTS:
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise ClusterError(f"dask: the cluster lost blocks or data of the work ({reason}); "
+                                   f"the work was abandoned after {ATTEMPTS} tries") from None
+            try:
+                client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS_SECONDS)
+            except (TimeoutError, OSError):
+                raise ClusterError(f"dask: the cluster has had no worker for {WAIT_FOR_WORKERS_SECONDS:g} s; "
+                                   "the work was abandoned") from None
+
+
+class _Stalled(TimeoutError):
+    """No block finished for STALL_SECONDS while some were lost or the workers changed."""
+
+
+_LOST = (CancelledError, OSError, TimeoutError)  # OSError: distributed's CommClosedError
+
+
+def _attempt(distributed, client, task, shared, blocks, progress):
+    """One try of ``run_blocks``: scatter, submit, wait for every block, gather."""
     # fresh keys each time (hash=False, pure=False): a key reused from an earlier call can be
     # released by that call's futures while this one still needs it ("lost dependencies")
     scattered = client.scatter(list(shared), broadcast=True, hash=False)
     futures = [client.submit(task, *scattered, *block, pure=False) for block in blocks]
+    pending, done, last_progress = set(futures), 0, time.monotonic()
+    workers = set(client.nthreads())
     try:
-        for done, _ in enumerate(distributed.as_completed(futures, loop=client.loop), start=1):
-            if progress is not None:
-                progress(done, len(futures))
+        while pending:
+            try:
+                with client.as_current():  # distributed.wait asks for the current client
+                    finished, pending = distributed.wait(pending, timeout=POLL_SECONDS, return_when="FIRST_COMPLETED")
+            except TimeoutError:  # none finished within POLL_SECONDS
+                finished = set()
+            for future in finished:
+                if future.status in ("cancelled", "lost"):
+                    raise CancelledError(f"block {futures.index(future)} was {future.status}")
+                if future.status == "error":
+                    future.result()  # raises the task's error
+            if finished:
+                done += len(finished)
+                last_progress = time.monotonic()
+                if progress is not None:
+                    progress(done, len(futures))
+            elif time.monotonic() - last_progress > STALL_SECONDS and set(client.nthreads()) != workers:
+                raise _Stalled(f"no block finished for {STALL_SECONDS:g} s after the workers changed")
         return client.gather(futures)
-    except KeyboardInterrupt:
+    except BaseException:
         client.cancel(futures)
         raise
-    except distributed.KilledWorker as exc:
-        raise ClusterError(f"dask: a block's workers died too often ({exc}); the work was abandoned") from None
-    except CancelledError as exc:  # every worker holding the scattered data died, say
-        raise ClusterError(f"dask: the cluster lost blocks or data of the work ({exc}); "
-                           "the work was abandoned") from None

@@ -48,7 +48,8 @@ class History:
     last_loss: float = float("nan")             # loss before the last finite step's update
     seconds: float = 0.0                        # the steps themselves
     load_seconds: float = 0.0                   # compiling or loading the kernels beforehand
-    stopped: str = "completed"                   # "completed", "diverged" or "interrupted"
+    stopped: str = "completed"                   # "completed", "diverged", "interrupted" or "cluster failed"
+    error: str = ""                             # what stopped a run that did not complete, in words
 
     def __repr__(self):
         last = self.losses[-1] if self.losses else float("nan")
@@ -62,6 +63,23 @@ class DivergenceError(ValueError):
     def __init__(self, message, history):
         super().__init__(message)
         self.history = history
+
+
+class ClusterFailure(dask_backend.ClusterError):
+    """The Dask cluster failed a gradient for good (after its retries); ``history`` holds the
+    steps done, the net the weights after them."""
+
+    def __init__(self, message, history):
+        super().__init__(message)
+        self.history = history
+
+
+class _ClusterStop(Exception):
+    """Raised by the cluster's runner: the steps of a chunk done before the cluster failed."""
+
+    def __init__(self, losses, error):
+        super().__init__(str(error))
+        self.losses = losses
 
 
 def train(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, gradient: str = "numerical",
@@ -190,8 +208,11 @@ def _cluster_runner(prob, strategy, eta, h, batches, initial, client):
             if np.isfinite(theta).all():
                 batch = prob if rows.size == 0 else problem(net, prob.X[rows[s]], prob.Y[rows[s]], prob.loss_name)
                 loss = batch.loss()
-            grad = numerical.gradient_of(batch, h, policy.DASK, strategy=strategy, client=client) \
-                if loss <= limit else None
+            try:
+                grad = numerical.gradient_of(batch, h, policy.DASK, strategy=strategy, client=client) \
+                    if loss <= limit else None
+            except dask_backend.ClusterError as exc:  # theta holds the weights after s steps
+                raise _ClusterStop(losses[:s], exc) from None
             if grad is None or not np.isfinite(grad).all():
                 theta[:] = last_good
                 return losses[:s]
@@ -241,6 +262,8 @@ def _run_in_chunks(prob, run, steps, record_every, progress):
     except KeyboardInterrupt:  # a stop signal delivered between chunks or while compiling, or Ctrl-C elsewhere
         history.stopped = "interrupted"
     history.seconds = time.perf_counter() - start
+    if history.stopped == "cluster failed":
+        raise ClusterFailure(f"{history.error}; the net keeps the weights after {history.steps_done} steps", history)
     if history.stopped == "diverged":
         raise DivergenceError(
             f"training diverged: the loss at step {history.steps_done} is not finite or above "
@@ -258,7 +281,10 @@ def _run_chunks(run, steps, record_every, progress, history, deliver):
     while history.steps_done < steps:
         count = min(chunk, steps - history.steps_done)
         t0 = time.perf_counter()
-        losses = run(count)
+        try:
+            losses = run(count)
+        except _ClusterStop as stop:
+            losses, history.stopped, history.error = stop.losses, "cluster failed", str(stop)
         elapsed = time.perf_counter() - t0
         first = history.steps_done
         for k in range(-first % record_every, losses.size, record_every):
@@ -268,7 +294,8 @@ def _run_chunks(run, steps, record_every, progress, history, deliver):
         if losses.size:
             history.last_loss = float(losses[-1])
         if losses.size < count:
-            history.stopped = "diverged"
+            if history.stopped != "cluster failed":
+                history.stopped = "diverged"
             break
         deliver()
         if progress is not None:

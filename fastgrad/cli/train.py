@@ -7,7 +7,7 @@ import click
 from .. import datasets, policy
 from ..io import save_weights, write_json
 from ..problem import loss as loss_value
-from ..train import GRADIENTS, UPDATES, DivergenceError, held_signals, train
+from ..train import GRADIENTS, UPDATES, ClusterFailure, DivergenceError, held_signals, train
 from .app import STOPS, cli
 from .common import CompileNotice, cluster, cluster_option, cluster_words, describe, recorded_settings, say, \
     setup
@@ -56,8 +56,8 @@ def train_command(gradient, update, steps, eta, batch_size, plot, loss_plot, sav
                                 backend="dask" if client is not None else backend, client=client, steps=steps, eta=eta,
                                 h=h or 1e-5, batch_size=batch_size, update=update, seed=run.seed, progress=report)
                 status = history.stopped
-            except DivergenceError as exc:
-                history, status, code = exc.history, "diverged", 2
+            except (DivergenceError, ClusterFailure) as exc:  # the net keeps its last good weights: saved below
+                history, status, code = exc.history, exc.history.stopped, 2
                 click.echo(f"Error: {exc}", err=True)
         loading = ("to compile the kernels (first run; later runs load them)" if notice.watch.compiled
                    else "for the workers to load or compile their kernels" if client is not None
