@@ -12,19 +12,12 @@ import numpy as np
 
 from .. import losses
 from ..custom import Activation, Loss
-
-_SCALAR_ACTIVATION = {
-    "identity": lambda z: z,
-    "tanh": math.tanh,
-    "sigmoid": lambda z: 0.5 * (1.0 + math.tanh(0.5 * z)),  # = 1/(1+e^-z), without overflow
-    "relu": lambda z: z if z > 0.0 else 0.0,
-    "softmax": lambda z: z,  # logits: the loss normalises them
-}
+from ..registry import ACTIVATION
 
 
 def _scalar_activation(activation):
-    """f of one float: the table's, or a custom Activation's compiled value."""
-    return activation.value if isinstance(activation, Activation) else _SCALAR_ACTIVATION[activation]
+    """f of one float: its record's, or a custom Activation's compiled value."""
+    return activation.value if isinstance(activation, Activation) else ACTIVATION[activation].scalar
 
 
 def _python_loss(theta, layers, X, Y, loss):

@@ -1,0 +1,50 @@
+"""softplus: f(z) = log(1 + e^z) = max(z, 0) + log1p(e^-|z|), f' = sigmoid(z) = 1 - e^-f.
+
+With sigma = sigmoid(z) = -expm1(-a), a = f(z), without cancellation
+    f(z + d) - f(z) = log((1 + e^(z+d)) / (1 + e^z)) = log1p(sigma expm1(d)).
+It serves |d| <= SMALL, where f(z + d) - a would cancel; there the argument of log1p
+stays above -(1 - e^-SMALL) > -0.47. Larger changes are f(z + d) - a, as for tanh.
+"""
+import cmath
+import math
+
+from ..elementary import SMALL
+from ..jit import helper
+
+
+@helper
+def softplus(x):
+    """log(1 + e^x), without overflow."""
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+@helper
+def activate(code, Z, A, scratch):
+    for j in range(Z.shape[0]):
+        for i in range(Z.shape[1]):
+            A[j, i] = softplus(Z[j, i])
+
+
+@helper
+def times_slope(code, d, z, a):
+    return d * -math.expm1(-a)
+
+
+@helper
+def u_scale(code):
+    return 0.0
+
+
+@helper
+def change(code, z, a, d):
+    if abs(d) <= SMALL:
+        return math.log1p(-math.expm1(-a) * math.expm1(d))
+    return softplus(z + d) - a
+
+
+@helper
+def complex_value(code, z):
+    """log(1 + e^z), as e^z's real part is small or large (for Re z > 0: z + log(1 + e^-z))."""
+    if z.real > 0.0:
+        return z + cmath.log(1.0 + cmath.exp(-z))
+    return cmath.log(1.0 + cmath.exp(z))
