@@ -33,6 +33,7 @@ def install(built_ins):
             cases.append((code, module))
     mixed.install(cases)
 
+
 def formulas_of(activation):
     """The module of a built-in activation's name, or a custom Activation's own."""
     return BY_NAME[activation] if isinstance(activation, str) else activation.formulas

@@ -43,8 +43,14 @@ def change(code, z, a, d):
 
 
 @helper
+def _log1p(w):
+    """log(1 + w) for complex w, its real part 1/2 log1p(2 x + x^2 + y^2) without cancellation."""
+    return complex(0.5 * math.log1p(w.real * (2.0 + w.real) + w.imag * w.imag), math.atan2(w.imag, 1.0 + w.real))
+
+
+@helper
 def complex_value(code, z):
-    """log(1 + e^z), as e^z's real part is small or large (for Re z > 0: z + log(1 + e^-z))."""
+    """log(1 + e^z) = z + log(1 + e^-z) for Re z > 0, as ``softplus``."""
     if z.real > 0.0:
-        return z + cmath.log(1.0 + cmath.exp(-z))
-    return cmath.log(1.0 + cmath.exp(z))
+        return z + _log1p(cmath.exp(-z))
+    return _log1p(cmath.exp(z))
