@@ -10,6 +10,7 @@ import math
 
 from ..elementary import SMALL
 from ..jit import helper
+from ..views import as_flat
 
 
 @helper
@@ -20,9 +21,10 @@ def softplus(x):
 
 @helper
 def activate(code, Z, A, scratch):
-    for j in range(Z.shape[0]):
-        for i in range(Z.shape[1]):
-            A[j, i] = softplus(Z[j, i])
+    """A = softplus Z over the whole (units, n) block, flat."""
+    z, out = as_flat(Z), as_flat(A)
+    for i in range(z.shape[0]):
+        out[i] = softplus(z[i])
 
 
 @helper
