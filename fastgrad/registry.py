@@ -66,6 +66,9 @@ class LossRecord:
     value : numpy reference, (Z, Y, outputs) -> E from the output pre-activations Z and targets
         Y; ``outputs``: Z -> O = f(Z), the output activation
     delta : numpy reference, (Z, Y, outputs, slopes) -> dE/dZ; ``slopes``: (O, Z) -> f'(Z)
+    scalar_sample : l_i over lists with ``math``, (z_i, y_i, f) -> l_i from the output
+        pre-activations z_i (the plain-Python baseline)
+    scalar_mean : (sum_i l_i, n, p) -> E
     pairs_with : the output activation it needs and that needs it (None: any but such outputs)
     exact_change : its differences of sample losses are free of cancellation
     """
@@ -73,6 +76,8 @@ class LossRecord:
     formulas: ModuleType
     value: Callable[..., float]
     delta: Callable[..., np.ndarray]
+    scalar_sample: Callable[..., float]
+    scalar_mean: Callable[[float, int, int], float]
     pairs_with: str | None = None
     exact_change: bool = True
 
@@ -150,10 +155,22 @@ def _cross_entropy_delta(Z, Y, outputs, slopes):
     return (np.exp(_log_softmax(Z)) * Y.sum(axis=1, keepdims=True) - Y) / Z.shape[0]
 
 
+def _squared_errors_sample(z, y, f):
+    return math.fsum((f(zj) - yj) ** 2 for yj, zj in zip(y, z))
+
+
+def _cross_entropy_sample(z, y, f):
+    top = max(z)
+    lse = top + math.log(math.fsum(math.exp(v - top) for v in z))
+    return math.fsum(yj * (lse - zj) for yj, zj in zip(y, z))
+
+
 LOSSES = (
-    LossRecord("squared", squared, _squared_value, _squared_delta),
-    LossRecord("mse", mse, _mse_value, _mse_delta),
-    LossRecord("cross-entropy", cross_entropy, _cross_entropy_value, _cross_entropy_delta, pairs_with="softmax"),
+    LossRecord("squared", squared, _squared_value, _squared_delta, _squared_errors_sample,
+               lambda total, n, p: 0.5 * total / n),
+    LossRecord("mse", mse, _mse_value, _mse_delta, _squared_errors_sample, lambda total, n, p: total / (n * p)),
+    LossRecord("cross-entropy", cross_entropy, _cross_entropy_value, _cross_entropy_delta, _cross_entropy_sample,
+               lambda total, n, p: total / n, pairs_with="softmax"),
 )
 
 ACTIVATION = {record.name: record for record in ACTIVATIONS}

@@ -73,7 +73,7 @@ def test_small_changes_are_the_tilted_change(module, name):
 @pytest.mark.parametrize("sizes", [[3, 5, 2], [2, 4, 3, 2]], ids=["one-hidden", "two-hidden"])
 def test_softplus_gradients_agree_by_every_strategy(sizes):
     """Backprop (numba and numpy), central differences (full: ~1e-9; incremental, exact
-    changes: ~1e-13) and the complex step, on small nets."""
+    changes: ~1e-13; the plain-Python and numpy baselines) and the complex step, on small nets."""
     net, X, Y = make_problem(sizes, "softplus", "sigmoid", n=15, seed=4)
     exact = fg.analytic_gradient(net, X, Y)
     np.testing.assert_allclose(fg.analytic_gradient(net, X, Y, backend="numpy"), exact, rtol=1e-12, atol=1e-15)
@@ -82,6 +82,8 @@ def test_softplus_gradients_agree_by_every_strategy(sizes):
     assert scaled_error(full, exact) <= 1e-8
     assert scaled_error(incremental, exact) <= 1e-13
     assert scaled_error(fg.numerical_gradient(net, X, Y, method="complex-step", backend="numba"), exact) <= 1e-14
+    for baseline in ("python", "numpy"):
+        assert scaled_error(fg.numerical_gradient(net, X, Y, backend=baseline), exact) <= 1e-8
 
 
 def test_softplus_mixes_with_the_other_hidden_activations():

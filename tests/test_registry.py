@@ -1,5 +1,7 @@
 """The registry: every record's numpy reference against its kernel formulas, and the tables
 derived from the records."""
+import math
+
 import numpy as np
 import pytest
 
@@ -58,8 +60,9 @@ def test_the_scalar_baseline_matches_the_numpy_reference(record):
 @pytest.mark.parametrize("name,output", [("squared", "identity"), ("mse", "sigmoid"),
                                          ("cross-entropy", "softmax")])
 def test_loss_values_and_deltas_match_the_numpy_reference(name, output):
-    """The kernel's sum of sample losses and its deltas against the record's reference, for an
-    output activation it pairs with (softmax: delta of the logit, through the probabilities)."""
+    """The kernel's sum of sample losses, the plain-Python baseline's and the kernel's deltas
+    against the record's reference, for an output activation it pairs with (softmax: delta of
+    the logit, through the probabilities)."""
     record, out = registry.LOSS[name], registry.ACTIVATION[output]
     n, p = Z.shape[1], Z.shape[0]
     Y = np.eye(p)[RNG.integers(0, p, n)] if output == "softmax" else RNG.uniform(size=(n, p))
@@ -68,6 +71,8 @@ def test_loss_values_and_deltas_match_the_numpy_reference(name, output):
     E = f.factor(n, p) * sum(f.sample(Z, A, YT, i) for i in range(n))
     reference = losses.value(name, Z.T, Y, output)
     assert E == pytest.approx(reference, rel=1e-14)
+    terms = [record.scalar_sample(list(z), list(y), out.scalar) for z, y in zip(Z.T, Y)]
+    assert record.scalar_mean(math.fsum(terms), n, p) == pytest.approx(reference, rel=1e-14)
     delta = np.array([[f.delta(A[j, i], YT, j, i, n, p) for j in range(p)] for i in range(n)])
     if output != "softmax":
         delta *= out.slope(A.T)  # dE/do times f'(z): the kernels' delta is of the output
