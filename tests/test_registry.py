@@ -111,8 +111,8 @@ def test_mixed_dispatches_each_hidden_code_to_its_module(record):
 def test_a_net_of_each_hidden_activation_predicts_saves_and_loads(hidden, tmp_path):
     net = fg.MLP([2, 3, 2], hidden=hidden, output="sigmoid", seed=5)
     X = RNG.normal(size=(6, 2))
-    W0, W1 = net.weights
-    expected = registry.ACTIVATION["sigmoid"].value(W1[0] + registry.ACTIVATION[hidden].value(W0[0] + X @ W0[1:]) @ W1[1:])
+    (W0, W1), f = net.weights, registry.ACTIVATION
+    expected = f["sigmoid"].value(W1[0] + f[hidden].value(W0[0] + X @ W0[1:]) @ W1[1:])
     np.testing.assert_allclose(net.predict(X), expected, rtol=1e-15)
     fg.save_weights(tmp_path / "w.npz", net)
     loaded, _ = fg.load_weights(tmp_path / "w.npz")
