@@ -8,7 +8,8 @@ and the names in weights files are all derived from these records. A new built-i
 formulas module and one record here.
 
 The records hand the kernels what they need (``_install``): the kernels import nothing
-from the rest of fastgrad.
+from the rest of fastgrad. The codes of ``mixed``'s dispatch come from here, so a kernel
+cache keyed by the content of the kernels' sources must include this file.
 """
 from __future__ import annotations
 
