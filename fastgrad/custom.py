@@ -13,11 +13,11 @@ from __future__ import annotations
 import numpy as np
 from numba.core.registry import CPUDispatcher
 
-from .kernels import activations as activation_formulas, losses as loss_formulas
 from .kernels.activations import custom as custom_activation
 from .kernels.losses import custom as custom_loss
+from .registry import ACTIVATION, LOSS
 
-RESERVED = tuple(activation_formulas.BY_NAME) + tuple(loss_formulas.BY_NAME)
+RESERVED = tuple(ACTIVATION) + tuple(LOSS)
 
 
 class _Custom:

@@ -17,6 +17,7 @@ import numpy as np
 
 from .custom import Activation
 from .model import MLP
+from .registry import ACTIVATION
 
 
 @contextmanager
@@ -150,8 +151,8 @@ def load_weights(path: str | os.PathLike, activations: Sequence[Activation] = ()
             sizes = _member(archive, "sizes", "iu", lambda shape: len(shape) == 1 and 2 <= shape[0] <= 1000)
             hidden = _member(archive, "hidden", "U", lambda shape: shape == (len(sizes) - 2,))
             output = _member(archive, "output", "U", lambda shape: shape == ())
-            net = MLP(sizes.tolist(), hidden=[custom.get(a, a) for a in hidden.tolist()],
-                      output=custom.get(str(output), str(output)))  # refuses absurd sizes
+            net = MLP(sizes.tolist(), hidden=[_activation(a, custom) for a in hidden.tolist()],
+                      output=_activation(str(output), custom))  # refuses absurd sizes
             theta = _member(archive, "theta", "f", lambda shape: shape == (net.n_params,), 8 * net.n_params)
             has_meta = "meta.npy" in archive.namelist()
             meta = json.loads(str(_member(archive, "meta", "U", lambda shape: shape == ()))) if has_meta else {}
@@ -164,6 +165,17 @@ def load_weights(path: str | os.PathLike, activations: Sequence[Activation] = ()
     if not isinstance(meta, dict):
         raise ValueError(f"{path}: not a fastgrad weights file (meta is not a mapping)")
     return net, meta
+
+
+def _activation(name, custom):
+    """The activation a weights file names: a built-in's name, or the custom Activation of
+    that name among ``custom`` (name -> Activation)."""
+    if name in custom:
+        return custom[name]
+    if name not in ACTIVATION:
+        raise ValueError(f"unknown activation {name!r}; expected one of {', '.join(ACTIVATION)} or a "
+                         f"fastgrad.Activation named {name!r} in activations=")
+    return name
 
 
 _HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}

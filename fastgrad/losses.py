@@ -1,4 +1,5 @@
-"""Losses: each defined once, with its derivative with respect to the output pre-activation.
+"""Losses, each defined once, by its record in ``fastgrad.registry``, with its derivative
+with respect to the output pre-activation.
 
 For n samples with p outputs, output pre-activation Z, output O = f(Z) and targets Y:
 
@@ -13,54 +14,43 @@ output and a softmax output needs cross-entropy. A user's ``custom.Loss`` l(o, y
 
 custom:         E = (1/n) sum_ij l(o_ij, y_ij)                dE/dZ = (1/n) dl/do(O, Y) f'(Z)
 """
-import numpy as np
+from functools import partial
 
 from . import activations
 from .custom import Loss
+from .registry import LOSS, LOSSES
 
-NAMES = ("squared", "mse", "cross-entropy")
+NAMES = tuple(r.name for r in LOSSES)
+_PAIRED = {r.pairs_with: r.name for r in LOSSES if r.pairs_with}  # output -> the loss it needs
 
 
 def check_pairing(loss, output):
     """Validate the loss name (or custom Loss) and its pairing with the output activation."""
     if isinstance(loss, Loss):
-        if output == "softmax":
-            raise ValueError(f"loss: a softmax output needs loss='cross-entropy', not the custom {loss.name!r}")
+        if output in _PAIRED:
+            raise ValueError(f"loss: a {output} output needs loss={_PAIRED[output]!r}, not the custom {loss.name!r}")
         return loss
     if not isinstance(loss, str) or loss not in NAMES:
         raise ValueError(f"loss: unknown loss {loss!r}; expected one of {', '.join(NAMES)} or a fastgrad.Loss")
-    if (loss == "cross-entropy") != (output == "softmax"):
+    needs = LOSS[loss].pairs_with
+    if (needs is not None and needs != output) or _PAIRED.get(output, loss) != loss:
+        paired = needs or output
         raise ValueError(
             f"loss: {loss!r} cannot be used with a {output!r} output; "
-            "cross-entropy needs output='softmax' and a softmax output needs loss='cross-entropy'")
+            f"{_PAIRED[paired]} needs output={paired!r} and a {paired} output needs loss={_PAIRED[paired]!r}")
     return loss
-
-
-def _log_softmax(Z):
-    shifted = Z - Z.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
 def value(loss, Z, Y, output):
     """E from the output pre-activations Z (see the module docstring)."""
-    n, p = Z.shape
     if isinstance(loss, Loss):
-        return float(loss.values(activations.value(output, Z), Y).sum() / n)
-    if loss == "cross-entropy":
-        return float(-(Y * _log_softmax(Z)).sum() / n)
-    residual = activations.value(output, Z) - Y
-    if loss == "squared":
-        return float(0.5 * (residual * residual).sum() / n)
-    return float((residual * residual).sum() / (n * p))
+        return float(loss.values(activations.value(output, Z), Y).sum() / Z.shape[0])
+    return LOSS[loss].value(Z, Y, partial(activations.value, output))
 
 
 def delta(loss, Z, Y, output):
     """dE/dZ (see the module docstring)."""
-    n, p = Z.shape
-    if loss == "cross-entropy":
-        return (np.exp(_log_softmax(Z)) * Y.sum(axis=1, keepdims=True) - Y) / n
-    O = activations.value(output, Z)
     if isinstance(loss, Loss):
-        return (1.0 / n) * loss.slopes(O, Y) * activations.slope(output, O, Z)
-    factor = 1.0 / n if loss == "squared" else 2.0 / (n * p)
-    return factor * (O - Y) * activations.slope(output, O, Z)
+        O = activations.value(output, Z)
+        return (1.0 / Z.shape[0]) * loss.slopes(O, Y) * activations.slope(output, O, Z)
+    return LOSS[loss].delta(Z, Y, partial(activations.value, output), partial(activations.slope, output))

@@ -190,3 +190,11 @@ def test_a_weights_file_declaring_huge_text_or_sizes_is_refused_from_its_headers
                 archive.writestr(field + ".npy", buffer.getvalue())
         with pytest.raises(ValueError, match=message):
             load_weights(path)
+
+
+def test_a_file_naming_an_activation_not_built_in_says_how_to_load_it(tmp_path):
+    np.savez(tmp_path / "w.npz", theta=np.zeros(5), sizes=np.array([1, 2, 1]), hidden=np.array(["wave"]),
+             output=np.array("identity"), meta=np.array("{}"))
+    with pytest.raises(ValueError, match=r"w.npz: .*unknown activation 'wave'; expected one of tanh, .* or a "
+                                         r"fastgrad.Activation named 'wave' in activations="):
+        load_weights(tmp_path / "w.npz")

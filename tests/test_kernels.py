@@ -97,11 +97,12 @@ def test_blocked_products_pay_off_for_large_problems_only():
 def test_tiny_changes_are_the_exact_changes_to_rounding(name):
     """_tiny_change's Taylor polynomial against the cancellation-free change g u / (1 + t u),
     u = tanh v, in extended precision, over the whole range where it is used (|v| <= TINY)."""
-    from fastgrad.kernels import activations, codes, incremental
+    from fastgrad.activations import CODES
+    from fastgrad.kernels import activations, incremental
     from fastgrad.kernels.specialise import specialise
     module = getattr(activations, name)
     tiny = specialise(incremental._tiny_change, (("hidden", module),), inline=True)
-    code = getattr(codes, name.upper())
+    code = CODES[name]
     a_values = np.linspace(-0.999, 0.999, 41) if name == "tanh" else np.linspace(0.001, 0.999, 41)
     magnitudes = np.logspace(-14, np.log10(incremental.TINY), 30)
     vs = np.concatenate([magnitudes, -magnitudes])

@@ -102,3 +102,17 @@ def test_the_public_api_is_annotated():
                  if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
         assert all(p.name in hints for p in named), f.__qualname__
         assert "return" in hints or f.__name__ == "__init__", f.__qualname__
+
+
+def test_activation_names_come_from_the_registry():
+    """Every hidden and output choice builds a net; any other name is refused with the choices."""
+    from fastgrad import registry
+    for hidden in registry.hidden_choices():
+        assert fg.MLP([2, 3, 4], hidden=hidden).hidden == [hidden]
+    for output in registry.output_choices():
+        assert fg.MLP([2, 3, 4], output=output).output == output
+    with pytest.raises(ValueError, match=r"hidden: unknown activation 'softmax'; expected one of tanh, sigmoid, "
+                                         r"relu, softplus, identity or a fastgrad.Activation"):
+        fg.MLP([2, 3, 4], hidden="softmax")
+    with pytest.raises(ValueError, match=r"output: unknown activation 'softplus'"):
+        fg.MLP([2, 3, 4], output="softplus")

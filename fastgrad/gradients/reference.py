@@ -12,23 +12,17 @@ import numpy as np
 
 from .. import losses
 from ..custom import Activation, Loss
-
-_SCALAR_ACTIVATION = {
-    "identity": lambda z: z,
-    "tanh": math.tanh,
-    "sigmoid": lambda z: 0.5 * (1.0 + math.tanh(0.5 * z)),  # = 1/(1+e^-z), without overflow
-    "relu": lambda z: z if z > 0.0 else 0.0,
-    "softmax": lambda z: z,  # logits: the loss normalises them
-}
+from ..registry import ACTIVATION, LOSS
 
 
 def _scalar_activation(activation):
-    """f of one float: the table's, or a custom Activation's compiled value."""
-    return activation.value if isinstance(activation, Activation) else _SCALAR_ACTIVATION[activation]
+    """f of one float: its record's, or a custom Activation's compiled value."""
+    return activation.value if isinstance(activation, Activation) else ACTIVATION[activation].scalar
 
 
 def _python_loss(theta, layers, X, Y, loss):
     """E(theta) over lists: ``layers`` holds (offset, n_in, n_out, f, is_hidden)."""
+    sample, mean = _scalar_loss(loss)
     terms = []
     for x, y in zip(X, Y):
         a = x
@@ -40,20 +34,16 @@ def _python_loss(theta, layers, X, Y, loss):
                     s += a[k] * theta[offset + (k + 1) * n_out + j]
                 z.append(s)
             a = [f(v) for v in z] if is_hidden else z
-        f = layers[-1][3]
-        if loss == "cross-entropy":
-            top = max(a)
-            lse = top + math.log(math.fsum(math.exp(v - top) for v in a))
-            terms.append(math.fsum(yj * (lse - zj) for yj, zj in zip(y, a)))
-        elif isinstance(loss, Loss):
-            terms.append(math.fsum(loss.value(f(zj), yj) for yj, zj in zip(y, a)))
-        else:
-            terms.append(math.fsum((f(zj) - yj) ** 2 for yj, zj in zip(y, a)))
-    total = math.fsum(terms)
-    n, p = len(X), len(Y[0])
-    if loss == "squared":
-        return 0.5 * total / n
-    return total / (n * p) if loss == "mse" else total / n
+        terms.append(sample(a, y, layers[-1][3]))
+    return mean(math.fsum(terms), len(X), len(Y[0]))
+
+
+def _scalar_loss(loss):
+    """(sample, mean) of a loss over lists: its record's, or for a custom Loss
+    l_i = sum_j l(f(z_ij), y_ij) and E = (1/n) sum_i l_i."""
+    if isinstance(loss, Loss):
+        return (lambda z, y, f: math.fsum(loss.value(f(zj), yj) for yj, zj in zip(y, z))), lambda total, n, p: total / n
+    return LOSS[loss].scalar_sample, LOSS[loss].scalar_mean
 
 
 def _differences(loss_at, theta, steps, m, entries):

@@ -11,12 +11,27 @@ hidden layers differ) reads it. A module provides
 
 and tanh and sigmoid also ``tilt(code, a, u)`` = (t, s) with f(z + d) - f(z) = s / (1 + t u),
 u = tanh(s d) (the u-table of the incremental differences).
-The readable numpy reference that the tests compare with is ``fastgrad.activations``. A
+The built-in modules are named, coded and described by ``fastgrad.registry``, which hands
+them to ``install``; its numpy references are what the tests compare the formulas with. A
 user's activation (``fastgrad.Activation``) brings a module of its own, built by ``custom.py``.
 """
-from . import identity, mixed, relu, sigmoid, softmax, tanh
+from . import mixed
 
-BY_NAME = {"identity": identity, "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "softmax": softmax}
+BY_NAME = {}  # name -> formulas module of each built-in activation (install)
+
+
+def install(built_ins):
+    """Take the built-in activations from the registry: (name, module, code, hidden,
+    exact_change) each. Fills BY_NAME, marks each module's EXACT_CHANGES and builds mixed's
+    dispatch over the hidden ones' codes."""
+    BY_NAME.clear()
+    cases = []
+    for name, module, code, hidden, exact_change in built_ins:
+        BY_NAME[name] = module
+        module.EXACT_CHANGES = exact_change
+        if hidden:
+            cases.append((code, module))
+    mixed.install(cases)
 
 
 def formulas_of(activation):

@@ -6,7 +6,7 @@ for |d/2| <= SMALL and, as for tanh, sigmoid(z + d) - a above.
 """
 import cmath
 
-from ..elementary import SMALL, sigmoid, sigmoid_into, tanh_near_zero
+from ..elementary import SMALL, sigmoid, sigmoid_into, tanh_near_zero, tilted_change
 from ..jit import helper
 from ..views import as_flat
 
@@ -39,7 +39,7 @@ def change(code, z, a, d):
     if abs(0.5 * d) <= SMALL:
         u = tanh_near_zero(0.5 * d)
         t, s = tilt(code, a, u)
-        return s / (1.0 + t * u)
+        return tilted_change(t, s, u)
     return sigmoid(z + d) - a
 
 

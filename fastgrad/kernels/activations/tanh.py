@@ -8,7 +8,7 @@ rounded to +-1 with opposite signs), so the change is tanh(z + d) - a.
 """
 import cmath
 
-from ..elementary import SMALL, tanh, tanh_into, tanh_near_zero
+from ..elementary import SMALL, tanh, tanh_into, tanh_near_zero, tilted_change
 from ..jit import helper
 from ..views import as_flat
 
@@ -41,7 +41,7 @@ def change(code, z, a, d):
     if abs(d) <= SMALL:
         u = tanh_near_zero(d)
         t, s = tilt(code, a, u)
-        return s / (1.0 + t * u)
+        return tilted_change(t, s, u)
     return tanh(z + d) - a
 
 

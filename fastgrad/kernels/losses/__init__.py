@@ -13,12 +13,20 @@ For n samples and p outputs, E = factor(n, p) * sum_i l_i. A module provides
     finish(mass, diff, acc)          complete diff[i] = l_i(+) - l_i(-); mass_i = sum_j y_ij
     complex_sample(A, YT, i)         l_i for complex outputs (the complex step)
 
-The readable numpy reference that the tests compare with is ``fastgrad.losses``. A user's
+The built-in modules are named and described by ``fastgrad.registry``, which hands them to
+``install``; its numpy references are what the tests compare the formulas with. A user's
 loss (``fastgrad.Loss``) brings a module of its own, built by ``custom.py``.
 """
-from . import cross_entropy, mse, squared
+BY_NAME = {}  # name -> formulas module of each built-in loss (install)
 
-BY_NAME = {"squared": squared, "mse": mse, "cross-entropy": cross_entropy}
+
+def install(built_ins):
+    """Take the built-in losses from the registry: (name, module, exact_change) each. Fills
+    BY_NAME and marks each module's EXACT_CHANGES."""
+    BY_NAME.clear()
+    for name, module, exact_change in built_ins:
+        BY_NAME[name] = module
+        module.EXACT_CHANGES = exact_change
 
 
 def formulas_of(loss):
