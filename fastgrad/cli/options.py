@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from .. import activations, losses, policy
+from .. import policy, registry
 from ..model import INITS
 from ..runs import BUILTIN_DATA, DEFAULT_SEED
 
@@ -158,11 +158,11 @@ def model_options(f):
         click.option("--samples", type=click.IntRange(min=1), default=None,
                      help="Number of samples for sine (25) and spirals (300)."),
         click.option("--sizes", callback=_sizes, help="Layer sizes, e.g. 1,10,1 (default: inputs,10,outputs)."),
-        click.option("--activation", type=click.Choice(activations.HIDDEN), default=None,
+        click.option("--activation", type=click.Choice(registry.hidden_choices()), default=None,
                      help="Hidden activation [tanh]."),
-        click.option("--output", type=click.Choice(activations.OUTPUT), default=None,
+        click.option("--output", type=click.Choice(registry.output_choices()), default=None,
                      help="Output activation [softmax for classification, else identity]."),
-        click.option("--loss", type=click.Choice(losses.NAMES), default=None,
+        click.option("--loss", type=click.Choice(registry.loss_choices()), default=None,
                      help="Loss [cross-entropy after softmax; mse for the seed example; else squared]."),
         click.option("--init", type=click.Choice(INITS), default=None, help="Weight initialisation [normal]."),
         click.option("--seed", type=click.IntRange(min=0), default=None,

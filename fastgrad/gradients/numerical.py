@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .. import dask_backend, losses, policy, runtime
+from .. import dask_backend, losses, policy, registry, runtime
 from ..kernels import jobs
 from ..custom import Activation, Loss
 from ..model import MLP
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import distributed
 
 STRATEGIES = ("incremental", "full")
-NOT_ANALYTIC = ("relu",)
+NOT_ANALYTIC = tuple(name for name, record in registry.ACTIVATION.items() if not record.smooth)
 
 
 class NumericalGradient(NamedTuple):
