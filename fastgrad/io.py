@@ -16,8 +16,9 @@ from typing import Sequence
 import numpy as np
 
 from .custom import Activation
-from .model import MLP
+from .model import MLP, check_net_memory
 from .registry import ACTIVATION
+from .validation import check_allocation
 
 
 @contextmanager
@@ -151,11 +152,14 @@ def load_weights(path: str | os.PathLike, activations: Sequence[Activation] = ()
             sizes = _member(archive, "sizes", "iu", lambda shape: len(shape) == 1 and 2 <= shape[0] <= 1000)
             hidden = _member(archive, "hidden", "U", lambda shape: shape == (len(sizes) - 2,))
             output = _member(archive, "output", "U", lambda shape: shape == ())
-            net = MLP(sizes.tolist(), hidden=[_activation(a, custom) for a in hidden.tolist()],
-                      output=_activation(str(output), custom))  # refuses absurd sizes
-            theta = _member(archive, "theta", "f", lambda shape: shape == (net.n_params,), 8 * net.n_params)
+            hidden = [_activation(a, custom) for a in hidden.tolist()]
+            output = _activation(str(output), custom)
+            n_params = check_net_memory([int(s) for s in sizes])
+            # theta's header next: a small file declaring a huge net is refused before any net is built
+            theta = _member(archive, "theta", "f", lambda shape: shape == (n_params,), 8 * n_params)
             has_meta = "meta.npy" in archive.namelist()
             meta = json.loads(str(_member(archive, "meta", "U", lambda shape: shape == ()))) if has_meta else {}
+            net = MLP(sizes.tolist(), hidden=hidden, output=output)
             net.set_theta(theta)
     except OSError as exc:
         raise ValueError(f"{path}: cannot read the weights file ({exc.strerror or exc})") from None
@@ -164,6 +168,9 @@ def load_weights(path: str | os.PathLike, activations: Sequence[Activation] = ()
         raise ValueError(f"{path}: not a fastgrad weights file ({exc})") from None
     if not isinstance(meta, dict):
         raise ValueError(f"{path}: not a fastgrad weights file (meta is not a mapping)")
+    steps = meta.get("steps_done", 0)
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"{path}: not a fastgrad weights file (steps_done is {steps!r}, not a count of steps)")
     return net, meta
 
 
@@ -194,6 +201,7 @@ def _member(archive, name, kinds, shape_ok, max_bytes=1 << 20):
         count = int(np.prod(shape))
         if count * dtype.itemsize > max_bytes:
             raise ValueError(f"field {name!r} declares {count * dtype.itemsize} bytes, more than fastgrad writes")
+        check_allocation(name, f"field {name!r} of {shape} {dtype}", count * dtype.itemsize)
         data = f.read(count * dtype.itemsize)
         if len(data) != count * dtype.itemsize:
             raise ValueError(f"field {name!r} is truncated")

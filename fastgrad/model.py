@@ -55,8 +55,7 @@ class MLP:
         if self.output == "softmax" and self.sizes[-1] == 1:
             raise ValueError("output: softmax over one unit is always 1 (its gradient is zero); use 'sigmoid' "
                              "for one probability, or one output per class")
-        n_params = parameter_count(self.sizes)
-        check_allocation("sizes", f"{self.sizes} ({n_params:.3g} parameters)", 8 * n_params)
+        n_params = check_net_memory(self.sizes)
         self.layout = _layout(self.sizes, self.hidden + [self.output])
         self._theta = np.zeros(n_params)
         self.weights = self.unflatten(self._theta)
@@ -139,6 +138,14 @@ class MLP:
     def __repr__(self):
         return (f"MLP(sizes={self.sizes}, hidden={self.hidden}, output={self.output!r}, "
                 f"n_params={self.n_params})")
+
+
+def check_net_memory(sizes):
+    """P for layer ``sizes``, refusing (ValueError naming ``sizes``) a net whose theta would not
+    fit in the memory free now."""
+    n_params = parameter_count(sizes)
+    check_allocation("sizes", f"{list(sizes)} ({n_params:.3g} parameters)", 8 * n_params)
+    return n_params
 
 
 def parameter_count(sizes):

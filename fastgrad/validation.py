@@ -82,12 +82,12 @@ def positive_int(name, value):
 
 
 def check_allocation(name, what, n_bytes):
-    """Refuse, before allocating it, memory beyond this machine's: a ValueError naming the
-    argument ``name``, ``what`` it asks for, and the size that would need."""
-    available = physical_memory()
+    """Refuse, before allocating it, memory beyond what this machine has free: a ValueError
+    naming the argument ``name``, ``what`` it asks for, and the size that would need."""
+    available = available_memory()
     if n_bytes > available:
         raise ValueError(f"{name}: {what} would need {readable_bytes(n_bytes)} of memory; this machine has "
-                         f"{readable_bytes(available)}")
+                         f"{readable_bytes(available)} free")
 
 
 def physical_memory():

@@ -198,3 +198,50 @@ def test_a_file_naming_an_activation_not_built_in_says_how_to_load_it(tmp_path):
     with pytest.raises(ValueError, match=r"w.npz: .*unknown activation 'wave'; expected one of tanh, .* or a "
                                          r"fastgrad.Activation named 'wave' in activations="):
         load_weights(tmp_path / "w.npz")
+
+
+def _npy(array_or_header):
+    """The bytes of a .npy member: an array, or (shape, dtype) for a header with no data."""
+    import io as bytes_io
+    buffer = bytes_io.BytesIO()
+    if isinstance(array_or_header, tuple):
+        shape, dtype = array_or_header
+        np.lib.format.write_array_header_1_0(buffer, {"descr": np.dtype(dtype).str, "fortran_order": False,
+                                                      "shape": shape})
+    else:
+        np.lib.format.write_array(buffer, np.asarray(array_or_header))
+    return buffer.getvalue()
+
+
+def test_a_small_file_declaring_a_huge_net_is_refused_before_any_net_is_built(tmp_path):
+    """A 1 KB file declaring sizes [1, 700000000, 1]: refused in one line, the child's peak memory
+    far below what the net would take (5.6 GB for theta alone)."""
+    import subprocess
+    import sys
+    import zipfile
+    path = tmp_path / "huge.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("sizes.npy", _npy(np.array([1, 700_000_000, 1])))
+        archive.writestr("hidden.npy", _npy(np.array(["tanh"])))
+        archive.writestr("output.npy", _npy(np.array("identity")))
+        archive.writestr("theta.npy", _npy(((2_100_000_001,), np.float64)))
+    assert path.stat().st_size < 2000
+    child = ("import resource, fastgrad as fg\n"
+             f"try:\n    fg.load_weights({str(path)!r})\nexcept ValueError as exc:\n    print('refused:', exc)\n"
+             "print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=300)
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(f"refused: {path}: ") and "theta" in lines[0], done.stdout + done.stderr
+    assert int(lines[-1].split()[1]) < 1_000_000  # KiB: under 1 GB
+
+
+@pytest.mark.parametrize("steps", [1e400, [1], None, "abc", -5, True])
+def test_malformed_steps_done_is_refused_naming_the_file(tmp_path, steps):
+    import json
+    net = fg.MLP([1, 3, 1], seed=0)
+    path = tmp_path / "w.npz"
+    fg.save_weights(str(path), net)
+    np.savez(path, sizes=np.array(net.sizes), hidden=np.array(net.hidden), output=np.array(net.output),
+             theta=net.theta, meta=np.array(json.dumps({"steps_done": steps})))
+    with pytest.raises(ValueError, match=rf"^{path}: not a fastgrad weights file \(steps_done is"):
+        fg.load_weights(str(path))
