@@ -24,7 +24,7 @@ from .model import MLP
 from .problem import loss as loss_value
 from .problem import problem
 from .rules import BASE_STEPS, base_step, combine
-from .validation import check_seed, positive_int, positive_number, seeded_rng
+from .validation import check_seed, difference_step, positive_int, positive_number, seeded_rng
 
 if TYPE_CHECKING:
     import distributed
@@ -133,7 +133,7 @@ def gradcheck_of(prob, h=None, backend=policy.DEFAULT, rtol=1e-5, atol=1e-8, met
         raise ValueError("fast: the fast check differences the loss along one direction, which complex-step "
                          "cannot; leave out fast or choose another method")
     if h is not None:
-        h = positive_number("h", h)
+        h = difference_step("h", h)
     base = base_step(method, exact_changes(prob, check_strategy(None, backend)))
     step = f"{h:g}" if h is not None else f"{base:.3g}" + ("" if method == "complex-step" else " x max(1, |theta_q|)")
     own = policy.NUMPY if backend in (policy.PYTHON, policy.NUMPY) else policy.NUMBA  # the baselines compile nothing

@@ -14,6 +14,19 @@ from .model import MLP
 from .validation import check_allocation, positive_int, seeded_rng
 
 
+def _moments(A):
+    """Per column mean and spread (std; 1 for a constant column). Where they overflow (columns
+    near the float range, +-1e308), they are computed on A / max|A| and scaled back."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, std = A.mean(axis=0), A.std(axis=0)
+    if not (np.isfinite(mean).all() and np.isfinite(std).all()):
+        scale = np.abs(A).max(axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
+        unit = A / scale
+        mean, std = unit.mean(axis=0) * scale, unit.std(axis=0) * scale
+    return mean, np.where(std > 0, std, 1.0)
+
+
 @dataclass(frozen=True)
 class Scaling:
     """Standardisation: x' = (x - x_mean) / x_std per input column and, for regression,
@@ -27,12 +40,9 @@ class Scaling:
     @classmethod
     def of(cls, data):
         """The scaling of a dataset's training rows."""
-        def spread(A):
-            std = A.std(axis=0)
-            return np.where(std > 0, std, 1.0)
         regression = data.kind == "regression"
-        return cls(data.X.mean(axis=0), spread(data.X), data.Y.mean(axis=0) if regression else None,
-                   spread(data.Y) if regression else None)
+        (x_mean, x_std), (y_mean, y_std) = _moments(data.X), _moments(data.Y) if regression else (None, None)
+        return cls(x_mean, x_std, y_mean, y_std)
 
     def inputs(self, X):
         return (X - self.x_mean) / self.x_std
@@ -256,6 +266,10 @@ def _one_hot(path, column, cells):
     except ValueError:
         keys = cells
         names = {key: key for key in keys}
+    missing = next((i for i, key in enumerate(keys) if key != key or key == ""), None)  # NaN or empty
+    if missing is not None:
+        raise ValueError(f"{path}: {column!r} has no class label in data row {missing + 1} "
+                         f"({cells[missing]!r}); give every row a label")
     labels, codes = np.unique(np.array(keys), return_inverse=True)
     n = len(cells)
     check_allocation("target", f"one-hot targets for the {labels.size} labels of {column!r}", 8 * n * labels.size)

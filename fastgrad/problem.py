@@ -12,6 +12,7 @@ gradient. ``fastgrad.Problem`` (``bound.py``) adds the gradient methods on top.
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from operator import attrgetter
 
@@ -142,7 +143,15 @@ class Problem:
     def loss(self) -> float:
         """E(theta) by the compiled forward pass (equations in ``fastgrad.losses``)."""
         net = self.net
-        return runtime.call(self.kernel("loss", self.blocked), net.theta, net.layout, self.XT, self.YT, self.cache)
+        return self.checked(runtime.call(self.kernel("loss", self.blocked), net.theta, net.layout, self.XT, self.YT,
+                                         self.cache))
+
+    def checked(self, value):
+        """``value``, a loss a kernel returned; where it is not finite, the weights are checked, since
+        they may have been changed after this Problem was built (a ValueError names the entry)."""
+        if not math.isfinite(value):
+            check_finite("theta", self.net.theta)
+        return value
 
 
 # (Problem.kind, a call's options) -> plan: calls already checked, for every Problem. A plan takes

@@ -28,7 +28,7 @@ from .gradients.numerical import check_strategy
 from .kernels import jobs
 from .model import MLP
 from .problem import problem
-from .validation import check_seed, choice, positive_int, positive_number, seeded_rng
+from .validation import check_seed, choice, difference_step, positive_int, positive_number, seeded_rng
 
 if TYPE_CHECKING:
     import distributed
@@ -135,7 +135,7 @@ def train(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, gradien
     strategy = check_strategy(strategy, backend)
     steps = positive_int("steps", steps)
     eta = positive_number("eta", eta)
-    h = positive_number("h", h)
+    h = difference_step("h", h)
     seed = check_seed(seed)
     record_every = positive_int("record_every", record_every or max(1, steps // 1000))
     if batch_size is not None:

@@ -74,6 +74,19 @@ def positive_number(name, value):
     return value
 
 
+MIN_STEP = np.finfo(np.float64).tiny / np.finfo(np.float64).eps  # below: h eps is subnormal, digits are lost
+MAX_STEP = math.sqrt(np.finfo(np.float64).max)  # above: h^2, the central rule's error scale, overflows
+
+
+def difference_step(name, value):
+    """A finite-difference step h in [MIN_STEP, MAX_STEP] (about 1e-292 to 1.3e154)."""
+    value = positive_number(name, value)
+    if not MIN_STEP <= value <= MAX_STEP:
+        raise ValueError(f"{name}: a finite-difference step must lie in [{MIN_STEP:.3g}, {MAX_STEP:.3g}], got "
+                         f"{value!r} ({'subnormal digits' if value < MIN_STEP else 'its square overflows'})")
+    return value
+
+
 def positive_int(name, value):
     """An int >= 1."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:

@@ -137,3 +137,21 @@ def test_standardize_leaves_class_targets_alone():
     data = datasets.spirals(n=30, seed=1)
     scaled = datasets.standardize(data)
     assert scaled.Y.tobytes() == data.Y.tobytes() and scaled.scaling.y_mean is None
+
+
+def test_standardizing_columns_near_the_float_range_keeps_them(tmp_path):
+    path = tmp_path / "huge.csv"
+    path.write_text("x,y\n1e308,1\n-1e308,2\n5e307,3\n0,4\n")
+    data = datasets.standardize(datasets.load_csv(str(path)))
+    assert np.isfinite(data.X).all() and np.ptp(data.X) > 1.0  # not zeroed
+    assert np.isfinite(data.scaling.x_std).all()
+    import json
+    again = datasets.Scaling.from_json(json.loads(json.dumps(data.scaling.to_json())), 1, 1)
+    np.testing.assert_array_equal(again.x_std, data.scaling.x_std)
+
+
+def test_a_missing_class_label_is_named(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text("x,label\n1,0\n2,nan\n3,1\n")
+    with pytest.raises(ValueError, match=r"'label' has no class label in data row 2 \('nan'\)"):
+        datasets.load_csv(str(path), classify=True)

@@ -92,3 +92,14 @@ def test_bad_input_and_bad_out():
             prob.analytic_gradient(out=bad)
     with pytest.raises(ValueError, match=r"out: only for the whole gradient"):
         prob.numerical_gradient(out=np.empty(net.n_params), entries=[0, 1])
+
+
+def test_weights_made_non_finite_after_the_problem_was_built_are_named(seed_net):
+    net, X, Y = seed_net
+    prob = fg.Problem(net, X, Y)
+    prob.numerical_gradient()  # planned
+    net.theta[3] = np.nan
+    for call in (prob.loss, prob.analytic_gradient, prob.numerical_gradient,
+                 lambda: prob.numerical_gradient(strategy="full"), lambda: prob.numerical_gradient(method="complex-step")):
+        with pytest.raises(ValueError, match=r"^theta: non-finite value nan at index 3$"):
+            call()

@@ -145,3 +145,20 @@ def test_finite_values_whose_sum_overflows_are_finite_and_warn_of_nothing():
         check_finite("X", np.array([1e308, 1e308, -np.inf]))
     with pytest.raises(ValueError, match=r"X: non-finite value nan at index 1"):
         check_finite("X", np.array([1.0, np.nan, 2.0]))
+
+
+@pytest.mark.parametrize("h,why", [(5e-324, "subnormal digits"), (1e-300, "subnormal digits"),
+                                   (1e308, "its square overflows")])
+def test_a_step_outside_the_meaningful_range_is_refused_naming_h(seed_net, h, why):
+    net, X, Y = seed_net
+    for call in (lambda: fg.numerical_gradient(net, X, Y, h=h), lambda: fg.train(net.copy(), X, Y, h=h, steps=1),
+                 lambda: fg.gradcheck(net, X, Y, h=h)):
+        with pytest.raises(ValueError, match=rf"^h: a finite-difference step must lie in .*\({why}\)$"):
+            call()
+
+
+def test_the_cli_names_h_too():
+    from click.testing import CliRunner
+    from fastgrad.cli import cli
+    result = CliRunner().invoke(cli, ["train", "--h", "1e308", "--steps", "1"])
+    assert result.exit_code == 2 and result.output.startswith("Error: --h: a finite-difference step must lie in")

@@ -69,7 +69,7 @@ def _compiled(serial, prob, out):
     if serial is None:
         parallel = runtime.get_num_threads() > 1 and not policy.contended()
     kernel = serial if serial is not None else prob.kernel("backprop", parallel, prob.blocked)
-    runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, prob.cache, grad)
+    prob.checked(runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, prob.cache, grad))
     return grad
 
 

@@ -19,7 +19,7 @@ from ..custom import Activation, Loss
 from ..model import MLP
 from ..problem import OneCallProblem, Problem, gradient_buffer
 from ..rules import METHODS, RULES, base_step, combine, step_sizes, taken
-from ..validation import choice, positive_number
+from ..validation import choice, difference_step
 from .reference import numpy_differences, python_differences
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ def gradient_of(prob, h=None, backend=policy.DEFAULT, entries=None, strategy=Non
         if given is not None and backend != "dask":
             raise ValueError(f"{name}: only for backend='dask', not {backend!r}")
     if h is not None:
-        h = positive_number("h", h)
+        h = difference_step("h", h)
     every_entry = entries is None
     entries = prob.all_entries if every_entry else _entries(entries, net.n_params)
     if out is not None and not every_entry:
@@ -125,7 +125,8 @@ def gradient_of(prob, h=None, backend=policy.DEFAULT, entries=None, strategy=Non
     elif RULES[method].complex:
         grad = np.empty(entries.size)
         kernel = jobs.complex_step_kernel(prob.formulas, backend == policy.NUMBA_PARALLEL)
-        runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, steps, entries, policy.shares(backend), grad)
+        prob.checked(runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, steps, entries,
+                                  policy.shares(backend), grad))
     else:
         difference = _difference_function(prob, backend, strategy, entries, base)
         value = losses.value(prob.loss_name, net.output_preactivation(prob.X), prob.Y, net.output) \
@@ -163,8 +164,8 @@ def _central(kernel, h, base, backend, prob, out):
     new array: steps h, or by the default rule from ``base`` where h = 0."""
     net = prob.net
     out = gradient_buffer(net, out)
-    runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, h, base, prob.all_entries, policy.shares(backend),
-                 prob.workspace, prob.steps_workspace, out)
+    prob.checked(runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, h, base, prob.all_entries,
+                              policy.shares(backend), prob.workspace, prob.steps_workspace, out))
     return out
 
 
@@ -181,8 +182,8 @@ def _difference_function(prob, backend, strategy, entries, base):
         out = np.empty(entries.size)
         kernel = jobs.differences_kernel(prob.formulas, strategy, backend == policy.NUMBA_PARALLEL)
         # the incremental job builds its u-table for the step multiplier * base
-        runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, s, m, multiplier * base, entries,
-                     policy.shares(backend), prob.workspace, out)
+        prob.checked(runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, s, m, multiplier * base, entries,
+                                  policy.shares(backend), prob.workspace, out))
         return out
     return difference
 
