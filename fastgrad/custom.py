@@ -43,6 +43,16 @@ class _Custom:
     def __str__(self):
         return self.name
 
+    def __reduce__(self):
+        """Pickled as its name and functions; unpickled, its kernel formulas are built anew."""
+        return type(self), (self.name, self.value, self.slope)
+
+    def __copy__(self):
+        return self  # immutable: a copy (of a net, say) shares it and its compiled kernels
+
+    def __deepcopy__(self, memo):
+        return self
+
     def __repr__(self):
         return f"{type(self).__name__}({self.name!r})"
 

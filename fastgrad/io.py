@@ -144,6 +144,10 @@ def load_weights(path: str | os.PathLike, activations: Sequence[Activation] = ()
     is checked (kind, shape) before its data is read, so a small file declaring a huge array
     is refused at once; any other defect (not a zip, a bad checksum, a missing or
     mistyped field) is a ValueError naming the file."""
+    strays = [a for a in activations if not isinstance(a, Activation)]
+    if strays:
+        raise ValueError(f"activations: expected fastgrad.Activation objects, got {type(strays[0]).__name__} "
+                         f"{strays[0]!r}")
     custom = {a.name: a for a in activations}
     if os.path.exists(path) and not os.path.isfile(path):
         raise ValueError(f"{path}: cannot read the weights file (not a regular file)")

@@ -43,7 +43,13 @@ class MLP:
                  init: str = "normal", seed: int | None = None):
         self.sizes = _check_sizes(sizes)
         n_hidden = len(self.sizes) - 2
-        names = [hidden] * n_hidden if isinstance(hidden, (str, activations.Activation)) else list(hidden)
+        if isinstance(hidden, (str, activations.Activation)):
+            names = [hidden] * n_hidden
+        elif isinstance(hidden, (list, tuple)):
+            names = list(hidden)
+        else:
+            raise ValueError(f"hidden: expected an activation name, a fastgrad.Activation or a list of names (one per "
+                             f"hidden layer), got {type(hidden).__name__}")
         if len(names) != n_hidden:
             raise ValueError(f"hidden: expected one activation or {n_hidden}, got {len(names)}")
         self.hidden = [activations.check_name(a, activations.HIDDEN, "hidden") for a in names]

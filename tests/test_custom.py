@@ -140,3 +140,26 @@ def test_custom_pieces_travel_to_dask_workers_by_value():
     assert (wave_again.name, wave_again.value(0.3), wave_again.slope(0.3)) == ("wave", wave(0.3), wave_slope(0.3))
     assert huber_again.value(2.0, 0.5) == huber(2.0, 0.5)
     assert wave_again.formulas.IN_MEMORY and not wave_again.formulas.EXACT_CHANGES
+
+
+def test_a_net_with_custom_pieces_pickles_and_copies():
+    import copy
+    import pickle
+    net, X, Y = _problem()
+    act = net.hidden[0]
+    assert copy.deepcopy(act) is act and copy.copy(act) is act  # immutable: copies share its kernels
+    twin = copy.deepcopy(net)
+    assert twin.hidden[0] is act and twin.theta is not net.theta
+    back = pickle.loads(pickle.dumps(net))
+    assert back.hidden[0].name == "wave" and back.hidden[0] is not act
+    assert np.array_equal(fg.analytic_gradient(back, X, Y), fg.analytic_gradient(net, X, Y))
+    loss = fg.Loss("huber", huber, huber_slope)
+    assert pickle.loads(pickle.dumps(loss)).name == "huber"
+
+
+def test_stray_pieces_are_refused_naming_the_argument(tmp_path):
+    with pytest.raises(ValueError, match=r"^hidden: expected an activation name, a fastgrad.Activation or a list "
+                                         r"of names \(one per hidden layer\), got Loss$"):
+        fg.MLP([1, 3, 1], hidden=fg.Loss("huber", huber, huber_slope))
+    with pytest.raises(ValueError, match=r"^activations: expected fastgrad.Activation objects, got str 'x'$"):
+        fg.load_weights(str(tmp_path / "w.npz"), activations=["x"])
