@@ -189,6 +189,30 @@ def _activation(name, custom):
     return name
 
 
+def load_vector(path, name):
+    """The 1-D array of real numbers in the .npy file ``path``, for the argument ``name``: a
+    non-regular file (a FIFO would block) is refused, and the header (dtype, shape, memory) is
+    checked before any data is read."""
+    if not os.path.isfile(path):
+        raise ValueError(f"{name}: cannot read {path} ({'not a regular file' if os.path.exists(path) else 'no such file'})")
+    try:
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            if version not in _HEADER_READERS:
+                raise ValueError(f".npy format {version}")
+            shape, _, dtype = _HEADER_READERS[version](f)
+            if len(shape) != 1 or dtype.kind not in "iuf" or dtype.hasobject:
+                raise ValueError(f"expected a 1-D array of real numbers, got {dtype} shape {shape}")
+            check_allocation(name, f"{shape[0]} numbers", 8 * shape[0])
+        return np.load(path, allow_pickle=False)
+    except (OSError, EOFError) as exc:  # EOFError: an empty file
+        raise ValueError(f"{name}: cannot read {path} as a .npy array ({exc})") from None
+    except ValueError as exc:
+        message = str(exc)
+        raise ValueError(message if message.startswith(name + ":") else
+                         f"{name}: cannot read {path} as a .npy array ({message})") from None
+
+
 _HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 
 

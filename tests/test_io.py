@@ -245,3 +245,24 @@ def test_malformed_steps_done_is_refused_naming_the_file(tmp_path, steps):
              theta=net.theta, meta=np.array(json.dumps({"steps_done": steps})))
     with pytest.raises(ValueError, match=rf"^{path}: not a fastgrad weights file \(steps_done is"):
         fg.load_weights(str(path))
+
+
+def test_load_vector_checks_the_file_and_header_before_reading(tmp_path):
+    from fastgrad.io import load_vector
+    fifo = tmp_path / "x0.npy"
+    os.mkfifo(fifo)  # reading it would block forever
+    with pytest.raises(ValueError, match=r"^--x0: cannot read .*x0.npy \(not a regular file\)$"):
+        load_vector(str(fifo), "--x0")
+    huge = tmp_path / "huge.npy"
+    header = __import__("io").BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (10 ** 13,)})
+    huge.write_bytes(header.getvalue())
+    with pytest.raises(ValueError, match=r"^--x0: 10000000000000 numbers would need 80 TB of memory"):
+        load_vector(str(huge), "--x0")
+    matrix = tmp_path / "m.npy"
+    np.save(matrix, np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"^--x0: cannot read .*m.npy as a .npy array \(expected a 1-D array"):
+        load_vector(str(matrix), "--x0")
+    good = tmp_path / "g.npy"
+    np.save(good, np.arange(3.0))
+    assert load_vector(str(good), "--x0").tolist() == [0.0, 1.0, 2.0]

@@ -6,7 +6,7 @@ import os
 import click
 
 from .. import derivatives, policy
-from ..io import write_json
+from ..io import load_vector, write_json
 from .app import cli
 from .common import cluster, cluster_option, say
 from .options import FileArgument, cluster_options, input_option, json_option, module_files, \
@@ -42,10 +42,7 @@ def _point(text):
     """--x0: comma-separated numbers, or a .npy file of a 1-D array."""
     import numpy as np
     if text.endswith(".npy"):
-        try:
-            x0 = np.load(text, allow_pickle=False)
-        except (OSError, ValueError, EOFError) as exc:  # EOFError: an empty file
-            raise ValueError(f"--x0: cannot read {text} as a .npy array ({exc})") from None
+        x0 = load_vector(text, "--x0")
     else:
         try:
             x0 = np.array([float(v) for v in text.replace(" ", "").split(",")])
