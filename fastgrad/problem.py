@@ -182,7 +182,21 @@ def loss(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, backend:
     prob = problem(net, X, Y, loss)
     if choice("backend", backend, policy.LOSS_BACKENDS) == policy.NUMBA:
         return prob.loss()
-    return losses.value(prob.loss_name, net.output_preactivation(prob.X), prob.Y, net.output)
+    return _numpy_loss(net, prob.X, prob.Y, prob.loss_name)
+
+
+NUMPY_LOSS_BYTES = 1 << 26  # numpy's loss holds at most about this many bytes of one layer's outputs
+
+
+def _numpy_loss(net, X, Y, loss):
+    """E by numpy's forward pass, over blocks of rows where one layer's outputs for all of them
+    would exceed NUMPY_LOSS_BYTES: E = sum_blocks E_block n_block / n."""
+    n, rows = X.shape[0], max(1, NUMPY_LOSS_BYTES // (8 * max(net.sizes)))
+    if n <= rows:
+        return losses.value(loss, net.output_preactivation(X), Y, net.output)
+    total = sum(losses.value(loss, net.output_preactivation(X[a:a + rows]), Y[a:a + rows], net.output)
+                * min(rows, n - a) for a in range(0, n, rows))
+    return total / n
 
 
 def problem(net, X, Y, loss):

@@ -103,6 +103,18 @@ def resumed_net(path: str | os.PathLike, sizes: Sequence[int] | None = None) -> 
     return net, meta
 
 
+def _refuse_what_the_saved_net_fixes(path, net, activation, output, init):
+    """A resumed net keeps its activations and weights: asking for others is an error, not a
+    setting silently ignored."""
+    if init is not None:
+        raise ValueError(f"init: {path} holds trained weights, which resuming keeps; leave out init")
+    for name, asked, saved in (("activation", activation, [str(a) for a in net.hidden]),
+                               ("output", output, [str(net.output)])):
+        if asked is not None and any(s != asked for s in saved):
+            raise ValueError(f"{name}: {path} holds a net with {name} {'-'.join(saved)}, not {asked}; leave out "
+                             f"{name} to resume it")
+
+
 def check_fit(net: MLP, data: datasets.Dataset, source: str = "sizes") -> None:
     """Refuse a net whose input and output widths are not the data's; ``source`` begins the message."""
     d, p = data.X.shape[1], data.Y.shape[1]
@@ -148,6 +160,7 @@ def setup(data: str = "seed", *, samples: int | None = None, target: Sequence[st
     meta = {}
     if resume:
         net, meta = resumed_net(resume, sizes)
+        _refuse_what_the_saved_net_fixes(resume, net, activation, output, init)
     else:
         net = fitting_net(dataset, example, sizes, activation, output, init, seed)
     check_fit(net, dataset, f"resume {resume}" if resume else "sizes")

@@ -84,7 +84,7 @@ def test_an_empty_file_is_an_error_not_an_interrupt(tmp_path):
     result = CliRunner().invoke(cli, ["derivative", f"{module}:f", "--x0", str(tmp_path / "x0.npy")])
     assert result.exit_code == 2 and "Interrupted" not in result.output
     assert result.output.strip() == (f"Error: --x0: cannot read {tmp_path / 'x0.npy'} as a .npy array "
-                                     "(No data left in file)")
+                                     "(EOF: reading magic string, expected 8 bytes got 0)")
 
 
 def test_derivative_json_never_replaces_its_own_module(tmp_path, monkeypatch):
@@ -159,3 +159,18 @@ def test_every_command_checks_its_outputs_before_any_work(tmp_path, monkeypatch,
     assert result.exit_code == 2 and result.output.startswith("Error: " + message.format(tmp=tmp_path)), result.output
     assert sorted(os.listdir(tmp_path)) == ["b.json", "d.csv", "w.npz"]
     assert all((tmp_path / name).read_text() == "kept" for name in os.listdir(tmp_path))
+
+
+def test_train_saves_the_weights_before_anything_that_could_fail_after(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+    from fastgrad.cli import cli
+    from fastgrad.cli import train as train_command
+    from fastgrad.io import load_weights
+
+    def out_of_memory(*args, **kwargs):
+        raise MemoryError("the metrics' forward pass")
+    monkeypatch.setattr(train_command, "_metrics", out_of_memory)
+    saved = tmp_path / "w.npz"
+    result = CliRunner().invoke(cli, ["train", "--data", "sine", "--steps", "5", "--quiet", "--save", str(saved)])
+    assert result.exit_code == 2 and "Error:" in result.output
+    assert load_weights(str(saved))[1]["steps_done"] == 5

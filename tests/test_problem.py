@@ -103,3 +103,13 @@ def test_weights_made_non_finite_after_the_problem_was_built_are_named(seed_net)
                  lambda: prob.numerical_gradient(strategy="full"), lambda: prob.numerical_gradient(method="complex-step")):
         with pytest.raises(ValueError, match=r"^theta: non-finite value nan at index 3$"):
             call()
+
+
+def test_numpy_loss_over_blocks_of_rows_equals_the_whole(monkeypatch):
+    from fastgrad import problem
+    rng = np.random.default_rng(0)
+    net, X = fg.MLP([2, 30, 3], seed=0), rng.normal(size=(1001, 2))
+    Y = rng.normal(size=(1001, 3))
+    whole = fg.loss(net, X, Y, backend="numpy")
+    monkeypatch.setattr(problem, "NUMPY_LOSS_BYTES", 8 * 30 * 7)  # blocks of 7 rows, the last one short
+    assert fg.loss(net, X, Y, backend="numpy") == pytest.approx(whole, rel=1e-14)

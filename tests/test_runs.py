@@ -88,3 +88,16 @@ def test_the_building_blocks_alone():
     with pytest.raises(ValueError, match="^mine: the net"):
         runs.check_fit(MLP([2, 3, 1]), data, source="mine")
     assert runs.scaled(data) is data and runs.scaled(data, standardize=True).scaling is not None
+
+
+def test_resuming_refuses_settings_that_the_saved_net_fixes(tmp_path):
+    import fastgrad as fg
+    path = tmp_path / "w.npz"
+    fg.save_weights(str(path), fg.MLP([1, 5, 1], hidden="tanh", seed=0), steps_done=3)
+    for option, value, message in (("activation", "relu", r"^activation: .* holds a net with activation tanh, not relu"),
+                                   ("output", "sigmoid", r"^output: .* holds a net with output identity, not sigmoid"),
+                                   ("init", "scaled", r"^init: .* holds trained weights, which resuming keeps")):
+        with pytest.raises(ValueError, match=message):
+            runs.setup("sine", resume=str(path), **{option: value})
+    same = runs.setup("sine", resume=str(path), activation="tanh", output="identity")
+    assert same.resumed_after == 3

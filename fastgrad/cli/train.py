@@ -68,13 +68,15 @@ def train_command(gradient, update, steps, eta, batch_size, plot, loss_plot, sav
                 click.echo(f"{STOPS.words} before the first step; no file written.", err=True)
                 return code
             click.echo(f"{STOPS.words} after {history.steps_done} steps.", err=True)
+        if history.steps_done and save:  # the weights first: nothing after this can lose them
+            with held_signals():
+                _save(run, history, status, save, tell)
         metrics = _metrics(run, steps, eta, history, status)
         _report(run, history, metrics, loading, tell)
         if history.steps_done:
             title = f"{settings['data']}: {run.net.sizes}, {gradient} gradient, {history.steps_done} steps"
             with held_signals():  # a stop now is taken once the files are written
-                _write(run, history, metrics, tell, title, save=save, json_path=json_path, plot=plot,
-                       loss_plot=loss_plot)
+                _write(run, history, metrics, title, json_path=json_path, plot=plot, loss_plot=loss_plot)
         return code
 
 
@@ -120,14 +122,17 @@ def _report(run, history, metrics, loading, tell):
          f"{history.load_seconds:.2g} s before that {loading})")
 
 
-def _write(run, history, metrics, tell, title, save, json_path, plot, loss_plot):
-    """Write the files asked for (None: not asked): the weights, the JSON record, the figures."""
+def _save(run, history, status, save, tell):
+    """Save the weights with what resuming them needs."""
+    scaling = {} if run.data.scaling is None else {"scaling": run.data.scaling.to_json()}
+    save_weights(save, run.net, status=status, steps_done=run.resumed_after + history.steps_done, seed=run.seed,
+                 **scaling)
+    tell(f"weights saved to {save}")
+
+
+def _write(run, history, metrics, title, json_path, plot, loss_plot):
+    """Write the other files asked for (None: not asked): the JSON record, the figures."""
     net, data = run.net, run.data
-    if save:
-        scaling = {} if data.scaling is None else {"scaling": data.scaling.to_json()}
-        save_weights(save, net, status=metrics["status"], steps_done=metrics["steps_before"] + history.steps_done,
-                     seed=run.seed, **scaling)
-        tell(f"weights saved to {save}")
     if json_path:
         write_json(json_path, {"settings": recorded_settings(run), **metrics})
     if plot or loss_plot:
