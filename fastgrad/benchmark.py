@@ -19,7 +19,8 @@ from . import policy
 from .diagnostics import runtime_info
 from .gradients.analytic import analytic_gradient
 from .gradients.numerical import numerical_gradient
-from .model import MLP
+from .model import MLP, parameter_count
+from .validation import check_allocation
 
 FULL = "-full"  # a numba backend re-evaluating in full (strategy="full")
 NUMERICAL_BACKENDS = (policy.PYTHON, policy.NUMPY, policy.NUMBA + FULL, policy.NUMBA_PARALLEL + FULL, policy.NUMBA,
@@ -197,6 +198,10 @@ def parse_size(spec):
         raise ValueError(f"sizes: expected a spec like 8-64-4:1000 (layer widths:samples), got {spec!r}") from None
     if len(sizes) < 2 or min(sizes) < 1 or n < 1:
         raise ValueError(f"sizes: widths and samples must be >= 1, with at least two layers, got {spec!r}")
+    n_params = parameter_count(sizes)
+    # theta and a gradient per backend, the data, and a forward cache of n x (sum of widths), twice
+    check_allocation("sizes", f"{spec} ({n_params:.3g} parameters, {n} samples)",
+                     8 * (4 * n_params + 3 * n * sum(sizes)))
     return sizes, n
 
 

@@ -19,7 +19,7 @@ from .gradients.numerical import NOT_ANALYTIC, numerical_gradient
 from .model import MLP
 from .problem import problem
 from .rules import METHODS, ORDERS
-from .validation import positive_int
+from .validation import check_allocation, positive_int
 
 
 @dataclass
@@ -55,6 +55,8 @@ def hsweep(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None,
     if not 0 < h_min < h_max:
         raise ValueError(f"h_min: expected 0 < h_min < h_max, got {h_min} and {h_max}")
     points = positive_int("points", points)
+    check_allocation("points", f"{points} steps and their errors by {len(methods)} methods",
+                     8 * points * (len(methods) + 1))
     if any(a in NOT_ANALYTIC for a in net.hidden) and "complex-step" in methods:
         methods = [m for m in methods if m != "complex-step"]
         if not methods:

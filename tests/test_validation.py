@@ -162,3 +162,13 @@ def test_the_cli_names_h_too():
     from fastgrad.cli import cli
     result = CliRunner().invoke(cli, ["train", "--h", "1e308", "--steps", "1"])
     assert result.exit_code == 2 and result.output.startswith("Error: --h: a finite-difference step must lie in")
+
+
+def test_sizes_and_points_beyond_memory_are_refused_before_allocating(seed_net):
+    from fastgrad.benchmark import parse_size
+    with pytest.raises(ValueError, match=r"^sizes: 1-100000000000-1:1000 \(3e\+11 parameters, 1000 samples\) "
+                                         r"would need .* of memory"):
+        parse_size("1-100000000000-1:1000")
+    assert parse_size("8-64-4:1000") == ([8, 64, 4], 1000)
+    with pytest.raises(ValueError, match=r"^points: 100000000000000 steps and their errors by 1 methods would need"):
+        fg.hsweep(*seed_net, methods=["central"], points=10 ** 14)
