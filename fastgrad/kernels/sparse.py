@@ -1,0 +1,100 @@
+"""Kernels of sparse Jacobians: the structure transposed, columns grouped, groups listed, and
+the Jacobian's entries formed from the evaluations of f, one per group, straight into CSR.
+
+A structure is given by its rows (CSR: ``indptr``, ``indices``, columns ascending in a row)
+or columns (CSC); ``transpose`` turns one into the other. Two columns may share a group when
+no row has an entry in both: then one evaluation of f, with every column of the group
+stepped, gives each of their entries (Curtis, Powell and Reid, 1974).
+"""
+import numpy as np
+from numba import prange
+
+from .jit import kernel
+
+
+@kernel
+def transpose(n_columns, indptr, indices):
+    """(indptr, indices) of the transposed pattern: columns of a CSR pattern as CSC, or rows of
+    a CSC pattern as CSR; each list ascending."""
+    counts = np.zeros(n_columns + 1, dtype=np.int64)
+    for k in range(indices.shape[0]):
+        counts[indices[k] + 1] += 1
+    out_ptr = np.cumsum(counts)
+    fill = out_ptr[:-1].copy()
+    out = np.empty(indices.shape[0], dtype=np.int64)
+    for i in range(indptr.shape[0] - 1):
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            out[fill[j]] = i
+            fill[j] += 1
+    return out_ptr, out
+
+
+@kernel
+def greedy_groups(n_rows, indptr, indices, order):
+    """groups[j], the group of column j of a CSC pattern, columns taken in ``order``: each
+    column not yet grouped opens a group, and every later column not yet grouped joins it when
+    it shares no row with the group's columns so far (scipy's ``group_columns``: the same groups)."""
+    n = indptr.shape[0] - 1
+    groups = np.full(n, -1, dtype=np.int64)
+    union = np.zeros(n_rows, dtype=np.bool_)
+    current = 0
+    for a in range(n):
+        i = order[a]
+        if groups[i] >= 0:
+            continue
+        groups[i] = current
+        union[:] = False
+        for k in range(indptr[i], indptr[i + 1]):
+            union[indices[k]] = True
+        for b in range(a + 1, n):
+            j = order[b]
+            if groups[j] >= 0:
+                continue
+            free = True
+            for k in range(indptr[j], indptr[j + 1]):
+                if union[indices[k]]:
+                    free = False
+                    break
+            if free:
+                for k in range(indptr[j], indptr[j + 1]):
+                    union[indices[k]] = True
+                groups[j] = current
+        current += 1
+    return groups
+
+
+@kernel
+def members_of(groups, n_groups):
+    """(starts, members): the columns of group g, ascending, are members[starts[g]:starts[g + 1]]."""
+    counts = np.zeros(n_groups + 1, dtype=np.int64)
+    for j in range(groups.shape[0]):
+        counts[groups[j] + 1] += 1
+    starts = np.cumsum(counts)
+    fill = starts[:-1].copy()
+    members = np.empty(groups.shape[0], dtype=np.int64)
+    for j in range(groups.shape[0]):
+        members[fill[groups[j]]] = j
+        fill[groups[j]] += 1
+    return starts, members
+
+
+@kernel(parallel=True)
+def quotients(indptr, indices, groups, first, second, f0, one_sided, dx, central, data):
+    """data[k], the entry (i, j = indices[k]) of row i, from the evaluations of f for j's
+    group g (scipy's sparse quotients, to the bit):
+
+        forward (``central`` False)   (first[g, i] - f0[i]) / dx[j]
+        central                       (second[g, i] - first[g, i]) / dx[j],
+                                      one-sided: (-3 f0[i] + 4 first[g, i] - second[g, i]) / dx[j]
+    """
+    for i in prange(indptr.shape[0] - 1):
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            g = groups[j]
+            if not central:
+                data[k] = (first[g, i] - f0[i]) / dx[j]
+            elif one_sided[j]:
+                data[k] = (-3.0 * f0[i] + 4 * first[g, i] - second[g, i]) / dx[j]
+            else:
+                data[k] = (second[g, i] - first[g, i]) / dx[j]

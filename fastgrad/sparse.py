@@ -1,0 +1,134 @@
+"""Sparse Jacobians by groups of columns, as ``scipy.optimize.approx_derivative(sparsity=...)``
+forms them, with the grouping, the evaluations and the assembly compiled.
+
+Columns that share no row form a group (``group_columns``: scipy's greedy rule, the same
+groups for the same structure and order); one evaluation of f per group and difference rule
+point, with every column of the group stepped, gives all their entries (equations in
+``kernels/sparse.quotients``), assembled straight into CSR. The groups run over numba's
+threads for a numba-compiled f on "numba-parallel" (the same bits as one thread), through
+the map-like ``workers`` for a Python f. scipy.sparse builds the result: it is imported here
+only when a sparse Jacobian is asked for.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import calls, policy
+from .kernels import any_function, specialise
+from .kernels import sparse as kernels
+from .rules import taken
+
+SPARSE_METHODS = ("forward", "central", "complex-step")
+
+
+def scipy_sparse(option):
+    """scipy.sparse, or a ValueError naming ``option`` that needs it."""
+    try:
+        import scipy.sparse
+    except ImportError:
+        raise ValueError(f"{option}: needs scipy (pip install scipy)") from None
+    return scipy.sparse
+
+
+def pattern(structure, shape=None):
+    """(indptr, indices, is_matrix) of the rows of ``structure`` (a 2-D array_like or scipy
+    sparse array or matrix; nonzero entries count, duplicates summed as scipy's ``find``);
+    is_matrix: the structure is a scipy sparse *matrix*, so the Jacobian is one too."""
+    sp = scipy_sparse("sparsity")
+    if sp.issparse(structure):
+        rows = sp.csr_array(structure, copy=True)
+        rows.sum_duplicates()
+        rows.eliminate_zeros()
+        found = (rows.indptr.astype(np.int64), rows.indices.astype(np.int64), sp.isspmatrix(structure), rows.shape)
+    else:
+        A = np.atleast_2d(np.asarray(structure))
+        if A.ndim != 2:
+            raise ValueError(f"sparsity: the structure must be 2-dimensional, got shape {A.shape}")
+        i, j = np.nonzero(A)
+        indptr = np.concatenate(([0], np.cumsum(np.bincount(i, minlength=A.shape[0])))).astype(np.int64)
+        found = (indptr, j.astype(np.int64), False, A.shape)
+    if shape is not None and found[3] != shape:
+        raise ValueError(f"sparsity: the structure has shape {found[3]}; the Jacobian's is {shape}")
+    return found
+
+
+def group_columns(structure, order=0):
+    """Groups of the columns of ``structure`` (m, n) that share no row: ``groups[j]`` is column
+    j's group, 0 to n_groups - 1. The columns are taken in ``order`` (a permutation of n),
+    or, for an int or None, in numpy.random.RandomState(order).permutation(n): scipy's rule,
+    so the groups are scipy's ``group_columns``'s."""
+    indptr, indices, _, (m, n) = pattern(structure)
+    if order is None or np.isscalar(order):
+        order = np.random.RandomState(order).permutation(n)
+    else:
+        order = np.asarray(order)
+        if order.shape != (n,):
+            raise ValueError(f"order: expected a permutation of {n} columns, got shape {order.shape}")
+    col_ptr, col_rows = kernels.transpose(n, indptr, indices)
+    return kernels.greedy_groups(m, col_ptr, col_rows, order.astype(np.int64))
+
+
+def sparse_jacobian(call, fun, args, rule, x0, f0, h, one_sided, sparsity, backend, workers):
+    """(J as CSR, evaluations of f): the Jacobian of f at x0 with the structure and groups of
+    ``sparsity`` (a structure, or (structure, groups)); ``call`` calls f from Python, ``fun``
+    is f itself for the compiled loops."""
+    if rule.name not in SPARSE_METHODS:
+        raise ValueError(f"method: sparsity takes 2-point, 3-point or cs (forward, central, complex-step), "
+                         f"not {rule.name!r}")
+    sp = scipy_sparse("sparsity")
+    if not sp.issparse(sparsity) and len(sparsity) == 2:
+        structure, groups = sparsity
+        groups = np.atleast_1d(np.asarray(groups)).astype(np.int64)
+    else:
+        structure, groups = sparsity, None
+    indptr, indices, is_matrix, _ = pattern(structure, (f0.size, x0.size))
+    if groups is None:
+        groups = group_columns(structure)
+    if groups.shape != (x0.size,) or (groups.size and groups.min() < 0):
+        raise ValueError(f"sparsity: groups must be {x0.size} non-negative ints, got shape {groups.shape}")
+    n_groups = int(groups.max()) + 1 if groups.size else 0
+    starts, members = kernels.members_of(groups, n_groups)
+    at = _evaluator(call, fun, args, x0, starts, members, n_groups, f0, backend, workers)
+    if rule.name == "forward":
+        first, second, dx = at(h), None, taken(x0, h)
+    elif rule.name == "central":
+        first, second = at(np.where(one_sided, h, -h)), at(np.where(one_sided, 2 * h, h))
+        dx = np.where(one_sided, (x0 + 2 * h) - x0, (x0 + h) - (x0 - h))
+    else:
+        first, second, dx = np.ascontiguousarray(at(h * 1j).imag), None, h
+        f0 = np.zeros(f0.size)
+    data = np.empty(indices.size)
+    kernels.quotients(indptr, indices, groups, first, first if second is None else second, f0,
+                      np.ascontiguousarray(one_sided, dtype=np.bool_), np.asarray(dx, dtype=np.float64),
+                      rule.name == "central", data)
+    build = sp.csr_matrix if is_matrix else sp.csr_array
+    J = build((data, indices, indptr), shape=(f0.size, x0.size))
+    return J, n_groups * rule.evaluations
+
+
+def _evaluator(call, fun, args, x0, starts, members, n_groups, f0, backend, workers):
+    """steps -> F (n_groups, m): F[g] = f(x0 + sum over g's columns j of steps[j] e_j), by
+    the compiled loop (``workers`` threads), the interpreted one, or the map-like ``workers``."""
+    def at(steps):
+        start = x0.astype(complex) if np.iscomplexobj(steps) else x0
+        dtype = complex if np.iscomplexobj(steps) else f0.dtype
+        F = np.empty((n_groups, f0.size), dtype=dtype)
+        if backend == policy.PYTHON and callable(workers):
+            points = (_stepped(start, steps, members[starts[g]:starts[g + 1]]) for g in range(n_groups))
+            for g, value in enumerate(workers(call, points)):
+                F[g] = value
+        elif backend == policy.PYTHON:
+            loop = specialise.bound(any_function.shared_group_evaluations, (("fun", call),))
+            loop((), start, starts, members, steps, 1, F)
+        else:
+            with calls.threads(backend, workers):
+                calls.compiled(any_function.shared_group_evaluations, fun, backend)(
+                    tuple(args), start, starts, members, steps, calls.shares(backend, workers), F)
+        return F
+    return at
+
+
+def _stepped(x0, steps, columns):
+    x = x0.copy()
+    x[columns] = x0[columns] + steps[columns]
+    return x
