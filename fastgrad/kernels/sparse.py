@@ -34,33 +34,41 @@ def transpose(n_columns, indptr, indices):
 def greedy_groups(n_rows, indptr, indices, order):
     """groups[j], the group of column j of a CSC pattern, columns taken in ``order``: each
     column not yet grouped opens a group, and every later column not yet grouped joins it when
-    it shares no row with the group's columns so far (scipy's ``group_columns``: the same groups)."""
+    it shares no row with the group's columns so far (scipy's ``group_columns``: the same groups).
+    The pattern is first copied in ``order``, so that each group's pass reads it in sequence."""
     n = indptr.shape[0] - 1
-    groups = np.full(n, -1, dtype=np.int64)
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    for a in range(n):
+        ptr[a + 1] = ptr[a] + indptr[order[a] + 1] - indptr[order[a]]
+    rows = np.empty(ptr[n], dtype=np.int64)
+    for a in range(n):
+        rows[ptr[a]:ptr[a + 1]] = indices[indptr[order[a]]:indptr[order[a] + 1]]
+    taken = np.full(n, -1, dtype=np.int64)  # by position in order
     union = np.zeros(n_rows, dtype=np.bool_)
     current = 0
     for a in range(n):
-        i = order[a]
-        if groups[i] >= 0:
+        if taken[a] >= 0:
             continue
-        groups[i] = current
+        taken[a] = current
         union[:] = False
-        for k in range(indptr[i], indptr[i + 1]):
-            union[indices[k]] = True
+        for k in range(ptr[a], ptr[a + 1]):
+            union[rows[k]] = True
         for b in range(a + 1, n):
-            j = order[b]
-            if groups[j] >= 0:
+            if taken[b] >= 0:
                 continue
             free = True
-            for k in range(indptr[j], indptr[j + 1]):
-                if union[indices[k]]:
+            for k in range(ptr[b], ptr[b + 1]):
+                if union[rows[k]]:
                     free = False
                     break
             if free:
-                for k in range(indptr[j], indptr[j + 1]):
-                    union[indices[k]] = True
-                groups[j] = current
+                for k in range(ptr[b], ptr[b + 1]):
+                    union[rows[k]] = True
+                taken[b] = current
         current += 1
+    groups = np.empty(n, dtype=np.int64)
+    for a in range(n):
+        groups[order[a]] = taken[a]
     return groups
 
 
