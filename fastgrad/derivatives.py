@@ -25,6 +25,7 @@ from numba.core.registry import CPUDispatcher
 from numpy.typing import ArrayLike
 
 from . import calls, dask_backend, directional, policy, sparse
+from .check import relative_error
 from .bounded_steps import bounds_of, central_within, check_stencil_within, one_sided_within, steps_of
 from .kernels import any_function, specialise
 from .rules import RULES, combine, rule_of, taken
@@ -226,36 +227,60 @@ def check_grad(func: Callable, grad: Callable, x0: ArrayLike, *args: Any, epsilo
 @dataclass(frozen=True)
 class Comparison:
     """A given derivative ``a`` against finite differences ``g``, entry by entry: an entry
-    passes when |a - g| <= atol + rtol |g|; ``worst`` lists (index, a, g, |a - g|), worst first."""
+    passes when |a - g| <= atol + rtol |g|; its relative error is |a - g| / max(|a|, |g|)
+    (``fastgrad.check.relative_error``); ``worst`` lists (index, a, g, |a - g|, relative
+    error), worst first (by |a - g| / (atol + rtol |g|)). ``str()`` prints a table."""
     passed: bool
     max_abs_error: float
     norm: float                    # ||a - g||_2, scipy check_grad's number
     worst: list
+    max_rel_error: float = float("nan")
+    rtol: float = 1e-5
+    atol: float = 1e-8
+    method: str = ""
 
     def text(self, name):
         lines = [f"check {'PASSED' if self.passed else 'FAILED'}: {name} against the differences, "
-                 f"max abs error {self.max_abs_error:.3e}, 2-norm {self.norm:.3e}"]
-        lines += [f"  entry {index}: given {a:.12e}  differences {g:.12e}  abs error {e:.2e}"
-                  for index, a, g, e in self.worst]
+                 f"max abs error {self.max_abs_error:.3e}, max rel error {self.max_rel_error:.3e}, "
+                 f"2-norm {self.norm:.3e}"]
+        lines += [f"  entry {index}: given {a:.12e}  differences {g:.12e}  abs error {e:.2e}  rel error {r:.2e}"
+                  for index, a, g, e, r in self.worst]
+        return "\n".join(lines)
+
+    def __str__(self):
+        lines = [f"derivative check {'PASSED' if self.passed else 'FAILED'} (method={self.method or '?'}, "
+                 f"rtol={self.rtol:g}, atol={self.atol:g}): max abs error {self.max_abs_error:.3e}, "
+                 f"max rel error {self.max_rel_error:.3e}, 2-norm {self.norm:.3e}"]
+        if self.worst:
+            lines.append("worst entries:")
+            lines.append(f"{'index':>10}  {'given':>18}  {'differences':>18}  {'abs err':>9}  {'rel err':>9}  ok")
+            for index, a, g, e, r in self.worst:
+                ok = e <= self.atol + self.rtol * abs(g)
+                lines.append(f"{','.join(map(str, index)):>10}  {a:>18.10e}  {g:>18.10e}  {e:>9.2e}  {r:>9.2e}  "
+                             f"{'yes' if ok else 'NO'}")
         return "\n".join(lines)
 
     def to_json(self):
-        return {"passed": self.passed, "max_abs_error": self.max_abs_error, "norm": self.norm,
-                "worst": [{"index": list(i), "given": a, "differences": g, "abs_error": e}
-                          for i, a, g, e in self.worst]}
+        return {"passed": self.passed, "max_abs_error": self.max_abs_error, "max_rel_error": self.max_rel_error,
+                "norm": self.norm, "rtol": self.rtol, "atol": self.atol, "method": self.method,
+                "worst": [{"index": list(i), "given": a, "differences": g, "abs_error": e, "rel_error": r}
+                          for i, a, g, e, r in self.worst]}
 
 
 def compare(given: ArrayLike, differences: np.ndarray, rtol: float = 1e-5, atol: float = 1e-8,
-            top: int = 5) -> Comparison:
+            top: int = 5, method: str = "") -> Comparison:
     """``given`` (a gradient or Jacobian function's value) against ``differences`` (from
-    ``approx_derivative``), entry by entry; a shape that differs is a ValueError."""
+    ``approx_derivative`` by ``method``), entry by entry; a shape that differs is a ValueError."""
     a = np.asarray(given, dtype=float)
     if a.shape != differences.shape:
         raise ValueError(f"check: the given derivative has shape {a.shape}, the differences {differences.shape}")
     error = np.abs(a - differences)
+    relative = relative_error(a, differences)
     badness = np.nan_to_num(error / (atol + rtol * np.abs(differences)), nan=np.inf)
     order = np.argsort(-badness, axis=None, kind="stable")[:top]
     worst = [(tuple(int(k) for k in np.unravel_index(q, a.shape)), float(a.flat[q]), float(differences.flat[q]),
-              float(error.flat[q])) for q in order]
+              float(error.flat[q]), float(relative.flat[q])) for q in order]
+    finite = relative[~np.isnan(relative)]
     return Comparison(bool(np.all(badness <= 1.0)), float(np.nanmax(error)) if error.size else 0.0,
-                      float(np.sqrt(np.sum(error ** 2))), worst)
+                      float(np.sqrt(np.sum(error ** 2))), worst, float(finite.max()) if finite.size else float("nan"),
+                      rtol, atol, method)
