@@ -65,7 +65,9 @@ def group_columns(structure, order=0):
         if order.shape != (n,):
             raise ValueError(f"order: expected a permutation of {n} columns, got shape {order.shape}")
     col_ptr, col_rows = kernels.transpose(n, indptr, indices)
-    return kernels.greedy_groups(m, col_ptr, col_rows, order.astype(np.int64))
+    order = order.astype(np.int64)
+    groups, complete = kernels.first_fit_groups(m, col_ptr, col_rows, order)
+    return groups if complete else kernels.greedy_groups(m, col_ptr, col_rows, order)
 
 
 def sparse_jacobian(call, fun, args, rule, x0, f0, h, one_sided, sparsity, backend, workers):
@@ -98,9 +100,10 @@ def sparse_jacobian(call, fun, args, rule, x0, f0, h, one_sided, sparsity, backe
         first, second, dx = np.ascontiguousarray(at(h * 1j).imag), None, h
         f0 = np.zeros(f0.size)
     data = np.empty(indices.size)
-    kernels.quotients(indptr, indices, groups, first, first if second is None else second, f0,
+    assemble = specialise.specialise(kernels.quotients, (), parallel=backend == policy.NUMBA_PARALLEL)
+    assemble(indptr, indices, groups, first, first if second is None else second, f0,
                       np.ascontiguousarray(one_sided, dtype=np.bool_), np.asarray(dx, dtype=np.float64),
-                      rule.name == "central", data)
+                      rule.name == "central", calls.shares(backend, workers), data)
     build = sp.csr_matrix if is_matrix else sp.csr_array
     J = build((data, indices, indptr), shape=(f0.size, x0.size))
     return J, n_groups * rule.evaluations

@@ -36,6 +36,8 @@ def test_groups_are_scipys(seed):
         for order in (0, 7, None if seed else 0, rng.permutation(40)):
             expected = scipy_group_columns(structure, 0 if order is None else order)
             np.testing.assert_array_equal(fg.group_columns(structure, 0 if order is None else order), expected)
+    wide = np.ones((2, 70), dtype=int)  # 70 groups: more than one pass's 64
+    np.testing.assert_array_equal(fg.group_columns(wide, seed), scipy_group_columns(wide, seed))
     groups = fg.group_columns(A)
     for g in range(groups.max() + 1):  # no row has two columns of one group
         assert (A[:, groups == g].sum(axis=1) <= 1).all()

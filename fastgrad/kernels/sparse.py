@@ -10,6 +10,7 @@ import numpy as np
 from numba import prange
 
 from .jit import kernel
+from .specialise import template
 
 
 @kernel
@@ -28,6 +29,33 @@ def transpose(n_columns, indptr, indices):
             out[fill[j]] = i
             fill[j] += 1
     return out_ptr, out
+
+
+@kernel
+def first_fit_groups(n_rows, indptr, indices, order):
+    """``greedy_groups`` in one pass, while 64 groups suffice: each column, in ``order``, takes
+    the lowest group that no earlier column sharing a row with it has (each row keeps the
+    groups of its columns as bits). That is the same rule: a column joins group g exactly
+    when it shares no row with g's earlier columns and conflicts with every lower group.
+    Returns (groups, True), or (partial groups, False) where a column would need a 65th."""
+    n = indptr.shape[0] - 1
+    bits = np.zeros(n_rows, dtype=np.uint64)
+    groups = np.full(n, -1, dtype=np.int64)
+    for a in range(n):
+        j = order[a]
+        used = np.uint64(0)
+        for k in range(indptr[j], indptr[j + 1]):
+            used |= bits[indices[k]]
+        if used == np.uint64(0xFFFFFFFFFFFFFFFF):
+            return groups, False
+        g = 0
+        while (used >> np.uint64(g)) & np.uint64(1):
+            g += 1
+        groups[j] = g
+        bit = np.uint64(1) << np.uint64(g)
+        for k in range(indptr[j], indptr[j + 1]):
+            bits[indices[k]] |= bit
+    return groups, True
 
 
 @kernel
@@ -87,22 +115,27 @@ def members_of(groups, n_groups):
     return starts, members
 
 
-@kernel(parallel=True)
-def quotients(indptr, indices, groups, first, second, f0, one_sided, dx, central, data):
+@template
+def quotients(indptr, indices, groups, first, second, f0, one_sided, dx, central, n_shares, data):
     """data[k], the entry (i, j = indices[k]) of row i, from the evaluations of f for j's
     group g (scipy's sparse quotients, to the bit):
 
         forward (``central`` False)   (first[g, i] - f0[i]) / dx[j]
         central                       (second[g, i] - first[g, i]) / dx[j],
                                       one-sided: (-3 f0[i] + 4 first[g, i] - second[g, i]) / dx[j]
+
+    The rows are dealt out in ``n_shares`` contiguous blocks (over threads where specialised
+    parallel): each entry is formed alone, so any number of shares gives the same bits.
     """
-    for i in prange(indptr.shape[0] - 1):
-        for k in range(indptr[i], indptr[i + 1]):
-            j = indices[k]
-            g = groups[j]
-            if not central:
-                data[k] = (first[g, i] - f0[i]) / dx[j]
-            elif one_sided[j]:
-                data[k] = (-3.0 * f0[i] + 4 * first[g, i] - second[g, i]) / dx[j]
-            else:
-                data[k] = (second[g, i] - first[g, i]) / dx[j]
+    m = indptr.shape[0] - 1
+    for b in prange(n_shares):
+        for i in range(b * m // n_shares, (b + 1) * m // n_shares):
+            for k in range(indptr[i], indptr[i + 1]):
+                j = indices[k]
+                g = groups[j]
+                if not central:
+                    data[k] = (first[g, i] - f0[i]) / dx[j]
+                elif one_sided[j]:
+                    data[k] = (-3.0 * f0[i] + 4 * first[g, i] - second[g, i]) / dx[j]
+                else:
+                    data[k] = (second[g, i] - first[g, i]) / dx[j]
