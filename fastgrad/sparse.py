@@ -31,7 +31,7 @@ def scipy_sparse(option):
 
 
 def pattern(structure, shape=None):
-    """(indptr, indices, is_matrix) of the rows of ``structure`` (a 2-D array_like or scipy
+    """(indptr, indices, is_matrix, shape) of the rows of ``structure`` (a 2-D array_like or scipy
     sparse array or matrix; nonzero entries count, duplicates summed as scipy's ``find``);
     is_matrix: the structure is a scipy sparse *matrix*, so the Jacobian is one too."""
     sp = scipy_sparse("sparsity")
@@ -39,7 +39,7 @@ def pattern(structure, shape=None):
         rows = sp.csr_array(structure, copy=True)
         rows.sum_duplicates()
         rows.eliminate_zeros()
-        found = (rows.indptr.astype(np.int64), rows.indices.astype(np.int64), sp.isspmatrix(structure), rows.shape)
+        found = (rows.indptr, rows.indices, sp.isspmatrix(structure), rows.shape)
     else:
         A = np.atleast_2d(np.asarray(structure))
         if A.ndim != 2:
@@ -57,7 +57,12 @@ def group_columns(structure, order=0):
     j's group, 0 to n_groups - 1. The columns are taken in ``order`` (a permutation of n),
     or, for an int or None, in numpy.random.RandomState(order).permutation(n): scipy's rule,
     so the groups are scipy's ``group_columns``'s."""
-    indptr, indices, _, (m, n) = pattern(structure)
+    return _groups(pattern(structure), order)
+
+
+def _groups(rows, order=0):
+    """``group_columns`` of a ``pattern``."""
+    indptr, indices, _, (m, n) = rows
     if order is None or np.isscalar(order):
         order = np.random.RandomState(order).permutation(n)
     else:
@@ -83,9 +88,10 @@ def sparse_jacobian(call, fun, args, rule, x0, f0, h, one_sided, sparsity, backe
         groups = np.atleast_1d(np.asarray(groups)).astype(np.int64)
     else:
         structure, groups = sparsity, None
-    indptr, indices, is_matrix, _ = pattern(structure, (f0.size, x0.size))
+    rows = pattern(structure, (f0.size, x0.size))
+    indptr, indices, is_matrix, _ = rows
     if groups is None:
-        groups = group_columns(structure)
+        groups = _groups(rows)
     if groups.shape != (x0.size,) or (groups.size and groups.min() < 0):
         raise ValueError(f"sparsity: groups must be {x0.size} non-negative ints, got shape {groups.shape}")
     n_groups = int(groups.max()) + 1 if groups.size else 0
