@@ -44,6 +44,11 @@ def epsilon(x_dtype, f_dtype):
     return eps
 
 
+def stored(x, s):
+    """x + s as a point of x's dtype holds it (float32 points round; float64 ones are x + s)."""
+    return (x + s).astype(x.dtype, copy=False)
+
+
 def backend_of(backend, fun, kwargs, workers=None):
     """The backend asked for, or the one that fits ``fun``; compiled backends need a numba
     function; a map-like ``workers`` calls ``fun`` from Python."""

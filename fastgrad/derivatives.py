@@ -136,7 +136,8 @@ def columns(fun, args, kwargs, rule, x0, f0, h, one_sided, coordinates, backend,
         "2-point"   (f(x0 + h e_i) - f0) / dx,     dx = (x0_i + h_i) - x0_i
         "3-point"   (f(x0 + h e_i) - f(x0 - h e_i)) / dx,     dx = (x0_i + h_i) - (x0_i - h_i);
                     where ``one_sided``, (-3 f0 + 4 f(x0 + h e_i) - f(x0 + 2h e_i)) / dx,
-                    dx = (x0_i + 2 h_i) - x0_i
+                    dx = (x0_i + 2 h_i) - x0_i; both with the points rounded to x0's dtype
+                    (``stored``), as scipy forms them
         "cs"        Im f(x0 + i h e_i) / h_i
 
     and "backward", "central4", "richardson" are ``fastgrad.rules.combine``'s rules."""
@@ -147,8 +148,8 @@ def columns(fun, args, kwargs, rule, x0, f0, h, one_sided, coordinates, backend,
     if rule.name == "central":
         sided = one_sided[coordinates]
         first, second = at(np.where(sided, h, -h)), at(np.where(sided, 2 * h, h))
-        JT = (second - first) / ((x + h) - (x - h))[:, None]
-        JT[sided] = ((-3.0 * f0 + 4 * first[sided] - second[sided]) / ((x + 2 * h) - x)[sided, None])
+        JT = (second - first) / (calls.stored(x, h) - calls.stored(x, -h))[:, None]
+        JT[sided] = ((-3.0 * f0 + 4 * first[sided] - second[sided]) / (calls.stored(x, 2 * h) - x)[sided, None])
         return JT, None
     if rule.complex:
         return at(h * 1j).imag / h[:, None], None

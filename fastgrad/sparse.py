@@ -101,7 +101,7 @@ def sparse_jacobian(call, fun, args, rule, x0, f0, h, one_sided, sparsity, backe
         first, second, dx = at(h), None, taken(x0, h)
     elif rule.name == "central":
         first, second = at(np.where(one_sided, h, -h)), at(np.where(one_sided, 2 * h, h))
-        dx = np.where(one_sided, (x0 + 2 * h) - x0, (x0 + h) - (x0 - h))
+        dx = np.where(one_sided, calls.stored(x0, 2 * h) - x0, calls.stored(x0, h) - calls.stored(x0, -h))
     else:
         first, second, dx = np.ascontiguousarray(at(h * 1j).imag), None, h
         f0 = np.zeros(f0.size)

@@ -353,3 +353,24 @@ def test_jvp_is_the_jacobian_along_v_from_one_pair(method, rtol):
     np.testing.assert_allclose(fg.jvp(counted, x, v, method=method, args=(2.0,)), exact, rtol=rtol)
     assert len(calls) == (2 if method != "cs" else 1)
     np.testing.assert_array_equal(fg.jvp(counted, x, np.zeros(3), args=(2.0,)), np.zeros(3))
+
+
+def test_float32_values_take_float32_steps_as_scipy():
+    def squares32(x):
+        return (x * x).astype(np.float32)
+    x = np.array([1.0, 2.0, 3.0])
+    compiled = njit(squares32)
+    for fun, backend in ((squares32, "python"), (compiled, "numba")):
+        J = fg.approx_derivative(fun, x, backend=backend)
+        np.testing.assert_allclose(np.diag(J), 2 * x, rtol=1e-3)  # float64 steps gave [1.89, 4.09, 5.88]
+    np.testing.assert_array_equal(fg.approx_derivative(squares32, x), scipy_approx_derivative(squares32, x))
+    x32 = x.astype(np.float32)
+    seen = []
+
+    def recorded(v):
+        seen.append(v.dtype)
+        return np.sin(v)
+    for method in ("2-point", "3-point"):
+        np.testing.assert_array_equal(fg.approx_derivative(recorded, x32, method=method),
+                                      scipy_approx_derivative(recorded, x32, method=method))
+    assert set(seen) == {np.dtype(np.float32)}
