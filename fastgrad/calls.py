@@ -16,7 +16,7 @@ import numpy as np
 from numba.core.errors import NumbaError
 from numba.core.registry import CPUDispatcher
 
-from . import policy, runtime
+from . import dask_backend, policy, runtime
 from .kernels import specialise
 from .validation import choice
 
@@ -175,3 +175,16 @@ def mapper(workers):
     else:
         with multiprocessing.Pool(os.cpu_count() if workers == -1 else workers) as pool:
             yield pool.map
+
+
+def serial_backend(fun, kwargs):
+    """The serial loop for ``fun``: "numba" for a numba function without kwargs, else "python"."""
+    return policy.NUMBA if isinstance(fun, CPUDispatcher) and not kwargs else policy.PYTHON
+
+
+def cluster_blocks(client, blocks, n):
+    """(client, edges): Dask's client (``client``, default its current one) and the edges of
+    contiguous blocks of n items, ``blocks`` of them (default 4 per worker thread)."""
+    client = dask_backend.find_client(client)
+    count = dask_backend.check_blocks(blocks) or dask_backend.BLOCKS_PER_THREAD * dask_backend.worker_threads(client)
+    return client, np.unique(np.linspace(0, n, min(count, n) + 1).astype(np.int64))

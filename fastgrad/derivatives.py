@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
-from numba.core.registry import CPUDispatcher
 from numpy.typing import ArrayLike
 
 from . import calls, dask_backend, directional, policy, sparse
@@ -63,8 +62,8 @@ def approx_derivative(fun: Callable, x0: ArrayLike, method: str = "3-point", rel
     "numba-parallel" (``fun`` a numba-compiled function: the loop compiled, the coordinates
     or groups spread over threads, equal to "numba" bit for bit); "dask": blocks of
     coordinates as tasks on a Dask cluster (``client``, default Dask's current one;
-    ``blocks`` of them, default 4 per worker thread), each the serial loop, equal to it bit
-    for bit (dense Jacobians only); None picks "numba-parallel" for a numba-compiled ``fun``
+    ``blocks`` of them, default 4 per worker thread; blocks of groups for ``sparsity``),
+    each the serial loop, equal to it bit for bit; None picks "numba-parallel" for a numba-compiled ``fun``
     without kwargs or a map-like ``workers``, else "python".
     ``full_output=True`` returns (J, {"nfev": evaluations, "backend": backend}), and for
     "richardson" also "error_estimate", shaped like J.
@@ -77,8 +76,7 @@ def approx_derivative(fun: Callable, x0: ArrayLike, method: str = "3-point", rel
     for name, given in (("client", client), ("blocks", blocks)):
         if given is not None and backend != policy.DASK:
             raise ValueError(f"{name}: only for backend='dask', not {backend!r}")
-    for name, given in (("workers", workers is not None), ("sparsity", sparsity is not None),
-                        ("as_linear_operator", as_linear_operator)):
+    for name, given in (("workers", workers is not None), ("as_linear_operator", as_linear_operator)):
         if given and backend == policy.DASK:
             raise ValueError(f"{name}: not with backend='dask' (its blocks of coordinates are the workers)")
     lb, ub = bounds_of(bounds, x0)
@@ -107,8 +105,8 @@ def approx_derivative(fun: Callable, x0: ArrayLike, method: str = "3-point", rel
     with calls.mapper(workers if backend == policy.PYTHON else None) as mapped:
         workers = mapped if backend == policy.PYTHON and workers not in (None, 1) else workers
         if sparsity is not None:
-            J, evaluations = sparse.sparse_jacobian(call, fun, args, rule, x0, f0, h, one_sided, sparsity, backend,
-                                                    workers)
+            J, evaluations = sparse.sparse_jacobian(call, rule, x0, f0, h, one_sided, sparsity, backend, workers,
+                                                    client, blocks)
             nfev += evaluations
         else:
             problem = (fun, tuple(args), kwargs, rule, x0, f0, h, one_sided)
@@ -192,11 +190,8 @@ def _stepped(x0, i, s):
 def _columns_on_cluster(problem, coordinates, client, blocks):
     """``columns`` of contiguous blocks of coordinates as tasks on the Dask cluster, each by
     the serial loop; stacked in order."""
-    client = dask_backend.find_client(client)
-    count = dask_backend.check_blocks(blocks) or dask_backend.BLOCKS_PER_THREAD * dask_backend.worker_threads(client)
-    bounds = np.unique(np.linspace(0, coordinates.size, min(count, coordinates.size) + 1).astype(np.int64))
-    fun, kwargs = problem[0], problem[2]
-    serial = policy.NUMBA if isinstance(fun, CPUDispatcher) and not kwargs else policy.PYTHON
+    client, bounds = calls.cluster_blocks(client, blocks, coordinates.size)
+    serial = calls.serial_backend(problem[0], problem[2])
     parts = dask_backend.run_blocks(client, columns, problem,
                                     [(coordinates[a:b], serial) for a, b in zip(bounds[:-1], bounds[1:])])
     JT = np.concatenate([J for J, _ in parts])

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import calls, policy
+from . import calls, dask_backend, policy
 from .kernels import any_function, specialise
 from .kernels import sparse as kernels
 from .rules import taken
@@ -75,10 +75,11 @@ def _groups(rows, order=0):
     return groups if complete else kernels.greedy_groups(m, col_ptr, col_rows, order)
 
 
-def sparse_jacobian(call, fun, args, rule, x0, f0, h, one_sided, sparsity, backend, workers):
+def sparse_jacobian(call, rule, x0, f0, h, one_sided, sparsity, backend, workers, client=None, blocks=None):
     """(J as CSR, evaluations of f): the Jacobian of f at x0 with the structure and groups of
-    ``sparsity`` (a structure, or (structure, groups)); ``call`` calls f from Python, ``fun``
-    is f itself for the compiled loops."""
+    ``sparsity`` (a structure, or (structure, groups)); ``call`` calls f (a ``calls.Call``,
+    whose function the compiled loops take); on "dask", blocks of groups are tasks on
+    ``client``'s cluster (``blocks`` of them, default 4 per worker thread)."""
     if rule.name not in SPARSE_METHODS:
         raise ValueError(f"method: sparsity takes 2-point, 3-point or cs (forward, central, complex-step), "
                          f"not {rule.name!r}")
@@ -96,7 +97,7 @@ def sparse_jacobian(call, fun, args, rule, x0, f0, h, one_sided, sparsity, backe
         raise ValueError(f"sparsity: groups must be {x0.size} non-negative ints, got shape {groups.shape}")
     n_groups = int(groups.max()) + 1 if groups.size else 0
     starts, members = kernels.members_of(groups, n_groups)
-    at = _evaluator(call, fun, args, x0, starts, members, n_groups, f0, backend, workers)
+    at = _evaluator(call, x0, starts, members, f0, backend, workers, client, blocks)
     if rule.name == "forward":
         first, second, dx = at(h), None, taken(x0, h)
     elif rule.name == "central":
@@ -108,33 +109,53 @@ def sparse_jacobian(call, fun, args, rule, x0, f0, h, one_sided, sparsity, backe
     data = np.empty(indices.size)
     assemble = specialise.specialise(kernels.quotients, (), parallel=backend == policy.NUMBA_PARALLEL)
     assemble(indptr, indices, groups, first, first if second is None else second, f0,
-                      np.ascontiguousarray(one_sided, dtype=np.bool_), np.asarray(dx, dtype=np.float64),
-                      rule.name == "central", calls.shares(backend, workers), data)
+             np.ascontiguousarray(one_sided, dtype=np.bool_), np.asarray(dx, dtype=np.float64),
+             rule.name == "central", calls.shares(backend, workers), data)
     build = sp.csr_matrix if is_matrix else sp.csr_array
     J = build((data, indices, indptr), shape=(f0.size, x0.size))
     return J, n_groups * rule.evaluations
 
 
-def _evaluator(call, fun, args, x0, starts, members, n_groups, f0, backend, workers):
+def _evaluator(call, x0, starts, members, f0, backend, workers, client, blocks):
     """steps -> F (n_groups, m): F[g] = f(x0 + sum over g's columns j of steps[j] e_j), by
-    the compiled loop (``workers`` threads), the interpreted one, or the map-like ``workers``."""
+    ``group_rows`` here, or in blocks of groups on the Dask cluster, each ``group_rows`` of
+    the serial loop (the same bits)."""
     def at(steps):
         start = x0.astype(complex) if np.iscomplexobj(steps) else x0
         dtype = complex if np.iscomplexobj(steps) else f0.dtype
-        F = np.empty((n_groups, f0.size), dtype=dtype)
-        if backend == policy.PYTHON and callable(workers):
-            points = (_stepped(start, steps, members[starts[g]:starts[g + 1]]) for g in range(n_groups))
-            for g, value in enumerate(workers(call, points)):
-                F[g] = value
-        elif backend == policy.PYTHON:
-            loop = specialise.bound(any_function.shared_group_evaluations, (("fun", call),))
-            loop((), start, starts, members, steps, 1, F)
-        else:
-            with calls.threads(backend, workers):
-                calls.compiled(any_function.shared_group_evaluations, fun, backend)(
-                    tuple(args), start, starts, members, steps, calls.shares(backend, workers), F)
-        return F
+        n_groups = starts.size - 1
+        if backend != policy.DASK:
+            return group_rows(call, start, starts, members, steps, np.empty((n_groups, f0.size), dtype=dtype),
+                              backend, workers)
+        cluster, edges = calls.cluster_blocks(client, blocks, n_groups)
+        parts = dask_backend.run_blocks(cluster, _block, (call, start, starts, members, steps, dtype, f0.size),
+                                        list(zip(edges[:-1], edges[1:])))
+        return np.concatenate(parts)
     return at
+
+
+def group_rows(call, start, starts, members, steps, F, backend, workers):
+    """F[g] = f(start + sum over g's columns j of steps[j] e_j) for g < len(starts) - 1, by the
+    compiled loop (``workers`` threads), the interpreted one, or the map-like ``workers``."""
+    if backend == policy.PYTHON and callable(workers):
+        points = (_stepped(start, steps, members[starts[g]:starts[g + 1]]) for g in range(starts.size - 1))
+        for g, value in enumerate(workers(call, points)):
+            F[g] = value
+    elif backend == policy.PYTHON:
+        loop = specialise.bound(any_function.shared_group_evaluations, (("fun", call),))
+        loop((), start, starts, members, steps, 1, F)
+    else:
+        with calls.threads(backend, workers):
+            calls.compiled(any_function.shared_group_evaluations, call.fun, backend)(
+                call.args, start, starts, members, steps, calls.shares(backend, workers), F)
+    return F
+
+
+def _block(call, start, starts, members, steps, dtype, size, first, last):
+    """``group_rows`` of groups first .. last - 1 by the serial loop: a task on the cluster."""
+    serial = calls.serial_backend(call.fun, call.kwargs)
+    return group_rows(call, start, starts[first:last + 1], members, steps,
+                      np.empty((last - first, size), dtype=dtype), serial, None)
 
 
 def _stepped(x0, steps, columns):

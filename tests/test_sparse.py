@@ -94,3 +94,19 @@ def test_sparse_input_is_refused_in_words(monkeypatch):
     monkeypatch.setitem(sys.modules, "scipy.sparse.linalg", None)
     with pytest.raises(ValueError, match=r"as_linear_operator: needs scipy \(pip install scipy\)"):
         fg.approx_derivative(chain, x0, as_linear_operator=True)
+
+
+def test_blocks_of_groups_on_the_cluster_equal_the_serial_loop():
+    distributed = pytest.importorskip("distributed")
+    n = 60
+    x0 = np.linspace(-1.0, 1.0, n)
+    structure = chain_structure(n)
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0")
+    with cluster, distributed.Client(cluster, set_as_default=False) as client:
+        for fun, serial in ((chain, "python"), (COMPILED_CHAIN, "numba")):
+            for method in ("2-point", "3-point", "cs"):
+                expected = fg.approx_derivative(fun, x0, method=method, sparsity=structure, backend=serial)
+                for blocks in (None, 2, 50):
+                    got = fg.approx_derivative(fun, x0, method=method, sparsity=structure, backend="dask",
+                                               client=client, blocks=blocks)
+                    np.testing.assert_array_equal(got.toarray(), expected.toarray())
