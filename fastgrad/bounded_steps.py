@@ -1,8 +1,9 @@
 """Steps and bounds of ``approx_derivative``, as ``scipy.optimize.approx_derivative`` (scipy 1.17)
 takes them, in float64:
 
-    default step   h_i = r s_i max(1, |x_i|), r the rule's relative step (``Rule.relative_step``:
-                   eps^(1/2) for "2-point" and "cs", eps^(1/3) for "3-point"),
+    default step   h_i = r s_i max(1, |x_i|), r the rule's relative step (``relative_step``:
+                   eps^(1/2) for "2-point" and "cs", eps^(1/3) for "3-point", eps the
+                   machine epsilon of the narrower of x0's and f0's floating dtypes),
                    s_i = +1 where x_i >= 0, else -1;
     rel_step       h_i = rel_step s_i |x_i|;  abs_step: h_i = abs_step;  either, where
                    (x_i + h_i) - x_i == 0, falls back to the default step;
@@ -16,6 +17,8 @@ one-sided form: all their points must lie within the bounds.
 """
 import numpy as np
 
+EPS = np.finfo(np.float64).eps
+
 
 def bounds_of(bounds, x0):
     """(lb, ub) as arrays shaped like x0, with x0 inside."""
@@ -28,10 +31,18 @@ def bounds_of(bounds, x0):
     return lb, ub
 
 
-def steps_of(x0, rule, rel_step, abs_step):
-    """scipy's absolute steps (module docstring); positive for fastgrad's rules."""
+def relative_step(rule, eps=EPS):
+    """The rule's relative step for machine epsilon ``eps`` (in eps's dtype, as scipy forms
+    it): eps^(1/2) for complex-step, else eps^(1/(order+1)); float64's is ``Rule.relative_step``."""
+    if eps == EPS:
+        return rule.relative_step
+    return eps ** (0.5 if rule.complex else 1 / (rule.order + 1))
+
+
+def steps_of(x0, rule, rel_step, abs_step, eps=EPS):
+    """scipy's absolute steps (module docstring), float64; positive for fastgrad's rules."""
     sign = np.where(x0 >= 0, 1.0, -1.0)
-    default = rule.relative_step * sign * np.maximum(1.0, np.abs(x0))
+    default = relative_step(rule, eps) * sign * np.maximum(1.0, np.abs(x0))
     if abs_step is not None:
         h = np.broadcast_to(np.asarray(abs_step, dtype=float), x0.shape)
     elif rel_step is not None:

@@ -155,8 +155,8 @@ def test_bad_input_is_refused_in_words():
             (lambda: fg.approx_derivative(rosenbrock, ["a", "b"]), ValueError, r"x0: expected real numbers, got <U1"),
             (lambda: fg.approx_derivative(lambda v: 1 / 0, x), ValueError,
              r"fun: raised ZeroDivisionError at x0: division by zero"),
-            (lambda: fg.approx_derivative(lambda v: np.ones((2, 2)), x), ValueError,
-             r"fun: returned shape \(2, 2\); expected a scalar or a 1-D array"),
+            (lambda: fg.approx_derivative(lambda v: np.ones((2, 2)), x), RuntimeError,  # scipy's type and words
+             r"`fun` return value has more than 1 dimension \(shape \(2, 2\)\)"),
             (lambda: fg.approx_derivative(lambda v: "text", x), TypeError,
              r"fun: returned <U4 values; expected real numbers"),
             (lambda: fg.approx_derivative(rosenbrock, x, backend="numba"), ValueError,
@@ -264,3 +264,113 @@ def test_cli_derivative_prints_checks_and_records(tmp_path):
         result = runner.invoke(cli, args)
         assert result.exit_code == 2, (args, result.output)
         assert result.output.strip().splitlines()[-1] == message
+
+
+def test_check_gradient_finds_the_wrong_entry():
+    x = np.linspace(-1.0, 2.0, 50)
+    good = fg.check_gradient(rosenbrock, rosenbrock_gradient, x)
+    assert good.passed and good.max_rel_error < 1e-6
+
+    def wrong(v):
+        g = rosenbrock_gradient(v)
+        g[17] *= 1.001
+        return g
+    report = fg.check_gradient(rosenbrock, wrong, x, top=3)
+    assert not report.passed and report.worst[0][0] == (17,)
+    index, given, numerical, abs_error, rel_error = report.worst[0]
+    assert given == wrong(x)[17] and abs_error == abs(given - numerical)
+    assert rel_error == pytest.approx(1e-3 / 1.001, rel=1e-4)  # |a - g| / max(|a|, |g|)
+    table = str(report)
+    assert table.splitlines()[0].startswith("derivative check FAILED (method=3-point, rtol=1e-05, atol=1e-08)")
+    assert "17" in table.splitlines()[3] and table.splitlines()[3].endswith("NO")
+    assert report.to_json()["worst"][0]["index"] == [17] and len(report.to_json()["worst"]) == 3
+
+
+def test_check_jacobian_takes_a_vector_function():
+    x = np.array([0.3, -2.0, 1.0])
+
+    def jacobian(v, a):
+        return np.array([[a, 0.0, 0.0], np.cos(v), [0.0, 0.0, 3.0 * v[-1] ** 2]])
+    assert fg.check_jacobian(vector_to_vector, jacobian, x, args=(2.0,)).passed
+    nudge = np.zeros((3, 3))
+    nudge[1, 1] = 1e-3
+    off = fg.check_jacobian(vector_to_vector, lambda v, a: jacobian(v, a) + nudge, x, args=(2.0,))
+    assert not off.passed and off.worst[0][0] == (1, 1)
+    with pytest.raises(ValueError, match=r"rtol: expected a finite number > 0, got -1.0"):
+        fg.check_gradient(rosenbrock, rosenbrock_gradient, x, rtol=-1.0)
+
+
+@pytest.mark.parametrize("method,tolerance", [("central", 1e-7), ("forward", 1e-4), ("complex-step", 1e-8)])
+def test_hessian_methods_diagonal_and_sparsity(method, tolerance):
+    x = np.linspace(-1.0, 2.0, 9)
+    exact = rosenbrock_hessian(x)
+    H = fg.hessian(rosenbrock, x, method=method)
+    np.testing.assert_allclose(H, exact, rtol=0, atol=tolerance * np.abs(exact).max())
+    np.testing.assert_array_equal(H, H.T)
+    np.testing.assert_array_equal(fg.hessian_diagonal(rosenbrock, x, method=method), np.diag(H))
+    banded = fg.hessian(rosenbrock, x, method=method, sparsity=exact != 0)
+    np.testing.assert_array_equal(banded, np.where(exact != 0, H, 0.0))
+    stepped = fg.hessian(rosenbrock, x, method=method, step=1e-3)
+    np.testing.assert_allclose(stepped, exact, rtol=0, atol=1e-2 * np.abs(exact).max())
+
+
+def test_compiled_hessians_equal_the_python_loop(force_threads):
+    fg.set_num_threads(2)
+    x = np.linspace(-1.0, 2.0, 7)
+    for method in ("central", "forward", "complex-step"):
+        python = fg.hessian(rosenbrock, x, method=method)
+        for backend in ("numba", "numba-parallel"):
+            np.testing.assert_array_equal(fg.hessian(COMPILED[rosenbrock], x, method=method, backend=backend), python)
+
+
+def test_hessian_and_jvp_refuse_bad_input_in_words():
+    x = np.array([0.5, 1.0])
+    for call, message in ((lambda: fg.hessian(rosenbrock, x, method="cs"),
+                           r"method: unknown 'cs'; expected one of central, forward, complex-step"),
+                          (lambda: fg.hessian(rosenbrock, x, step=-1.0),
+                           r"step: expected a positive number or 2 of them"),
+                          (lambda: fg.hessian(rosenbrock, x, sparsity=np.eye(3)),
+                           r"sparsity: expected a structure of shape \(2, 2\), got \(3, 3\)"),
+                          (lambda: fg.hessian_diagonal(rosenbrock, x, method="x"), r"method: unknown 'x'"),
+                          (lambda: fg.jvp(rosenbrock, x, [1.0]), r"v: expected 2 finite numbers, got shape \(1,\)"),
+                          (lambda: fg.jvp(rosenbrock, x, x, method="central4"),
+                           r"method: a directional derivative takes 2-point, 3-point or cs"),
+                          (lambda: fg.jvp(rosenbrock, x, x, rel_step=0.0), r"rel_step: expected a positive number")):
+        with pytest.raises(ValueError, match=message):
+            call()
+
+
+@pytest.mark.parametrize("method,rtol", [("2-point", 1e-6), ("3-point", 1e-9), ("cs", 1e-13)])
+def test_jvp_is_the_jacobian_along_v_from_one_pair(method, rtol):
+    x = np.array([0.3, -2.0, 1.5])
+    v = np.array([1.0, -0.5, 2.0])
+    calls = []
+
+    def counted(y, a):
+        calls.append(1)
+        return vector_to_vector(y, a)
+    exact = np.array([[2.0, 0.0, 0.0], np.cos(x), [0.0, 0.0, 3.0 * x[-1] ** 2]]) @ v
+    np.testing.assert_allclose(fg.jvp(counted, x, v, method=method, args=(2.0,)), exact, rtol=rtol)
+    assert len(calls) == (2 if method != "cs" else 1)
+    np.testing.assert_array_equal(fg.jvp(counted, x, np.zeros(3), args=(2.0,)), np.zeros(3))
+
+
+def test_float32_values_take_float32_steps_as_scipy():
+    def squares32(x):
+        return (x * x).astype(np.float32)
+    x = np.array([1.0, 2.0, 3.0])
+    compiled = njit(squares32)
+    for fun, backend in ((squares32, "python"), (compiled, "numba")):
+        J = fg.approx_derivative(fun, x, backend=backend)
+        np.testing.assert_allclose(np.diag(J), 2 * x, rtol=1e-3)  # float64 steps gave [1.89, 4.09, 5.88]
+    np.testing.assert_array_equal(fg.approx_derivative(squares32, x), scipy_approx_derivative(squares32, x))
+    x32 = x.astype(np.float32)
+    seen = []
+
+    def recorded(v):
+        seen.append(v.dtype)
+        return np.sin(v)
+    for method in ("2-point", "3-point"):
+        np.testing.assert_array_equal(fg.approx_derivative(recorded, x32, method=method),
+                                      scipy_approx_derivative(recorded, x32, method=method))
+    assert set(seen) == {np.dtype(np.float32)}

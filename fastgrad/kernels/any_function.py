@@ -37,6 +37,28 @@ def shared_evaluations(args, x0, coordinates, steps, n_shares, F):
 
 
 @template
+def group_evaluations(args, x0, starts, members, steps, first, stride, F):
+    """F[g] = f(x0 + sum_j steps[j] e_j, *args), j over group g's columns
+    members[starts[g]:starts[g + 1]], for g = first, first + stride, ... (the evaluations of a
+    sparse Jacobian, one per group of columns that share no row)."""
+    x = x0.copy()
+    for g in range(first, starts.shape[0] - 1, stride):
+        for k in range(starts[g], starts[g + 1]):
+            j = members[k]
+            x[j] = x0[j] + steps[j]
+        F[g] = fun(x, *args)
+        for k in range(starts[g], starts[g + 1]):
+            x[members[k]] = x0[members[k]]
+
+
+@template
+def shared_group_evaluations(args, x0, starts, members, steps, n_shares, F):
+    """``group_evaluations`` of every group, in ``n_shares`` shares (over threads where compiled parallel)."""
+    for b in prange(n_shares):
+        group_evaluations(args, x0, starts, members, steps, b, n_shares, F)
+
+
+@template
 def pair_difference(args, x, i, s):
     """f(x + s e_i) - f(x - s e_i) of a scalar f, on x itself, restored on return (the
     textbook's coordinate-wise update takes one coordinate at a time)."""
@@ -50,9 +72,9 @@ def pair_difference(args, x, i, s):
 
 
 @template
-def hessian_rows(args, x0, f0, h, n_shares, H):
-    """H[i, j], j >= i, of a scalar f by central second differences with steps h (exact in
-    floating point: x0 +- h is formed without rounding error by the caller's choice of h):
+def hessian_rows(args, x0, f0, h, mask, n_shares, H):
+    """H[i, j], j >= i where mask[i, j], of a scalar f by central second differences with steps
+    h (exact in floating point: x0 +- h is formed without rounding error by the caller's choice of h):
 
         H_ii = (f(x + 2h_i e_i) - 2 f0 + f(x - 2h_i e_i)) / (4 h_i^2)
         H_ij = (f(x + h_i e_i + h_j e_j) - f(x + h_i e_i - h_j e_j)
@@ -62,12 +84,15 @@ def hessian_rows(args, x0, f0, h, n_shares, H):
     for b in prange(n_shares):
         x = x0.copy()
         for i in range(b, n, n_shares):
-            x[i] = x0[i] + 2 * h[i]
-            up = fun(x, *args)
-            x[i] = x0[i] - 2 * h[i]
-            down = fun(x, *args)
-            H[i, i] = (up - 2.0 * f0 + down) / (4.0 * h[i] * h[i])
+            if mask[i, i]:
+                x[i] = x0[i] + 2 * h[i]
+                up = fun(x, *args)
+                x[i] = x0[i] - 2 * h[i]
+                down = fun(x, *args)
+                H[i, i] = (up - 2.0 * f0 + down) / (4.0 * h[i] * h[i])
             for j in range(i + 1, n):
+                if not mask[i, j]:
+                    continue
                 corners = 0.0
                 for si in (1.0, -1.0):
                     x[i] = x0[i] + si * h[i]
@@ -76,4 +101,56 @@ def hessian_rows(args, x0, f0, h, n_shares, H):
                         corners += si * sj * fun(x, *args)
                     x[j] = x0[j]
                 H[i, j] = corners / (4.0 * h[i] * h[j])
+            x[i] = x0[i]
+
+
+@template
+def forward_hessian_rows(args, x0, f0, single, h, mask, n_shares, H):
+    """H[i, j], j >= i where mask[i, j], of a scalar f by forward second differences, with
+    single[i] = f(x + h_i e_i) and steps h exact as in ``hessian_rows``:
+
+        H_ij = (f(x + h_i e_i + h_j e_j) - f(x + h_i e_i) - f(x + h_j e_j) + f0) / (h_i h_j)
+
+    (for i = j, x + 2h_i e_i as x0_i + 2 h_i forms it).
+    """
+    n = x0.shape[0]
+    for b in prange(n_shares):
+        x = x0.copy()
+        for i in range(b, n, n_shares):
+            for j in range(i, n):
+                if not mask[i, j]:
+                    continue
+                if j == i:
+                    x[i] = x0[i] + 2 * h[i]
+                else:
+                    x[i] = x0[i] + h[i]
+                    x[j] = x0[j] + h[j]
+                H[i, j] = (fun(x, *args) - single[i] - single[j] + f0) / (h[i] * h[j])
+                x[j] = x0[j]
+                x[i] = x0[i]
+
+
+@template
+def complex_hessian_rows(args, x0, h, t, mask, n_shares, H):
+    """H[i, j], j >= i where mask[i, j], of a scalar f that takes complex x, by a central
+    difference along e_j of the complex-step derivative along e_i (x0 complex, steps h exact
+    as in ``hessian_rows``, imaginary steps t):
+
+        H_ij = Im(f(x + i t_i e_i + h_j e_j) - f(x + i t_i e_i - h_j e_j)) / (2 t_i h_j)
+    """
+    n = x0.shape[0]
+    for b in prange(n_shares):
+        x = x0.copy()
+        for i in range(b, n, n_shares):
+            x[i] = x0[i] + 1j * t[i]
+            for j in range(i, n):
+                if not mask[i, j]:
+                    continue
+                base = x[j]
+                x[j] = base + h[j]
+                up = fun(x, *args).imag
+                x[j] = base - h[j]
+                down = fun(x, *args).imag
+                x[j] = base
+                H[i, j] = (up - down) / (2.0 * t[i] * h[j])
             x[i] = x0[i]

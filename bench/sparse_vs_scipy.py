@@ -1,0 +1,91 @@
+"""Banded Jacobians at n = 100,000: fastgrad's sparse ``approx_derivative`` against scipy's, given
+the same sparsity (the structure; each groups the columns itself), in one run.
+
+Residuals (numba-compiled, so fastgrad runs its compiled loop; scipy calls the same function
+from Python):
+
+    tridiagonal   r_i = x_{i-1} - 2 x_i + x_{i+1} + x_i^3 - 1
+    5-band        r_i = x_{i-2} + x_{i-1} - 4 x_i + x_{i+1} + x_{i+2} + sin(x_i)
+
+(missing neighbours are 0). Prints the machine, numba's threading layer, each median over
+``--repeats`` runs after one warm-up, the ratio, and the largest difference of the results
+relative to the largest entry. Run: ``python bench/sparse_vs_scipy.py [--n 100000]``.
+"""
+import argparse
+import os
+import platform
+import time
+
+import numpy as np
+from numba import njit
+from scipy import sparse
+from scipy.optimize._numdiff import approx_derivative as scipy_approx_derivative
+
+import fastgrad as fg
+
+
+@njit(cache=True)
+def tridiagonal(x):
+    n = x.shape[0]
+    r = np.empty(n)
+    for i in range(n):
+        left = x[i - 1] if i > 0 else 0.0
+        right = x[i + 1] if i < n - 1 else 0.0
+        r[i] = left - 2.0 * x[i] + right + x[i] ** 3 - 1.0
+    return r
+
+
+@njit(cache=True)
+def five_band(x):
+    n = x.shape[0]
+    r = np.empty(n)
+    for i in range(n):
+        total = -4.0 * x[i] + np.sin(x[i])
+        for d in (-2, -1, 1, 2):
+            if 0 <= i + d < n:
+                total += x[i + d]
+        r[i] = total
+    return r
+
+
+def median_seconds(run, repeats):
+    run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    options = parser.parse_args()
+    n = options.n
+    x0 = np.linspace(-1.0, 1.0, n)
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; numba threads "
+          f"{fg.get_num_threads()}, threading layer {fg.runtime_info().get('threading_layer', '?')}")
+    print(f"{'residual':>12} {'method':>8} {'groups':>6} {'scipy ms':>9} {'numba ms':>9} {'ratio':>6} "
+          f"{'parallel ms':>11} {'ratio':>6} {'max rel diff':>12}")
+    for fun, width in ((tridiagonal, 1), (five_band, 2)):
+        structure = sparse.diags([np.ones(n - abs(d)) for d in range(-width, width + 1)],
+                                 list(range(-width, width + 1)), format="csr")
+        groups = fg.group_columns(structure)
+        for method in ("2-point", "3-point"):
+            theirs = scipy_approx_derivative(fun, x0, method=method, sparsity=structure)
+            scipy_s = median_seconds(lambda: scipy_approx_derivative(fun, x0, method=method, sparsity=structure),
+                                     options.repeats)
+            row = f"{fun.__name__:>12} {method:>8} {groups.max() + 1:>6} {1e3 * scipy_s:>9.2f}"
+            difference = 0.0
+            for backend in ("numba", "numba-parallel"):
+                ours = fg.approx_derivative(fun, x0, method=method, sparsity=structure, backend=backend)
+                difference = max(difference, abs(ours - theirs).max() / abs(theirs).max())
+                ours_s = median_seconds(lambda: fg.approx_derivative(fun, x0, method=method, sparsity=structure,
+                                                                     backend=backend), options.repeats)
+                row += f" {1e3 * ours_s:>{9 if backend == 'numba' else 11}.2f} {scipy_s / ours_s:>6.1f}"
+            print(f"{row} {difference:>12.1e}")
+
+if __name__ == "__main__":
+    main()

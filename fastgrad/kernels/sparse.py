@@ -1,0 +1,141 @@
+"""Kernels of sparse Jacobians: the structure transposed, columns grouped, groups listed, and
+the Jacobian's entries formed from the evaluations of f, one per group, straight into CSR.
+
+A structure is given by its rows (CSR: ``indptr``, ``indices``, columns ascending in a row)
+or columns (CSC); ``transpose`` turns one into the other. Two columns may share a group when
+no row has an entry in both: then one evaluation of f, with every column of the group
+stepped, gives each of their entries (Curtis, Powell and Reid, 1974).
+"""
+import numpy as np
+from numba import prange
+
+from .jit import kernel
+from .specialise import template
+
+
+@kernel
+def transpose(n_columns, indptr, indices):
+    """(indptr, indices) of the transposed pattern: columns of a CSR pattern as CSC, or rows of
+    a CSC pattern as CSR; each list ascending."""
+    counts = np.zeros(n_columns + 1, dtype=np.int64)
+    for k in range(indices.shape[0]):
+        counts[indices[k] + 1] += 1
+    out_ptr = np.cumsum(counts)
+    fill = out_ptr[:-1].copy()
+    out = np.empty(indices.shape[0], dtype=np.int64)
+    for i in range(indptr.shape[0] - 1):
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            out[fill[j]] = i
+            fill[j] += 1
+    return out_ptr, out
+
+
+@kernel
+def first_fit_groups(n_rows, indptr, indices, order):
+    """``greedy_groups`` in one pass, while 64 groups suffice: each column, in ``order``, takes
+    the lowest group that no earlier column sharing a row with it has (each row keeps the
+    groups of its columns as bits). That is the same rule: a column joins group g exactly
+    when it shares no row with g's earlier columns and conflicts with every lower group.
+    Returns (groups, True), or (partial groups, False) where a column would need a 65th."""
+    n = indptr.shape[0] - 1
+    bits = np.zeros(n_rows, dtype=np.uint64)
+    groups = np.full(n, -1, dtype=np.int64)
+    for a in range(n):
+        j = order[a]
+        used = np.uint64(0)
+        for k in range(indptr[j], indptr[j + 1]):
+            used |= bits[indices[k]]
+        if used == np.uint64(0xFFFFFFFFFFFFFFFF):
+            return groups, False
+        g = 0
+        while (used >> np.uint64(g)) & np.uint64(1):
+            g += 1
+        groups[j] = g
+        bit = np.uint64(1) << np.uint64(g)
+        for k in range(indptr[j], indptr[j + 1]):
+            bits[indices[k]] |= bit
+    return groups, True
+
+
+@kernel
+def greedy_groups(n_rows, indptr, indices, order):
+    """groups[j], the group of column j of a CSC pattern, columns taken in ``order``: each
+    column not yet grouped opens a group, and every later column not yet grouped joins it when
+    it shares no row with the group's columns so far (scipy's ``group_columns``: the same groups).
+    The pattern is first copied in ``order``, so that each group's pass reads it in sequence."""
+    n = indptr.shape[0] - 1
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    for a in range(n):
+        ptr[a + 1] = ptr[a] + indptr[order[a] + 1] - indptr[order[a]]
+    rows = np.empty(ptr[n], dtype=np.int64)
+    for a in range(n):
+        rows[ptr[a]:ptr[a + 1]] = indices[indptr[order[a]]:indptr[order[a] + 1]]
+    taken = np.full(n, -1, dtype=np.int64)  # by position in order
+    union = np.zeros(n_rows, dtype=np.bool_)
+    current = 0
+    for a in range(n):
+        if taken[a] >= 0:
+            continue
+        taken[a] = current
+        union[:] = False
+        for k in range(ptr[a], ptr[a + 1]):
+            union[rows[k]] = True
+        for b in range(a + 1, n):
+            if taken[b] >= 0:
+                continue
+            free = True
+            for k in range(ptr[b], ptr[b + 1]):
+                if union[rows[k]]:
+                    free = False
+                    break
+            if free:
+                for k in range(ptr[b], ptr[b + 1]):
+                    union[rows[k]] = True
+                taken[b] = current
+        current += 1
+    groups = np.empty(n, dtype=np.int64)
+    for a in range(n):
+        groups[order[a]] = taken[a]
+    return groups
+
+
+@kernel
+def members_of(groups, n_groups):
+    """(starts, members): the columns of group g, ascending, are members[starts[g]:starts[g + 1]]."""
+    counts = np.zeros(n_groups + 1, dtype=np.int64)
+    for j in range(groups.shape[0]):
+        counts[groups[j] + 1] += 1
+    starts = np.cumsum(counts)
+    fill = starts[:-1].copy()
+    members = np.empty(groups.shape[0], dtype=np.int64)
+    for j in range(groups.shape[0]):
+        members[fill[groups[j]]] = j
+        fill[groups[j]] += 1
+    return starts, members
+
+
+@template
+def quotients(indptr, indices, groups, first, second, f0, one_sided, dx, central, n_shares, data):
+    """data[k], the entry (i, j = indices[k]) of row i, from the evaluations of f for j's
+    group g (scipy's sparse quotients, to the bit):
+
+        forward (``central`` False)   (first[g, i] - f0[i]) / dx[j]
+        central                       (second[g, i] - first[g, i]) / dx[j],
+                                      one-sided: (-3 f0[i] + 4 first[g, i] - second[g, i]) / dx[j]
+
+    The rows are dealt out in ``n_shares`` contiguous blocks (over threads where specialised
+    parallel): each entry is formed alone, so any number of shares gives the same bits.
+    """
+    m = indptr.shape[0] - 1
+    for b in prange(n_shares):
+        for i in range(b * m // n_shares, (b + 1) * m // n_shares):
+            for k in range(indptr[i], indptr[i + 1]):
+                j = indices[k]
+                g = groups[j]
+                if not central:
+                    data[k] = (first[g, i] - f0[i]) / dx[j]
+                elif one_sided[j]:
+                    data[k] = (-3.0 * f0[i] + 4 * first[g, i] - second[g, i]) / dx[j]
+                else:
+                    data[k] = (second[g, i] - first[g, i]) / dx[j]

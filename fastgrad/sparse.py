@@ -1,0 +1,164 @@
+"""Sparse Jacobians by groups of columns, as ``scipy.optimize.approx_derivative(sparsity=...)``
+forms them, with the grouping, the evaluations and the assembly compiled.
+
+Columns that share no row form a group (``group_columns``: scipy's greedy rule, the same
+groups for the same structure and order); one evaluation of f per group and difference rule
+point, with every column of the group stepped, gives all their entries (equations in
+``kernels/sparse.quotients``), assembled straight into CSR. The groups run over numba's
+threads for a numba-compiled f on "numba-parallel" (the same bits as one thread), through
+the map-like ``workers`` for a Python f. scipy.sparse builds the result: it is imported here
+only when a sparse Jacobian is asked for.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import calls, dask_backend, policy
+from .kernels import any_function, specialise
+from .kernels import sparse as kernels
+from .rules import taken
+
+SPARSE_METHODS = ("forward", "central", "complex-step")
+
+
+def scipy_sparse(option):
+    """scipy.sparse, or a ValueError naming ``option`` that needs it."""
+    try:
+        import scipy.sparse
+    except ImportError:
+        raise ValueError(f"{option}: needs scipy (pip install scipy)") from None
+    return scipy.sparse
+
+
+def pattern(structure, shape=None):
+    """(indptr, indices, is_matrix, shape) of the rows of ``structure`` (a 2-D array_like or scipy
+    sparse array or matrix; nonzero entries count, duplicates summed as scipy's ``find``);
+    is_matrix: the structure is a scipy sparse *matrix*, so the Jacobian is one too."""
+    sp = scipy_sparse("sparsity")
+    if sp.issparse(structure):
+        rows = sp.csr_array(structure, copy=True)
+        rows.sum_duplicates()
+        rows.eliminate_zeros()
+        found = (rows.indptr, rows.indices, sp.isspmatrix(structure), rows.shape)
+    else:
+        A = np.atleast_2d(np.asarray(structure))
+        if A.ndim != 2:
+            raise ValueError(f"sparsity: the structure must be 2-dimensional, got shape {A.shape}")
+        i, j = np.nonzero(A)
+        indptr = np.concatenate(([0], np.cumsum(np.bincount(i, minlength=A.shape[0])))).astype(np.int64)
+        found = (indptr, j.astype(np.int64), False, A.shape)
+    if shape is not None and found[3] != shape:
+        raise ValueError(f"sparsity: the structure has shape {found[3]}; the Jacobian's is {shape}")
+    return found
+
+
+def group_columns(structure, order=0):
+    """Groups of the columns of ``structure`` (m, n) that share no row: ``groups[j]`` is column
+    j's group, 0 to n_groups - 1. The columns are taken in ``order`` (a permutation of n),
+    or, for an int or None, in numpy.random.RandomState(order).permutation(n): scipy's rule,
+    so the groups are scipy's ``group_columns``'s."""
+    return _groups(pattern(structure), order)
+
+
+def _groups(rows, order=0):
+    """``group_columns`` of a ``pattern``."""
+    indptr, indices, _, (m, n) = rows
+    if order is None or np.isscalar(order):
+        order = np.random.RandomState(order).permutation(n)
+    else:
+        order = np.asarray(order)
+        if order.shape != (n,):
+            raise ValueError(f"order: expected a permutation of {n} columns, got shape {order.shape}")
+    col_ptr, col_rows = kernels.transpose(n, indptr, indices)
+    order = order.astype(np.int64)
+    groups, complete = kernels.first_fit_groups(m, col_ptr, col_rows, order)
+    return groups if complete else kernels.greedy_groups(m, col_ptr, col_rows, order)
+
+
+def sparse_jacobian(call, rule, x0, f0, h, one_sided, sparsity, backend, workers, client=None, blocks=None):
+    """(J as CSR, evaluations of f): the Jacobian of f at x0 with the structure and groups of
+    ``sparsity`` (a structure, or (structure, groups)); ``call`` calls f (a ``calls.Call``,
+    whose function the compiled loops take); on "dask", blocks of groups are tasks on
+    ``client``'s cluster (``blocks`` of them, default 4 per worker thread)."""
+    if rule.name not in SPARSE_METHODS:
+        raise ValueError(f"method: sparsity takes 2-point, 3-point or cs (forward, central, complex-step), "
+                         f"not {rule.name!r}")
+    sp = scipy_sparse("sparsity")
+    if not sp.issparse(sparsity) and len(sparsity) == 2:
+        structure, groups = sparsity
+        groups = np.atleast_1d(np.asarray(groups)).astype(np.int64)
+    else:
+        structure, groups = sparsity, None
+    rows = pattern(structure, (f0.size, x0.size))
+    indptr, indices, is_matrix, _ = rows
+    if groups is None:
+        groups = _groups(rows)
+    if groups.shape != (x0.size,) or (groups.size and groups.min() < 0):
+        raise ValueError(f"sparsity: groups must be {x0.size} non-negative ints, got shape {groups.shape}")
+    n_groups = int(groups.max()) + 1 if groups.size else 0
+    starts, members = kernels.members_of(groups, n_groups)
+    at = _evaluator(call, x0, starts, members, f0, backend, workers, client, blocks)
+    if rule.name == "forward":
+        first, second, dx = at(h), None, taken(x0, h)
+    elif rule.name == "central":
+        first, second = at(np.where(one_sided, h, -h)), at(np.where(one_sided, 2 * h, h))
+        dx = np.where(one_sided, calls.stored(x0, 2 * h) - x0, calls.stored(x0, h) - calls.stored(x0, -h))
+    else:
+        first, second, dx = np.ascontiguousarray(at(h * 1j).imag), None, h
+        f0 = np.zeros(f0.size)
+    data = np.empty(indices.size)
+    assemble = specialise.specialise(kernels.quotients, (), parallel=backend == policy.NUMBA_PARALLEL)
+    assemble(indptr, indices, groups, first, first if second is None else second, f0,
+             np.ascontiguousarray(one_sided, dtype=np.bool_), np.asarray(dx, dtype=np.float64),
+             rule.name == "central", calls.shares(backend, workers), data)
+    build = sp.csr_matrix if is_matrix else sp.csr_array
+    J = build((data, indices, indptr), shape=(f0.size, x0.size))
+    return J, n_groups * rule.evaluations
+
+
+def _evaluator(call, x0, starts, members, f0, backend, workers, client, blocks):
+    """steps -> F (n_groups, m): F[g] = f(x0 + sum over g's columns j of steps[j] e_j), by
+    ``group_rows`` here, or in blocks of groups on the Dask cluster, each ``group_rows`` of
+    the serial loop (the same bits)."""
+    def at(steps):
+        start = x0.astype(complex) if np.iscomplexobj(steps) else x0
+        dtype = complex if np.iscomplexobj(steps) else f0.dtype
+        n_groups = starts.size - 1
+        if backend != policy.DASK:
+            return group_rows(call, start, starts, members, steps, np.empty((n_groups, f0.size), dtype=dtype),
+                              backend, workers)
+        cluster, edges = calls.cluster_blocks(client, blocks, n_groups)
+        parts = dask_backend.run_blocks(cluster, _block, (call, start, starts, members, steps, dtype, f0.size),
+                                        list(zip(edges[:-1], edges[1:])))
+        return np.concatenate(parts)
+    return at
+
+
+def group_rows(call, start, starts, members, steps, F, backend, workers):
+    """F[g] = f(start + sum over g's columns j of steps[j] e_j) for g < len(starts) - 1, by the
+    compiled loop (``workers`` threads), the interpreted one, or the map-like ``workers``."""
+    if backend == policy.PYTHON and callable(workers):
+        points = (_stepped(start, steps, members[starts[g]:starts[g + 1]]) for g in range(starts.size - 1))
+        for g, value in enumerate(workers(call, points)):
+            F[g] = value
+    elif backend == policy.PYTHON:
+        loop = specialise.bound(any_function.shared_group_evaluations, (("fun", call),))
+        loop((), start, starts, members, steps, 1, F)
+    else:
+        with calls.threads(backend, workers):
+            calls.compiled(any_function.shared_group_evaluations, call.fun, backend)(
+                call.args, start, starts, members, steps, calls.shares(backend, workers), F)
+    return F
+
+
+def _block(call, start, starts, members, steps, dtype, size, first, last):
+    """``group_rows`` of groups first .. last - 1 by the serial loop: a task on the cluster."""
+    serial = calls.serial_backend(call.fun, call.kwargs)
+    return group_rows(call, start, starts[first:last + 1], members, steps,
+                      np.empty((last - first, size), dtype=dtype), serial, None)
+
+
+def _stepped(x0, steps, columns):
+    x = x0.copy()
+    x[columns] = x0[columns] + steps[columns]
+    return x

@@ -1,0 +1,112 @@
+"""Sparse Jacobians by groups of columns, against scipy's: the same groups, the same bits."""
+import sys
+
+import numpy as np
+import pytest
+from numba import njit
+
+sp = pytest.importorskip("scipy.sparse")
+from scipy.optimize._numdiff import approx_derivative as scipy_approx_derivative  # noqa: E402
+from scipy.optimize._numdiff import group_columns as scipy_group_columns  # noqa: E402
+
+import fastgrad as fg  # noqa: E402
+
+
+def chain(x):
+    """r_i = x_{i+1}^3 - x_i^2 and its neighbours (scipy's sparse test problem): tridiagonal."""
+    e = x[1:] ** 3 - x[:-1] ** 2
+    r = np.zeros(x.shape[0], dtype=x.dtype)
+    r[1:] += 3.0 * e
+    r[:-1] += 2.0 * e
+    return r
+
+
+def chain_structure(n):
+    return sp.diags([np.ones(n - 1), np.ones(n), np.ones(n - 1)], [-1, 0, 1], format="csr")
+
+
+COMPILED_CHAIN = njit(chain)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_groups_are_scipys(seed):
+    rng = np.random.default_rng(seed)
+    A = (rng.random((30, 40)) < 0.1).astype(int)
+    for structure in (A, sp.csr_array(A), sp.csc_matrix(A)):
+        for order in (0, 7, None if seed else 0, rng.permutation(40)):
+            expected = scipy_group_columns(structure, 0 if order is None else order)
+            np.testing.assert_array_equal(fg.group_columns(structure, 0 if order is None else order), expected)
+    wide = np.ones((2, 70), dtype=int)  # 70 groups: more than one pass's 64
+    np.testing.assert_array_equal(fg.group_columns(wide, seed), scipy_group_columns(wide, seed))
+    groups = fg.group_columns(A)
+    for g in range(groups.max() + 1):  # no row has two columns of one group
+        assert (A[:, groups == g].sum(axis=1) <= 1).all()
+
+
+@pytest.mark.parametrize("method", ["2-point", "3-point", "cs"])
+def test_python_function_equals_scipy_bit_for_bit(method):
+    n = 20
+    x0 = np.linspace(-0.9, 0.9, n)
+    bounds = (-0.1 * (1 + np.arange(n)), 0.1 * (1 + np.arange(n)))
+    x0 = np.clip(x0, *bounds)
+    for structure in (chain_structure(n), sp.csr_matrix(chain_structure(n)), chain_structure(n).toarray()):
+        for options in ({}, {"bounds": bounds}, {"rel_step": 1e-6}):
+            ours = fg.approx_derivative(chain, x0, method=method, sparsity=structure, **options)
+            theirs = scipy_approx_derivative(chain, x0, method=method, sparsity=structure, **options)
+            assert type(ours) is type(theirs)
+            np.testing.assert_array_equal(ours.toarray(), theirs.toarray())
+    mapped, info = fg.approx_derivative(chain, x0, method=method, sparsity=chain_structure(n), workers=map,
+                                        full_output=True)
+    plain = fg.approx_derivative(chain, x0, method=method, sparsity=chain_structure(n))
+    np.testing.assert_array_equal(mapped.toarray(), plain.toarray())
+    assert info["nfev"] == 1 + (2 if method == "3-point" else 1) * (fg.group_columns(chain_structure(n)).max() + 1)
+
+
+def test_compiled_groups_equal_scipy_on_every_backend_and_thread_count(force_threads):
+    n = 200
+    x0 = np.linspace(-1.0, 1.0, n)
+    structure = chain_structure(n)
+    theirs = scipy_approx_derivative(COMPILED_CHAIN, x0, sparsity=structure).toarray()
+    for backend, workers in (("numba", None), ("numba-parallel", None), ("numba-parallel", 2), (None, 1)):
+        ours = fg.approx_derivative(COMPILED_CHAIN, x0, sparsity=structure, backend=backend, workers=workers)
+        np.testing.assert_array_equal(ours.toarray(), theirs)
+    dense = fg.approx_derivative(COMPILED_CHAIN, x0)
+    np.testing.assert_allclose(theirs, dense, rtol=0, atol=1e-12 * np.abs(dense).max())
+
+
+def test_sparse_input_is_refused_in_words(monkeypatch):
+    x0 = np.linspace(-1.0, 1.0, 6)
+    with pytest.raises(ValueError, match=r"sparsity: the structure has shape \(5, 5\); the Jacobian's is \(6, 6\)"):
+        fg.approx_derivative(chain, x0, sparsity=chain_structure(5))
+    with pytest.raises(ValueError, match=r"method: sparsity takes 2-point, 3-point or cs .*not 'central4'"):
+        fg.approx_derivative(chain, x0, method="central4", sparsity=chain_structure(6))
+    with pytest.raises(ValueError, match=r"sparsity: groups must be 6 non-negative ints, got shape \(3,\)"):
+        fg.approx_derivative(chain, x0, sparsity=(chain_structure(6), [0, 1, 2]))
+    with pytest.raises(ValueError, match=r"order: expected a permutation of 6 columns, got shape \(2,\)"):
+        fg.group_columns(chain_structure(6), [0, 1])
+    with pytest.raises(ValueError, match=r"workers: expected a positive int, -1 \(every CPU\) or a map-like"):
+        fg.approx_derivative(chain, x0, workers=0)
+    with pytest.raises(ValueError, match=r"Bounds not supported when `as_linear_operator` is True"):
+        fg.approx_derivative(chain, x0, as_linear_operator=True, bounds=(-2.0, 2.0))
+    monkeypatch.setitem(sys.modules, "scipy.sparse", None)
+    with pytest.raises(ValueError, match=r"sparsity: needs scipy \(pip install scipy\)"):
+        fg.approx_derivative(chain, x0, sparsity=np.eye(6))
+    monkeypatch.setitem(sys.modules, "scipy.sparse.linalg", None)
+    with pytest.raises(ValueError, match=r"as_linear_operator: needs scipy \(pip install scipy\)"):
+        fg.approx_derivative(chain, x0, as_linear_operator=True)
+
+
+def test_blocks_of_groups_on_the_cluster_equal_the_serial_loop():
+    distributed = pytest.importorskip("distributed")
+    n = 60
+    x0 = np.linspace(-1.0, 1.0, n)
+    structure = chain_structure(n)
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0")
+    with cluster, distributed.Client(cluster, set_as_default=False) as client:
+        for fun, serial in ((chain, "python"), (COMPILED_CHAIN, "numba")):
+            for method in ("2-point", "3-point", "cs"):
+                expected = fg.approx_derivative(fun, x0, method=method, sparsity=structure, backend=serial)
+                for blocks in (None, 2, 50):
+                    got = fg.approx_derivative(fun, x0, method=method, sparsity=structure, backend="dask",
+                                               client=client, blocks=blocks)
+                    np.testing.assert_array_equal(got.toarray(), expected.toarray())
