@@ -132,6 +132,13 @@ def compiled(loop, fun, backend):
     return run
 
 
+def running(backend, workers=None):
+    """The backend a compiled loop runs on now: "numba-parallel" runs serially while other
+    processes hold the cores (``policy.contended``; the same bits), unless ``workers`` asked for
+    threads."""
+    return policy.running(backend) if workers in (None, -1) else backend
+
+
 def check_workers(workers):
     """``workers`` as scipy takes it: None, an int (-1: every CPU) or a map-like callable."""
     if workers is None or callable(workers):

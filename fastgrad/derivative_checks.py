@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import calls
-from .derivatives import Comparison, approx_derivative, compare
+from .derivatives import Comparison, approx_derivative, compare, numbers
 from .validation import positive_int, positive_number
 
 
@@ -39,7 +39,7 @@ def check_gradient(fun: Callable, grad: Callable, x0: ArrayLike, args: tuple = (
     x0 = calls.point(x0)
     numerical = approx_derivative(fun, x0, method=method, args=args, kwargs=kwargs, backend=backend)
     given = calls.Call(grad, args, kwargs)(x0.copy())
-    given = given.toarray() if hasattr(given, "toarray") else np.asarray(given, dtype=float)
+    given = given.toarray() if hasattr(given, "toarray") else numbers("grad", given)
     if given.shape != numerical.shape and np.squeeze(given).shape == np.squeeze(numerical).shape:
         given = given.reshape(numerical.shape)  # one row or column either way, as scipy's check_derivative takes it
     return compare(given, numerical, rtol, atol, top, method)

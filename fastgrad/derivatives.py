@@ -85,7 +85,11 @@ def approx_derivative(fun: Callable, x0: ArrayLike, method: str = "3-point", rel
     call = calls.Call(fun, args, kwargs, x0.dtype)
     nfev = 0
     if f0 is None:
-        f0 = calls.value(call, x0)
+        probe = x0.copy()
+        f0 = calls.value(call, probe)
+        if not np.array_equal(probe, x0, equal_nan=True):  # the loop would differentiate a moving point
+            raise ValueError("fun: changed its argument x in place; differences need a function that leaves x "
+                             "as it was (copy it first)")
         nfev = 1
     else:
         f0 = calls.given_value(f0)
@@ -161,7 +165,35 @@ def columns(fun, args, kwargs, rule, x0, f0, h, one_sided, coordinates, backend,
 
 def evaluations(backend, workers, fun, args, kwargs, x0, f0, coordinates, steps):
     """F (coordinates, m): F[k] = f(x0 + steps[k] e_i), i = coordinates[k], on ``backend``
-    (complex steps evaluate f at complex points; real ones keep f0's dtype, as scipy)."""
+    (complex steps evaluate f at complex points; real ones keep f0's dtype, as scipy). An
+    error raised by f names the first coordinate whose point raises it: a TypeError stays one
+    (as scipy's), any other is a ValueError."""
+    try:
+        return _evaluations(backend, workers, fun, args, kwargs, x0, f0, coordinates, steps)
+    except (ValueError, TypeError) as exc:
+        if str(exc).startswith(("fun:", "workers:", "kwargs:", "backend:")):
+            raise  # already says what is wrong
+        raise _failing_point(fun, args, kwargs, x0, coordinates, steps, exc) from None
+    except Exception as exc:  # ZeroDivisionError, KeyError, numba's SystemError from a parallel loop, ...
+        raise _failing_point(fun, args, kwargs, x0, coordinates, steps, exc) from None
+
+
+def _failing_point(fun, args, kwargs, x0, coordinates, steps, exc):
+    """A ValueError (a TypeError for one) naming the first coordinate i whose point x0 + s e_i
+    makes f raise (f called from Python, one point after another)."""
+    call = calls.Call(fun, args, kwargs, x0.dtype)
+    start = x0.astype(complex) if np.iscomplexobj(steps) else x0
+    for i, s in zip(coordinates, steps):
+        try:
+            call(_stepped(start, i, s))
+        except Exception as first:  # noqa: BLE001 (the user's function may raise anything)
+            kind = TypeError if isinstance(first, TypeError) else ValueError
+            return kind(f"fun: raised {type(first).__name__} at x0 + {s:.3g} e_{i}: {first}")
+    return (TypeError if isinstance(exc, TypeError) else ValueError)(
+        f"fun: raised {type(exc).__name__} at a point near x0: {exc}")
+
+
+def _evaluations(backend, workers, fun, args, kwargs, x0, f0, coordinates, steps):
     complex_steps = np.iscomplexobj(steps)
     start = x0.astype(complex) if complex_steps else x0
     F = np.empty((coordinates.size, f0.size), dtype=complex if complex_steps else f0.dtype)
@@ -174,6 +206,7 @@ def evaluations(backend, workers, fun, args, kwargs, x0, f0, coordinates, steps)
         loop = specialise.bound(any_function.shared_evaluations, (("fun", call),))
         loop((), start, coordinates, steps, 1, F)
     else:
+        backend = calls.running(backend, workers)
         with calls.threads(backend, workers):
             calls.compiled(any_function.shared_evaluations, fun, backend)(tuple(args), start, coordinates, steps,
                                                                           calls.shares(backend, workers), F)
@@ -206,10 +239,10 @@ def check_grad(func: Callable, grad: Callable, x0: ArrayLike, *args: Any, epsilo
     choice("direction", direction, ("all", "random"))
     x0 = calls.point(x0)
     if direction == "all":
-        analytic = np.asarray(grad(x0, *args), dtype=float)
+        analytic = numbers("grad", grad(x0, *args), complex_ok=True)  # scipy's norm takes |complex|
         numeric = approx_derivative(func, x0, method="2-point", abs_step=epsilon, args=args, backend=backend)
     else:
-        gradient = np.asarray(grad(x0, *args), dtype=float)
+        gradient = numbers("grad", grad(x0, *args), complex_ok=True)
         if gradient.ndim > 1:
             raise ValueError("direction: 'random' needs a scalar function; grad returned shape "
                              f"{gradient.shape}")
@@ -263,11 +296,22 @@ class Comparison:
                           for i, a, g, e, r in self.worst]}
 
 
+def numbers(name, values, complex_ok=False):
+    """``values`` (what the function ``name`` returned) as a float array, or complex where
+    ``complex_ok`` and they are; anything else is a ValueError naming ``name``."""
+    array = np.asarray(values)
+    if array.dtype.kind == "c" and not complex_ok:
+        raise ValueError(f"{name}: returned complex values; the derivative of a real function is real")
+    if array.dtype.kind not in "iufbc":
+        raise ValueError(f"{name}: returned {array.dtype} values; expected numbers")
+    return array if array.dtype.kind == "c" else array.astype(float)
+
+
 def compare(given: ArrayLike, differences: np.ndarray, rtol: float = 1e-5, atol: float = 1e-8,
             top: int = 5, method: str = "") -> Comparison:
     """``given`` (a gradient or Jacobian function's value) against ``differences`` (from
     ``approx_derivative`` by ``method``), entry by entry; a shape that differs is a ValueError."""
-    a = np.asarray(given, dtype=float)
+    a = numbers("grad", given)
     if a.shape != differences.shape:
         raise ValueError(f"check: the given derivative has shape {a.shape}, the differences {differences.shape}")
     error = np.abs(a - differences)

@@ -147,6 +147,7 @@ def _run(loop, fun, call, args, backend, *arguments):
     if backend == policy.PYTHON:
         specialise.bound(loop, (("fun", call),))((), *data, 1, H)
     else:
+        backend = calls.running(backend)
         calls.compiled(loop, fun, backend)(tuple(args), *data, policy.shares(backend), H)
 
 

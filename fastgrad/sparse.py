@@ -107,6 +107,7 @@ def sparse_jacobian(call, rule, x0, f0, h, one_sided, sparsity, backend, workers
         first, second, dx = np.ascontiguousarray(at(h * 1j).imag), None, h
         f0 = np.zeros(f0.size)
     data = np.empty(indices.size)
+    backend = calls.running(backend, workers)
     assemble = specialise.specialise(kernels.quotients, (), parallel=backend == policy.NUMBA_PARALLEL)
     assemble(indptr, indices, groups, first, first if second is None else second, f0,
              np.ascontiguousarray(one_sided, dtype=np.bool_), np.asarray(dx, dtype=np.float64),
@@ -145,6 +146,7 @@ def group_rows(call, start, starts, members, steps, F, backend, workers):
         loop = specialise.bound(any_function.shared_group_evaluations, (("fun", call),))
         loop((), start, starts, members, steps, 1, F)
     else:
+        backend = calls.running(backend, workers)
         with calls.threads(backend, workers):
             calls.compiled(any_function.shared_group_evaluations, call.fun, backend)(
                 call.args, start, starts, members, steps, calls.shares(backend, workers), F)

@@ -374,3 +374,42 @@ def test_float32_values_take_float32_steps_as_scipy():
         np.testing.assert_array_equal(fg.approx_derivative(recorded, x32, method=method),
                                       scipy_approx_derivative(recorded, x32, method=method))
     assert set(seen) == {np.dtype(np.float32)}
+
+
+def _divides_past_two(x):
+    if x[1] > 2.0:
+        return 1.0 / 0.0
+    return np.sum(x ** 2)
+
+
+@njit
+def _raises_past_two(x):
+    if x[1] > 2.0:
+        raise ValueError("too far")
+    return np.sum(x ** 2)
+
+
+def _moves_x(x):
+    x[0] += 1.0
+    return np.sum(x ** 2)
+
+
+@pytest.mark.parametrize("fun,backend,message", [
+    (_divides_past_two, None, r"^fun: raised ZeroDivisionError at x0 \+ 1.21e-05 e_1: float division by zero$"),
+    (_raises_past_two, "numba-parallel", r"^fun: raised ValueError at x0 \+ 1.21e-05 e_1: too far$"),
+    (_raises_past_two, "numba", r"^fun: raised ValueError at x0 \+ 1.21e-05 e_1: too far$"),
+    (_moves_x, None, r"^fun: changed its argument x in place"),
+])
+def test_errors_at_perturbed_points_name_fun_and_the_point(fun, backend, message):
+    with pytest.raises(ValueError, match=message):
+        fg.approx_derivative(fun, np.array([1.0, 2.0, 0.5]), backend=backend)
+
+
+def test_a_complex_gradient_is_refused_by_the_report_and_measured_as_scipy_does():
+    scipy_optimize = pytest.importorskip("scipy.optimize")
+    f, x0 = (lambda x: np.sum(x ** 2)), np.array([1.0, 2.0])
+    assert fg.check_grad(f, lambda x: 2 * x + 5j, x0) == scipy_optimize.check_grad(f, lambda x: 2 * x + 5j, x0)
+    with pytest.raises(ValueError, match=r"^grad: returned complex values"):
+        fg.check_gradient(f, lambda x: 2 * x + 5j, x0)
+    with pytest.raises(ValueError, match=r"^grad: returned <U3 values; expected numbers$"):
+        fg.check_gradient(f, lambda x: "abc", x0)

@@ -95,7 +95,7 @@ def derivative_command(function, x0_text, method, backend, gradient_spec, rtol, 
               "derivative": J.tolist(), "nfev": info["nfev"]}
     code = 0
     if gradient is not None:
-        report = derivatives.compare(gradient(x0), J, rtol, atol)
+        report = derivatives.compare(gradient(x0), J, rtol, atol, method=method)
         tell(report.text(gradient_spec))
         result["check"] = report.to_json()
         code = 0 if report.passed else 1
