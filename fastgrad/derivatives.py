@@ -17,6 +17,7 @@ how f is called (dtypes, workers, compiled loops) is ``fastgrad.calls``'s.
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -207,10 +208,28 @@ def _evaluations(backend, workers, fun, args, kwargs, x0, f0, coordinates, steps
         loop((), start, coordinates, steps, 1, F)
     else:
         backend = calls.running(backend, workers)
+        loop = calls.compiled(any_function.shared_evaluations, fun, backend)
         with calls.threads(backend, workers):
-            calls.compiled(any_function.shared_evaluations, fun, backend)(tuple(args), start, coordinates, steps,
-                                                                          calls.shares(backend, workers), F)
+            _in_blocks(lambda a, b: loop(tuple(args), start, coordinates[a:b], steps[a:b],
+                                         calls.shares(backend, workers), F[a:b]), coordinates.size)
     return F
+
+
+BLOCK_SECONDS = 0.2  # a compiled loop over coordinates returns to Python (and Ctrl-C) this often
+
+
+def _in_blocks(run, n):
+    """run(a, b) over consecutive blocks covering 0..n, growing (x4 at most) or shrinking so that
+    one takes about BLOCK_SECONDS: a slow function's loop can be interrupted between blocks, a
+    fast one's pays for a few calls. Each coordinate's value is its own, whatever the blocks."""
+    done, block = 0, 1
+    while done < n:
+        size = min(block, n - done)
+        start = time.perf_counter()
+        run(done, done + size)
+        elapsed = time.perf_counter() - start
+        done += size
+        block = block * 4 if elapsed <= 0 else max(1, min(block * 4, int(block * BLOCK_SECONDS / elapsed)))
 
 
 def _stepped(x0, i, s):

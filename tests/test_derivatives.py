@@ -413,3 +413,37 @@ def test_a_complex_gradient_is_refused_by_the_report_and_measured_as_scipy_does(
         fg.check_gradient(f, lambda x: 2 * x + 5j, x0)
     with pytest.raises(ValueError, match=r"^grad: returned <U3 values; expected numbers$"):
         fg.check_gradient(f, lambda x: "abc", x0)
+
+
+SLOW_FUNCTION = """
+import sys, numpy as np, numba, fastgrad as fg
+@numba.njit
+def busy(x):
+    total = 0.0
+    for k in range(20_000_000):  # about a quarter of a second per call
+        total += np.sin(x[k % x.size] + k)
+    return total
+fg.approx_derivative(busy, np.zeros(1), backend="numba")  # the loop around busy compiled
+print("ready", flush=True)
+fg.approx_derivative(busy, np.zeros(30), backend="numba")
+print("finished", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_slow_compiled_loop_between_blocks():
+    """30 coordinates of a function taking about a quarter of a second: Ctrl-C ends the loop after
+    the block under way, not after all 60 evaluations."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    child = subprocess.Popen([sys.executable, "-c", SLOW_FUNCTION], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    assert child.stdout.readline().strip() == "ready"
+    time.sleep(1.0)
+    child.send_signal(signal.SIGINT)
+    start = time.monotonic()
+    _, stderr = child.communicate(timeout=60)
+    assert "KeyboardInterrupt" in stderr and child.returncode != 0
+    assert time.monotonic() - start < 5.0  # the whole loop would take 15 s more
