@@ -60,7 +60,7 @@ class _Custom:
 class Activation(_Custom):
     """``Activation(name, value, slope)``: f(z) = value(z) with derivative slope(z), both
     ``@numba.njit`` functions of one float; usable as ``MLP(hidden=...)`` (for every hidden
-    layer) or ``MLP(output=...)``. Example: ``Activation("softplus", softplus, sigmoid)``."""
+    layer) or ``MLP(output=...)``. Example: ``Activation("softsign", softsign, softsign_slope)``."""
     SAMPLE = (0.5,)
     KERNELS = custom_activation
 
@@ -91,7 +91,7 @@ class Loss(_Custom):
 
 def _check_name(name):
     if not isinstance(name, str) or not name.isidentifier():
-        raise ValueError(f"name: expected a name such as 'softplus', got {name!r}")
+        raise ValueError(f"name: expected a name such as 'softsign', got {name!r}")
     if name in RESERVED:
         raise ValueError(f"name: {name!r} is fastgrad's own; give yours another name")
     return name

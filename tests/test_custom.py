@@ -120,7 +120,7 @@ def test_save_and_load_a_net_with_a_custom_activation(tmp_path):
 def test_bad_custom_pieces_are_refused_in_words():
     for call, message in (
             (lambda: fg.Activation("tanh", wave, wave_slope), r"name: 'tanh' is fastgrad's own; give yours another"),
-            (lambda: fg.Activation("two words", wave, wave_slope), r"name: expected a name such as 'softplus'"),
+            (lambda: fg.Activation("two words", wave, wave_slope), r"name: expected a name such as 'softsign'"),
             (lambda: fg.Activation("w", np.sin, wave_slope),
              r"value: w's value must be a numba-compiled function \(@numba.njit\), got ufunc"),
             (lambda: fg.Activation("w", wave, njit(lambda z: np.ones(2))),
