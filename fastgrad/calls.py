@@ -92,6 +92,9 @@ def value(call, x, scalar=False, name="fun"):
     others float64; more than one dimension is scipy's RuntimeError; errors say ``name``."""
     try:
         result = call(x)
+    except NumbaError as exc:  # numba compiling f for x0's type: one line of its many
+        raise ValueError(f"{name}: numba could not compile it for x0 ({type(exc).__name__}: "
+                         f"{runtime.numba_reason(exc)})") from None
     except Exception as exc:
         raise ValueError(f"{name}: raised {type(exc).__name__} at x0: {exc}") from exc
     if scalar and np.ndim(result) != 0:
@@ -124,11 +127,8 @@ def compiled(loop, fun, backend):
         try:
             return kernel(*arguments)
         except NumbaError as exc:
-            lines = [line.strip() for line in str(exc).splitlines()
-                     if line.strip() and not line.startswith("Failed in")]
-            reason = lines[0] if lines else type(exc).__name__
-            raise TypeError(f"fun: numba could not compile the loop around {name_of(fun)}(x, *args) ({reason}); "
-                            "backend='python' calls it from Python") from None
+            raise TypeError(f"fun: numba could not compile the loop around {name_of(fun)}(x, *args) "
+                            f"({runtime.numba_reason(exc)}); backend='python' calls it from Python") from None
     return run
 
 

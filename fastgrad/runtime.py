@@ -5,6 +5,7 @@ kernels' compile settings (kernels/, which import nothing from fastgrad).
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -31,10 +32,20 @@ def call(kernel, *args):
     try:
         return kernel(*args)
     except NumbaError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise KernelError(
-            f"compiling kernel {kernel_name(kernel)!r} failed ({type(exc).__name__}: {first}); "
+            f"compiling kernel {kernel_name(kernel)!r} failed ({type(exc).__name__}: {numba_reason(exc)}); "
             "backend='numpy' runs without compiled code") from None
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def numba_reason(exc):
+    """The line of a numba error that says what went wrong: its first lines name the pipeline
+    stage ("Failed in nopython mode pipeline ..."), its last ones where ("During: ...", "File ...")."""
+    lines = [_ANSI.sub("", line).strip() for line in str(exc).splitlines()]
+    useful = [line for line in lines if line and not line.startswith(("Failed in", "During:", "File ", "^", ">>>"))]
+    return useful[0] if useful else type(exc).__name__
 
 
 def set_num_threads(n: int) -> None:

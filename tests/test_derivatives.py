@@ -447,3 +447,16 @@ def test_ctrl_c_stops_a_slow_compiled_loop_between_blocks():
     _, stderr = child.communicate(timeout=60)
     assert "KeyboardInterrupt" in stderr and child.returncode != 0
     assert time.monotonic() - start < 5.0  # the whole loop would take 15 s more
+
+
+@njit
+def _does_not_type(x):
+    return x[0][1] + np.sum(x)
+
+
+def test_a_numba_typing_error_is_one_line_saying_what_went_wrong():
+    with pytest.raises(ValueError) as caught:
+        fg.approx_derivative(_does_not_type, np.array([1.0, 2.0]))
+    message = str(caught.value)
+    assert "\n" not in message and "\x1b" not in message
+    assert message.startswith("fun: numba could not compile it for x0 (TypingError: No implementation of function")
