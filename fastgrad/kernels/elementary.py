@@ -14,7 +14,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-from .jit import kernel
+from .jit import helper, kernel
 
 SMALL = 0.625
 
@@ -140,3 +140,9 @@ def sigmoid_into(x, out, scratch):
     for i in range(x.shape[0]):
         e = out[i]
         out[i] = (1.0 if x[i] >= 0.0 else e) / (1.0 + e)
+
+
+@helper
+def tilted_change(t, s, u):
+    """f(z + d) - f(z) = s / (1 + t u) for the tilt (t, s) of f at z and u = tanh(s_f d)."""
+    return s / (1.0 + t * u)
