@@ -12,17 +12,15 @@ import platform
 import signal
 import threading
 import time
-import types
 
 import numba
 import numpy as np
-from numba.core.dispatcher import Dispatcher
 
 from . import runtime
 from .kernels import checks, jobs
 from .kernels.incremental import workspace_size
 from .kernels.layers import cache_size
-from .kernels.specialise import ENTRIES, built_kernels
+from .kernels.specialise import ENTRIES, built_kernels, callees
 from .model import MLP
 
 DEFAULT_CONFIGURATION = ("tanh", "identity", "mse")  # the textbook's: fastgrad train with no options
@@ -108,28 +106,12 @@ def warm_up(configuration=DEFAULT_CONFIGURATION, processes=1):
     return rows
 
 
-def compiled_callees(kernel):
-    """The kernels that numba compiles on their own for ``kernel``: those its code names, directly
-    or as a module's attribute, and theirs, through the pasted pieces (inline="always") too."""
-    found, pasted, todo = set(), set(), [kernel]
-    while todo:
-        function = todo.pop().py_func
-        names = function.__code__.co_names
-        values = [function.__globals__.get(name) for name in names]
-        values += [getattr(value, name, None) for value in values if isinstance(value, types.ModuleType)
-                   for name in names]
-        for value in values:
-            if isinstance(value, Dispatcher) and value not in found | pasted:
-                (pasted if value.targetoptions.get("inline") == "always" else found).add(value)
-                todo.append(value)
-    return found
-
-
 def waits_for(kernels):
     """[numbers of the earlier kernels that kernel i waits for]: those whose compiled callees it
-    compiles too (twins, serial before parallel; a job before the jobs that build on it)."""
-    callees = [compiled_callees(kernel) for kernel in kernels]
-    return [tuple(j for j in range(i) if callees[j] and callees[j] <= callees[i]) for i in range(len(kernels))]
+    compiles too (twins, serial before parallel; a job before the jobs that build on it), as
+    ``specialise`` recorded them (``callees``)."""
+    linked = [callees(kernel) for kernel in kernels]
+    return [tuple(j for j in range(i) if linked[j] and linked[j] <= linked[i]) for i in range(len(kernels))]
 
 
 def _share_out(function, tasks, processes, waits=None):
