@@ -6,6 +6,7 @@ process or shared out among several.
 """
 from __future__ import annotations
 
+import glob
 import multiprocessing
 import os
 import platform
@@ -180,16 +181,20 @@ def entries_built():
 
 
 def cache_status(configuration=DEFAULT_CONFIGURATION):
-    """(cached, total, directory): how many jobs of a configuration have an on-disk cache index."""
+    """(cached, total, directory): how many jobs of a configuration have an index in the disk cache.
+
+    numba names a kernel's index ``<source file's stem>.<qualified name>-<line>.py<version>.nbi``
+    in its cache directory (``stats.cache_path``; None for a kernel compiled in memory)."""
     kernels = [k for _, k, _ in job_kernels(*configuration)]
     cached, directory = 0, "(none)"
     for k in kernels:
-        try:
-            index = k._cache._cache_file._index_path  # numba internals: read only, never required
-        except AttributeError:
+        path = k.stats.cache_path
+        if path is None:
             continue
-        directory = os.path.dirname(index)
-        cached += os.path.exists(index)
+        directory = path
+        stem = os.path.splitext(os.path.basename(k.py_func.__code__.co_filename))[0]
+        cached += bool(glob.glob(os.path.join(glob.escape(path), glob.escape(f"{stem}.{k.py_func.__qualname__}-")
+                                              + "*.nbi")))
     return cached, len(kernels), directory
 
 
