@@ -55,12 +55,11 @@ down, those of the perturbed unit; dz_up and dz_down (width, n), the next layer'
 changes; diff (n), l_i(+) - l_i(-); acc (2, n), the loss's accumulators; partial, the pairwise
 sum's."""
 
-Perturbed = namedtuple("Perturbed", ["l", "c", "h", "symmetric", "bias", "tabled", "reach", "unit", "inputs", "x_at",
-                                     "u_at"])
-Perturbed.__doc__ = """The weight W_l[r, c] an entry moves by h (and, if ``symmetric``, by -h; else the
-second point is theta): ``bias`` when r = 0; ``tabled``: the u-table was built for h; ``reach``:
-max_i |x_ir| (1 for the bias); unit c's row of Z and A at ``unit``; its input row x_r at ``x_at``
-in ``inputs`` (XT or A) and the row's u-table at ``u_at`` in U (bases as np.uint64)."""
+Perturbed = namedtuple("Perturbed", ["l", "c", "h", "bias", "tabled", "reach", "unit", "inputs", "x_at", "u_at"])
+Perturbed.__doc__ = """The weight W_l[r, c] that an entry moves by +h and -h: ``bias`` when r = 0;
+``tabled``: the u-table was built for h; ``reach``: max_i |x_ir| (1 for the bias); unit c's row
+of Z and A at ``unit``; its input row x_r at ``x_at`` in ``inputs`` (XT or A) and that row's
+u-table at ``u_at`` in U (bases as np.uint64)."""
 
 
 # The tiers of a change f(z + d) - f(z), chosen per unit by the largest |s d| of its steps (s the
@@ -102,42 +101,19 @@ def _small_change(code, a, u_argument):
 
 
 @template(paste=True)
-def _tilted_changes(code, a, u, symmetric, up, down, i):
-    """With (t, s) the activation's tilt, f(z + d) - f(z) = s / (1 + t u) into up[i] and, if
-    ``symmetric``, f(z - d) - f(z) = -s / (1 - t u) (u is odd in d) into down[i], one division
-    for both signs; else down[i] = 0 (the second point is theta)."""
+def _tilted_changes(code, a, u, up, down, i):
+    """With (t, s) the activation's tilt, f(z + d) - f(z) = s / (1 + t u) into up[i] and
+    f(z - d) - f(z) = -s / (1 - t u) (u is odd in d) into down[i], one division for both signs."""
     t, s = hidden.tilt(code, a, u)
     inverse = s / ((1.0 + t * u) * (1.0 - t * u))
     up[i] = inverse * (1.0 - t * u)
-    down[i] = -inverse * (1.0 + t * u) if symmetric else 0.0
-
-
-@helper
-def _input(perturbed, i):
-    """x_ir of sample i, the input that the perturbed weight multiplies: 1 for the bias."""
-    return 1.0 if perturbed.bias else perturbed.inputs[perturbed.x_at + i]
-
-
-@helper
-def _down(d, symmetric):
-    """The second point's step for a first step d: -d, or 0 (one-sided: theta itself)."""
-    return -d if symmetric else 0.0
+    down[i] = -inverse * (1.0 + t * u)
 
 
 @helper
 def scratch_size(layout, n):
     """Floats of one share's ``Scratch``."""
     return 4 * width(layout) * n + 3 * n + n // BLOCK + 1
-
-
-@helper
-def _scratch(layout, n, floats):
-    """The ``Scratch`` on ``floats`` (at least ``scratch_size``)."""
-    w = width(layout)
-    changes = as_shape(floats[:4 * w * n], (4, w, n))
-    at = 4 * w * n
-    return Scratch(changes[0, 0], changes[1, 0], changes[0], changes[1], changes[2], changes[3], floats[at:at + n],
-                   as_shape(floats[at + n:at + 3 * n], (2, n)), floats[at + 3 * n:])
 
 
 @kernel
@@ -196,13 +172,14 @@ def prepare(theta, layout, XT, YT, h, shared, work):
 
 @template(paste=True)
 def exact_first_change(code, fc, perturbed, up, down):
-    """Changes of a_l[c] for the steps d = h x_ir and ``_down(d)``, sample by sample by the
+    """Changes of a_l[c] for the steps d = h x_ir (x_i0 = 1) and -d, sample by sample by the
     activation's ``change``, into up and down."""
-    Z, A, at = fc.Z, fc.A, perturbed.unit
+    Z, A, at, h = fc.Z, fc.A, perturbed.unit, perturbed.h
+    bias, x, x_at = perturbed.bias, perturbed.inputs, perturbed.x_at
     for i in range(np.uint64(up.shape[0])):
-        d = perturbed.h * _input(perturbed, i)
+        d = h * (1.0 if bias else x[x_at + i])
         up[i] = hidden.change(code, Z[at + i], A[at + i], d)
-        down[i] = hidden.change(code, Z[at + i], A[at + i], _down(d, perturbed.symmetric))
+        down[i] = hidden.change(code, Z[at + i], A[at + i], -d)
 
 
 @template(paste=True)
@@ -212,28 +189,25 @@ def tabled_first_change(code, fc, perturbed, up, down):
     built for this h, else computed; in the TINY_STEPS tier by ``_tiny_change``, without u;
     in the EXACT tier by ``exact_first_change``."""
     scale = hidden.u_scale(code)
-    h, symmetric, A, at = perturbed.h, perturbed.symmetric, fc.A, perturbed.unit
+    h, A, at = perturbed.h, fc.A, perturbed.unit
+    bias, x, x_at = perturbed.bias, perturbed.inputs, perturbed.x_at
     tier = _tier(scale, abs(scale * h) * perturbed.reach)
     n = np.uint64(up.shape[0])
     if tier == EXACT:
         exact_first_change(code, fc, perturbed, up, down)
     elif tier == TINY_STEPS:
         for i in range(n):
-            v = scale * h * _input(perturbed, i)
+            v = scale * h * (1.0 if bias else x[x_at + i])
             up[i] = _tiny_change(code, A[at + i], v)
-            down[i] = _tiny_change(code, A[at + i], _down(v, symmetric))
-    elif perturbed.bias:
-        u = tanh_near_zero(scale * h)
+            down[i] = _tiny_change(code, A[at + i], -v)
+    elif bias or perturbed.tabled:
+        u_bias, U, u_at = tanh_near_zero(scale * h), fc.U, perturbed.u_at
         for i in range(n):
-            _tilted_changes(code, A[at + i], u, symmetric, up, down, i)
-    elif perturbed.tabled:
-        U, u_at = fc.U, perturbed.u_at
-        for i in range(n):
-            _tilted_changes(code, A[at + i], U[u_at + i], symmetric, up, down, i)
+            u = U[u_at + i]  # read for a bias too (row r = 0's, in bounds), so that a select takes it, not a branch
+            _tilted_changes(code, A[at + i], u_bias if bias else u, up, down, i)
     else:
-        x, x_at = perturbed.inputs, perturbed.x_at
         for i in range(n):
-            _tilted_changes(code, A[at + i], tanh_near_zero(scale * h * x[x_at + i]), symmetric, up, down, i)
+            _tilted_changes(code, A[at + i], tanh_near_zero(scale * h * x[x_at + i]), up, down, i)
 
 
 @template(paste=True)
@@ -335,18 +309,21 @@ def entry_differences(theta, layout, steps, symmetric, h_table, entries, first, 
         r, c = divmod(q - layout[l, THETA_OFFSET], layout[l, N_OUT])
         row = inputs_below(layout, l) + max(r - 1, 0)  # the weight's input row, among the u-table's
         reach = 1.0 if r == 0 or l == last else fc.reach[row]  # (no u-table for the output layer)
-        perturbed = Perturbed(l, c, h, symmetric, r == 0, h == h_table, reach,
+        perturbed = Perturbed(l, c, h, r == 0, h == h_table, reach,
                               np.uint64(n * (layout[l, CACHE_OFFSET] + c)), XT if l == 0 else A,
                               np.uint64((0 if l == 0 else n * layout[l - 1, CACHE_OFFSET]) + n * max(r - 1, 0)),
                               np.uint64(n * row))
         loss.begin(diff, acc)
         if l == last:  # only output unit c moves, by d_i
-            zc, yc = perturbed.unit, np.uint64(c * n)
+            zc, yc, bias, x, x_at = perturbed.unit, np.uint64(c * n), perturbed.bias, perturbed.inputs, perturbed.x_at
             for i in range(nu):
-                d = h * _input(perturbed, i)
-                _accumulate_unit(code, Z[zc + i], A[zc + i], YT[yc + i], d, _down(d, symmetric), i, diff, acc)
+                d = h * (1.0 if bias else x[x_at + i])
+                _accumulate_unit(code, Z[zc + i], A[zc + i], YT[yc + i], d, -d if symmetric else 0.0, i, diff, acc)
         else:
             first_change(layout[l, ACTIVATION], fc, perturbed, up, down)
+            if not symmetric:  # the second point is theta: no change
+                for i in range(nu):
+                    down[i] = 0.0
             if l == last - 1:  # rank one: dz_L[j] = da_l[c] W_L[c+1, j]
                 wbase = layout[last, THETA_OFFSET] + (c + 1) * layout[last, N_OUT]
                 for j in range(p):
@@ -363,10 +340,15 @@ def entry_differences(theta, layout, steps, symmetric, h_table, entries, first, 
 @template(borrowing=True)
 def _share(theta, layout, steps, symmetric, h_table, entries, first, stride, fields, floats, out):
     """out[k] for k = first, first + stride, ... (interleaved, so that costly and cheap
-    layers are spread evenly), in private scratch ``floats`` (``scratch_size``); ``fields``: a
-    ForwardCache's."""
+    layers are spread evenly), with the share's ``Scratch`` on the private ``floats``
+    (``scratch_size``); ``fields``: a ForwardCache's."""
     fc = ForwardCache(*fields)
-    scratch = _scratch(layout, fc.mass.shape[0], floats)
+    n = fc.mass.shape[0]
+    w = width(layout)
+    changes = as_shape(floats[:4 * w * n], (4, w, n))
+    at = 4 * w * n
+    scratch = Scratch(changes[0, 0], changes[1, 0], changes[0], changes[1], changes[2], changes[3], floats[at:at + n],
+                      as_shape(floats[at + n:at + 3 * n], (2, n)), floats[at + 3 * n:])
     entry_differences(theta, layout, steps, symmetric, h_table, entries, first, stride, fc, scratch, out)
 
 
