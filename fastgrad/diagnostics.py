@@ -6,76 +6,61 @@ process or shared out among several.
 """
 from __future__ import annotations
 
+import glob
 import multiprocessing
 import os
 import platform
 import signal
 import threading
 import time
-import types
 
 import numba
 import numpy as np
-from numba.core.dispatcher import Dispatcher
 
 from . import runtime
 from .kernels import checks, jobs
 from .kernels.incremental import workspace_size
 from .kernels.layers import cache_size
-from .kernels.specialise import ENTRIES, built_kernels
+from .kernels.specialise import ENTRIES, built_kernels, callees
 from .model import MLP
 
 DEFAULT_CONFIGURATION = ("tanh", "identity", "mse")  # the textbook's: fastgrad train with no options
 
 
+# the ways the Python layer builds each job (kernels/jobs.py's JOBS): (label, job, options)
+VARIANTS = ([(f"loss{blocked}", "loss", (bool(blocked),)) for blocked in ("", " blocked")]  # blocked: large problems
+            + [(f"backprop{blocked}{parallel}", "backprop", (bool(parallel), bool(blocked)))
+               for blocked in ("", " blocked") for parallel in ("", " parallel")]
+            + [(f"{strategy} differences{parallel}", "differences", (strategy, bool(parallel)))
+               for strategy in jobs.DIFFERENCES for parallel in ("", " parallel")]
+            + [(f"central gradient{parallel}", "central", ("incremental", bool(parallel)))
+               for parallel in ("", " parallel")]
+            + [(f"complex step{parallel}", "complex_step", (bool(parallel),)) for parallel in ("", " parallel")]
+            + [(f"train analytic{blocked}", "training", ("analytic", None, False, bool(blocked)))
+               for blocked in ("", " blocked")]
+            + [(f"train {strategy}{parallel}", "training", ("numerical", strategy, bool(parallel)))
+               for strategy in jobs.DIFFERENCES for parallel in ("", " parallel")]
+            + [("train coordinate", "coordinate", ())])
+
+
+def _samples(net, XT, YT):
+    """A value for every argument name of the jobs (``jobs.JOBS``) on a tiny problem, of the types the Python
+    layer passes."""
+    P = net.n_params
+    return {"theta": net.theta.copy(), "layout": net.layout, "XT": XT, "YT": YT,
+            "cache": np.empty(cache_size(net.layout, XT.shape[1])), "grad": np.empty(P),
+            "steps": np.full(P, 1e-5), "m": 1.0, "h_table": 1e-5, "h": 1e-5, "base": 1e-5,
+            "entries": np.arange(P), "n_shares": 1, "work": np.empty(0), "out": np.empty(P),
+            "eta": 1e-3, "batches": np.zeros((0, 0), dtype=np.int64), "limit": np.inf,
+            "last_good": net.theta.copy(), "losses": np.empty(1)}
+
+
 def job_kernels(hidden="tanh", output="identity", loss="mse"):
-    """[(label, kernel, arguments-maker)] for every job of one configuration: the loss and backprop
-    (each plain and blocked), both difference strategies, the central gradient and the complex step (each serial and
-    parallel), every training kernel and the coordinate sweeps. ``arguments-maker(net, XT, YT)`` gives the call's
-    arguments after (theta, layout, XT, YT)."""
+    """[(label, kernel, job name)] for every job of one configuration, built every way in ``VARIANTS``: the loss
+    and backprop (each plain and blocked), both difference strategies, the central gradient and the complex step
+    (each serial and parallel), every training kernel and the coordinate sweeps."""
     f = jobs.formulas([hidden], output, loss)
-    def differences(net, XT, YT):
-        return (np.full(net.n_params, 1e-5), 1.0, 1e-5, np.arange(net.n_params), 1, np.empty(0),
-                np.empty(net.n_params))
-
-    def central(net, XT, YT):
-        return (0.0, 1e-5, np.arange(net.n_params), 1, np.empty(0), np.empty(net.n_params), np.empty(net.n_params))
-
-    def complex_steps(net, XT, YT):
-        return (np.full(net.n_params, 1e-20), np.arange(net.n_params), 1, np.empty(net.n_params))
-
-    def steps(net, XT, YT):
-        return (1e-3, 1e-5, np.zeros((0, 0), dtype=np.int64), 1, np.inf, net.theta.copy(), np.empty(1))
-
-    def backprop(net, XT, YT):
-        return np.empty(cache_size(net.layout, XT.shape[1])), np.empty(net.n_params)
-
-    table = []
-    for blocked in ("", " blocked"):  # blocked: for large problems (products.blocked_pays_off)
-        table.append((f"loss{blocked}", jobs.loss_kernel(f, bool(blocked)),
-                      lambda net, XT, YT: (np.empty(cache_size(net.layout, XT.shape[1])),)))
-        for parallel in (False, True):
-            table.append((f"backprop{blocked}{' parallel' if parallel else ''}",
-                          jobs.backprop_kernel(f, parallel, bool(blocked)), backprop))
-    for strategy in jobs.DIFFERENCES:
-        for parallel in (False, True):
-            table.append((f"{strategy} differences{' parallel' if parallel else ''}",
-                          jobs.differences_kernel(f, strategy, parallel), differences))
-    for parallel in (False, True):
-        table.append((f"central gradient{' parallel' if parallel else ''}",
-                      jobs.central_kernel(f, "incremental", parallel), central))
-    for parallel in (False, True):
-        table.append((f"complex step{' parallel' if parallel else ''}", jobs.complex_step_kernel(f, parallel),
-                      complex_steps))
-    for blocked in ("", " blocked"):
-        table.append((f"train analytic{blocked}", jobs.training_kernel(f, "analytic", None, False, bool(blocked)), steps))
-    for strategy in jobs.DIFFERENCES:
-        for parallel in (False, True):
-            table.append((f"train {strategy}{' parallel' if parallel else ''}",
-                          jobs.training_kernel(f, "numerical", strategy, parallel), steps))
-    table.append(("train coordinate", jobs.coordinate_kernel(f),
-                  lambda net, XT, YT: (1e-3, 1e-5, np.inf, net.theta.copy(), np.empty(1))))
-    return table
+    return [(label, jobs.JOBS[name].build(f, *options), name) for label, name, options in VARIANTS]
 
 
 def call_kernels(net, X, Y):
@@ -108,28 +93,12 @@ def warm_up(configuration=DEFAULT_CONFIGURATION, processes=1):
     return rows
 
 
-def compiled_callees(kernel):
-    """The kernels that numba compiles on their own for ``kernel``: those its code names, directly
-    or as a module's attribute, and theirs, through the pasted pieces (inline="always") too."""
-    found, pasted, todo = set(), set(), [kernel]
-    while todo:
-        function = todo.pop().py_func
-        names = function.__code__.co_names
-        values = [function.__globals__.get(name) for name in names]
-        values += [getattr(value, name, None) for value in values if isinstance(value, types.ModuleType)
-                   for name in names]
-        for value in values:
-            if isinstance(value, Dispatcher) and value not in found | pasted:
-                (pasted if value.targetoptions.get("inline") == "always" else found).add(value)
-                todo.append(value)
-    return found
-
-
 def waits_for(kernels):
     """[numbers of the earlier kernels that kernel i waits for]: those whose compiled callees it
-    compiles too (twins, serial before parallel; a job before the jobs that build on it)."""
-    callees = [compiled_callees(kernel) for kernel in kernels]
-    return [tuple(j for j in range(i) if callees[j] and callees[j] <= callees[i]) for i in range(len(kernels))]
+    compiles too (twins, serial before parallel; a job before the jobs that build on it), as
+    ``specialise`` recorded them (``callees``)."""
+    linked = [callees(kernel) for kernel in kernels]
+    return [tuple(j for j in range(i) if linked[j] and linked[j] <= linked[i]) for i in range(len(kernels))]
 
 
 def _share_out(function, tasks, processes, waits=None):
@@ -172,8 +141,10 @@ def _calls(configuration):
     hidden, output, loss = configuration
     net = MLP([1, 2, 1], hidden=hidden, output=output, seed=0)
     XT, YT = np.zeros((1, 6)), np.ones((1, 6))  # n = 6: the blocked kernels need n >= 3 max(sizes)
-    calls = [(label, kernel, (net.theta.copy(), net.layout, XT, YT) + tuple(arguments(net, XT, YT)))
-             for label, kernel, arguments in job_kernels(hidden, output, loss)]
+    calls = []
+    for label, kernel, name in job_kernels(hidden, output, loss):
+        samples = _samples(net, XT, YT)  # fresh arrays for each call
+        calls.append((label, kernel, tuple(samples[argument] for argument in jobs.JOBS[name].arguments)))
     return calls + call_kernels(net, np.zeros((6, 1)), np.ones((6, 1)))
 
 
@@ -210,16 +181,20 @@ def entries_built():
 
 
 def cache_status(configuration=DEFAULT_CONFIGURATION):
-    """(cached, total, directory): how many jobs of a configuration have an on-disk cache index."""
+    """(cached, total, directory): how many jobs of a configuration have an index in the disk cache.
+
+    numba names a kernel's index ``<source file's stem>.<qualified name>-<line>.py<version>.nbi``
+    in its cache directory (``stats.cache_path``; None for a kernel compiled in memory)."""
     kernels = [k for _, k, _ in job_kernels(*configuration)]
     cached, directory = 0, "(none)"
     for k in kernels:
-        try:
-            index = k._cache._cache_file._index_path  # numba internals: read only, never required
-        except AttributeError:
+        path = k.stats.cache_path
+        if path is None:
             continue
-        directory = os.path.dirname(index)
-        cached += os.path.exists(index)
+        directory = path
+        stem = os.path.splitext(os.path.basename(k.py_func.__code__.co_filename))[0]
+        cached += bool(glob.glob(os.path.join(glob.escape(path), glob.escape(f"{stem}.{k.py_func.__qualname__}-")
+                                              + "*.nbi")))
     return cached, len(kernels), directory
 
 

@@ -79,3 +79,30 @@ def test_cache_status_counts_the_warmed_jobs():
     diagnostics.warm_up()
     cached, total, directory = diagnostics.cache_status()
     assert total == 21 and cached == total and directory != "(none)"
+
+
+COUNT_CACHED = """
+import json, numpy as np
+import fastgrad as fg
+from fastgrad import diagnostics
+from fastgrad.kernels import jobs
+from fastgrad.kernels.layers import cache_size
+before = diagnostics.cache_status()
+net = fg.MLP([1, 2, 1], seed=0)
+jobs.loss_kernel(jobs.formulas(["tanh"], "identity", "mse"))(net.theta, net.layout, np.zeros((1, 6)), np.ones((1, 6)),
+                                                             np.empty(cache_size(net.layout, 6)))
+print(json.dumps([before, diagnostics.cache_status()]))
+"""
+
+
+def test_cache_status_counts_the_jobs_with_an_index_in_a_fresh_cache(tmp_path):
+    """In a fresh cache no job is cached; after the loss job's first call, that one is."""
+    import json
+    import subprocess
+    import sys
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path), FASTGRAD_CACHE_DIR=str(tmp_path))
+    proc = subprocess.run([sys.executable, "-c", COUNT_CACHED], env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    (cached, total, directory), after = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert (cached, total) == (0, 21) and directory.startswith(str(tmp_path))
+    assert after == [1, 21, directory]

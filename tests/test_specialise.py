@@ -97,3 +97,33 @@ def test_parallel_equals_serial_bit_for_bit_in_every_configuration_kind(force_th
         parallel = fg.numerical_gradient(net, X, Y, backend="numba-parallel")
         assert parallel.tobytes() == serial.tobytes()
         assert np.all(np.isfinite(serial))
+
+
+def test_every_job_declares_its_templates_parameters_once():
+    """``jobs.JOBS`` names each job's arguments as its templates' parameters, covers every entry
+    template once, and its builders' docstrings state that signature."""
+    import inspect
+    covered = [template for job in jobs.JOBS.values() for template in job.templates]
+    assert sorted(t.__name__ for t in covered) == sorted(specialise.ENTRIES)
+    for name, job in jobs.JOBS.items():
+        for template in job.templates:
+            assert tuple(inspect.signature(template).parameters) == job.arguments, (name, template.__name__)
+        assert job.build.__doc__.startswith(jobs.signature(name) + ";")
+        assert job.build is getattr(jobs, name + "_kernel")  # Problem.kernel(job) builds by this name
+    assert jobs.signature("differences").startswith(
+        "(theta, layout, XT, YT, steps, m, h_table, entries, n_shares, work, out) -> E")
+
+
+def test_specialise_records_the_kernels_each_specialisation_links():
+    """The callees recorded as a kernel is built: those compiled on their own, at any depth, not
+    those pasted into it."""
+    f = jobs.formulas(["tanh"], "identity", "mse")
+    loss = jobs.loss_kernel(f)
+    linked = specialise.callees(loss)
+    assert kernel_name(specialise.specialise(jobs.forward.forward, f)) in {kernel_name(k) for k in linked}
+    assert all(k.targetoptions.get("inline") != "always" for k in linked)
+    assert specialise.callees(jobs.training_kernel(f, "analytic", None, False)) >= linked
+    assert loss not in specialise.callees(jobs.complex_step_kernel(f, False))
+    parallel, serial = (jobs.central_kernel(f, "incremental", threads) for threads in (True, False))
+    assert jobs.differences_kernel(f, "incremental", True) in specialise.callees(parallel)  # linked
+    assert jobs.differences_kernel(f, "incremental", False) not in specialise.callees(serial)  # pasted

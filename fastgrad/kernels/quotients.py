@@ -2,7 +2,7 @@
 default step rule, the job, the quotient (for small nets, a separate call for each of the
 three cost more than the arithmetic); the training loop's numerical step pastes the same.
 
-Template: ``differences`` is bound to a difference job (``jobs._job``: the serial job's
+Template: ``differences`` is bound to a difference job (``jobs._difference_job``: the serial job's
 template, pasted, or the compiled parallel job, linked).
 """
 import numpy as np

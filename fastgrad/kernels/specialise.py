@@ -15,13 +15,17 @@ which names its on-disk cache file, so specialisations never share a cache entry
 Built kernels are memoised: asking twice returns the same dispatcher.
 
 ``@entry`` marks the templates that the Python layer calls: the jobs. ``ENTRIES`` lists
-them for warm-up, ``fastgrad info`` and the tests.
+them for warm-up, ``fastgrad info`` and the tests. Each specialisation records, as it is
+built, the kernels that numba compiles on their own for it (``callees``): those it links,
+directly or through the pieces pasted into it, and theirs.
 
 Bindings that numba cannot key a disk cache by (a user's function, the formulas built from
 one by ``module_of``) compile in memory, and so does every kernel bound to them. ``bound``
 binds a template the same way without compiling it: the interpreter runs the same text.
 """
 import types
+
+from numba.core.dispatcher import Dispatcher
 
 from .jit import BORROWING, compile_function
 
@@ -32,6 +36,7 @@ BORROWERS = set()  # templates that allocate nothing, compiled without reference
 _BUILT = {}       # (template, bindings it uses, parallel, inline, cache) -> dispatcher
 _ASKED = {}       # (template, bindings as asked, parallel, inline, cache) -> dispatcher
 _IN_MEMORY = set()  # the dispatchers built with cache=False
+_CALLEES = {}     # dispatcher -> frozenset of the kernels compiled on their own that it calls, at any depth
 
 
 def template(function=None, *, paste=False, borrowing=False):
@@ -112,6 +117,7 @@ def specialise(function, bindings, parallel=False, inline=False, cache=True):
         if function in BORROWERS and not inline and not parallel:  # numba's threads allocate
             options.update(BORROWING)
         built = _BUILT[key] = compile_function(copy, cache=cache, **options)
+        _CALLEES[built] = _linked(copy)
         if not cache:
             _IN_MEMORY.add(built)
     _ASKED[asked] = built
@@ -161,6 +167,34 @@ def _copy(function, bindings, callee):
     copy.__module__ = function.__module__
     copy.__doc__ = function.__doc__
     return copy
+
+
+def callees(kernel):
+    """The kernels that numba compiles on their own for ``kernel`` (a dispatcher): those it
+    links, directly or through the pieces pasted into it, and theirs; recorded when a
+    specialisation is built, found once for any other kernel."""
+    found = _CALLEES.get(kernel)
+    if found is None:
+        _CALLEES[kernel] = frozenset()  # while it is walked: a name that leads back to it adds nothing
+        found = _CALLEES[kernel] = _linked(kernel.py_func)
+    return found
+
+
+def _linked(function):
+    """``callees`` of the Python function ``function``: the dispatchers its code names, directly
+    or as a module's attribute (a formulas module's helper), that compile on their own, with
+    their callees, and the callees of those pasted into it."""
+    names = function.__code__.co_names
+    values = [function.__globals__.get(name) for name in names]
+    values += [getattr(value, name, None) for value in values if isinstance(value, types.ModuleType)
+               for name in names]
+    found = set()
+    for value in values:
+        if isinstance(value, Dispatcher):
+            if value.targetoptions.get("inline") != "always":
+                found.add(value)
+            found |= callees(value)
+    return frozenset(found)
 
 
 def built_kernels():
