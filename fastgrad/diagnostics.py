@@ -13,6 +13,7 @@ import platform
 import signal
 import threading
 import time
+import warnings
 
 import numba
 import numpy as np
@@ -23,6 +24,7 @@ from .kernels.incremental import workspace_size
 from .kernels.layers import cache_size
 from .kernels.specialise import ENTRIES, built_kernels, callees
 from .model import MLP
+from .validation import available_memory, readable_bytes
 
 DEFAULT_CONFIGURATION = ("tanh", "identity", "mse")  # the textbook's: fastgrad train with no options
 
@@ -87,6 +89,11 @@ def warm_up(configuration=DEFAULT_CONFIGURATION, processes=1):
     if processes == 1:
         return _warm(configuration)
     calls = _calls(configuration)
+    most = max(1, min(len(calls), int(available_memory() // COMPILER_BYTES)))
+    if processes > most:
+        warnings.warn(f"warm-up: {processes} processes capped at {most} (one per job at most, "
+                      f"{readable_bytes(COMPILER_BYTES)} of free memory each)")
+        processes = most
     rows = _share_out(_warm_one, [(configuration, number) for number in range(len(calls))], processes,
                       waits_for([kernel for _, kernel, _ in calls]))
     _warm(configuration)
@@ -126,6 +133,9 @@ def _share_out(function, tasks, processes, waits=None):
                 raise runtime.KernelError(f"warm-up: a compiling process died (out of memory?); try fewer than "
                                           f"{processes} processes")
         return [done[i] for i in range(len(tasks))]
+
+
+COMPILER_BYTES = 500e6  # a process compiling kernels: numpy, numba, LLVM
 
 
 def default_processes():

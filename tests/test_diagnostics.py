@@ -106,3 +106,14 @@ def test_cache_status_counts_the_jobs_with_an_index_in_a_fresh_cache(tmp_path):
     (cached, total, directory), after = json.loads(proc.stdout.strip().splitlines()[-1])
     assert (cached, total) == (0, 21) and directory.startswith(str(tmp_path))
     assert after == [1, 21, directory]
+
+
+def test_a_warm_up_asking_for_more_processes_than_jobs_is_capped(monkeypatch):
+    asked = []
+    monkeypatch.setattr(diagnostics, "_share_out", lambda function, tasks, processes, waits: asked.append(
+        (len(tasks), processes)) or [])
+    monkeypatch.setattr(diagnostics, "_warm", lambda configuration, which=None: [])
+    with pytest.warns(UserWarning, match=r"^warm-up: 1000 processes capped at \d+ \(one per job at most"):
+        diagnostics.warm_up(processes=1000)
+    (jobs, processes), = asked
+    assert processes <= jobs < 1000
