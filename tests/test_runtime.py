@@ -51,6 +51,7 @@ def test_compile_watch_sees_compiles_not_calls():
     assert again.compiled == [] and again.seconds == 0
 
 
+@pytest.mark.slow
 def test_unwritable_cache_directory_compiles_in_memory_and_writes_nothing_in_the_package(tmp_path):
     """FASTGRAD_CACHE_DIR where a file stands (this holds even for root, whom permission bits
     do not stop): kernels compile in memory, nothing fails, and no cache file appears in a
