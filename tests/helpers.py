@@ -18,10 +18,10 @@ CONFIGURATIONS = ([(h, "identity", "squared") for h in HIDDEN]
                   + [("tanh", o, l) for o, l in OUTPUT_LOSSES[1:]]
                   + [(MIXED, "sigmoid", "mse"), (MIXED, "softmax", "cross-entropy")])
 TEXTBOOK = ("tanh", "identity", "squared")
-# The quick tier's cases (depth, configuration): the textbook's, and mixed hidden layers (every
-# built-in hidden activation in one kernel) under each output that transforms, on layers deep
-# enough to hold tanh, sigmoid (2) and relu (3).
-QUICK_CASES = [(1, TEXTBOOK), (2, (MIXED, "sigmoid", "mse")), (3, (MIXED, "softmax", "cross-entropy"))]
+# The quick tier's cases (depth, configuration): the textbook's, and three hidden layers of
+# tanh, sigmoid and relu (every built-in hidden activation in one kernel) under softmax and
+# cross-entropy.
+QUICK_CASES = [(1, TEXTBOOK), (3, (MIXED, "softmax", "cross-entropy"))]
 
 
 def slow_unless(quick, *values, name=None):
