@@ -122,3 +122,11 @@ def test_processes_share_the_cache_and_a_users_numba_cache_dir_stays_theirs(tmp_
     assert clear_cache(str(root)) == len(written) + 1
     assert os.listdir(root) == ["not-ours"]
     assert clear_cache(str(tmp_path / "missing")) == 0
+
+
+def test_clear_cache_clears_the_parent_of_cache_dir(monkeypatch, tmp_path):
+    monkeypatch.setattr(cache_dir, "CACHE_DIR", str(tmp_path / "kernels-fedcba9876543210"))
+    for name in ("kernels-fedcba9876543210", "kernels-0123456789abcdef"):
+        (tmp_path / name / "sub").mkdir(parents=True)
+        (tmp_path / name / "sub" / "f.nbi").write_text("")
+    assert clear_cache() == 2 and os.listdir(tmp_path) == []

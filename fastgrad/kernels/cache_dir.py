@@ -62,8 +62,9 @@ def writable(directory):
 
 def clear_cache(root=None):
     """Remove every kernel cache directory (``kernels-*``, of any hash) under ``root``
-    (default ``cache_root()``); return the number of files removed."""
-    root = cache_root() if root is None else root
+    (default: the parent of CACHE_DIR); return the number of files removed. A process that
+    compiles afterwards creates its directory again."""
+    root = os.path.dirname(CACHE_DIR) if root is None else root
     try:
         names = os.listdir(root)
     except FileNotFoundError:
