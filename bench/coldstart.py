@@ -30,7 +30,7 @@ JOBS = {
 
 
 def _timed(argv, cache, pythonpath):
-    env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache, FASTGRAD_CACHE_DIR=cache)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
     start = time.perf_counter()

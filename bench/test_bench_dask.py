@@ -9,6 +9,8 @@ from fastgrad import runtime
 from fastgrad.benchmark import benchmark_problem, gradient_cases
 from fastgrad.gradients.analytic import analytic_gradient
 
+pytestmark = pytest.mark.slow  # timings, not features: the full tier
+
 SIZES = [([8, 64, 4], 1000), ([16, 64, 64, 8], 500)]
 
 

@@ -8,6 +8,8 @@ import pytest
 
 from fastgrad.kernels.elementary import _exp_of_abs, tanh_into
 
+pytestmark = pytest.mark.slow  # timings, not features: the full tier
+
 SIZES = [25, 250, 2500]
 REPEAT = 200  # calls per timed round: a call of 25 elements takes ~100 ns
 

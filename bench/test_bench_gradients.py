@@ -12,6 +12,8 @@ import pytest
 from fastgrad.benchmark import benchmark_problem, gradient_cases
 from fastgrad.gradients.analytic import analytic_gradient
 
+pytestmark = pytest.mark.slow  # timings, not features: the full tier
+
 SIZES = [([1, 10, 1], 25), ([8, 64, 4], 1000), ([16, 64, 64, 8], 500)]
 CASES = [(sizes, n, case) for sizes, n in SIZES for case in gradient_cases(sizes, n)]
 

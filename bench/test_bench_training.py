@@ -8,6 +8,8 @@ import pytest
 
 from fastgrad.benchmark import training_cases
 
+pytestmark = pytest.mark.slow  # timings, not features: the full tier
+
 CASES = [case for name in ("seed", "seed-analytic") for case in training_cases(name)]
 
 

@@ -119,7 +119,7 @@ def main():
     caches = {label: tempfile.TemporaryDirectory(prefix=f"fastgrad-ab-{label}-") for label in checkouts}
     for _ in range(args.processes + 1):  # the first round fills each checkout's kernel cache
         for label, path in checkouts.items():
-            env = dict(os.environ, PYTHONPATH=path, NUMBA_CACHE_DIR=caches[label].name)
+            env = dict(os.environ, PYTHONPATH=path, NUMBA_CACHE_DIR=caches[label].name, FASTGRAD_CACHE_DIR=caches[label].name)
             output = subprocess.run([sys.executable, os.path.abspath(__file__), "--other", args.other, "--measure"],
                                     env=env, capture_output=True, text=True, check=True, cwd=path).stdout
             for name, value in re.findall(r"(\w+) ([\d.]+)", output):

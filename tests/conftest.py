@@ -1,7 +1,24 @@
+import os
+
 import numpy as np
 import pytest
 
-import fastgrad as fg
+
+def _cpus():
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # no affinity on this platform
+        return os.cpu_count() or 1
+
+
+# Tests of "two threads" run two threads on a one-CPU runner too: numba starts the threads
+# NUMBA_NUM_THREADS says, read when numba is imported (so before fastgrad is).
+if _cpus() < 2:
+    os.environ.setdefault("NUMBA_NUM_THREADS", "2")
+
+import fastgrad as fg  # noqa: E402  (after NUMBA_NUM_THREADS is settled)
+from fastgrad.runtime import max_threads  # noqa: E402
 
 
 @pytest.fixture
@@ -26,3 +43,13 @@ def force_threads(monkeypatch, restore_threads):
     from fastgrad import policy
     monkeypatch.setattr(policy, "NUMERICAL_MIN_WORK", 0)
     monkeypatch.setattr(policy, "contended", lambda: False)
+
+
+@pytest.fixture
+def two_threads(force_threads):
+    """Run "numba-parallel" on two threads, whatever the problem's size; skipped where numba was
+    started with one (NUMBA_NUM_THREADS=1), never run on one thread in silence."""
+    if max_threads() < 2:
+        pytest.skip("numba was started with one thread (NUMBA_NUM_THREADS=1): two threads cannot run")
+    fg.set_num_threads(2)
+

@@ -1,5 +1,6 @@
-"""Helpers shared by the tests: random problems and error measures."""
+"""Helpers shared by the tests: random problems, error measures and the tiers' cases."""
 import numpy as np
+import pytest
 
 import fastgrad as fg
 
@@ -16,6 +17,26 @@ OUTPUT_LOSSES = [("identity", "squared"), ("identity", "mse"), ("sigmoid", "squa
 CONFIGURATIONS = ([(h, "identity", "squared") for h in HIDDEN]
                   + [("tanh", o, l) for o, l in OUTPUT_LOSSES[1:]]
                   + [(MIXED, "sigmoid", "mse"), (MIXED, "softmax", "cross-entropy")])
+TEXTBOOK = ("tanh", "identity", "squared")
+# The quick tier's cases (depth, configuration): the textbook's, and three hidden layers of
+# tanh, sigmoid and relu (every built-in hidden activation in one kernel) under softmax and
+# cross-entropy.
+QUICK_CASES = [(1, TEXTBOOK), (3, (MIXED, "softmax", "cross-entropy"))]
+
+
+def slow_unless(quick, *values, name=None):
+    """``pytest.param(*values)``, marked slow (the full tier) unless ``quick``."""
+    return pytest.param(*values, id=name, marks=() if quick else pytest.mark.slow)
+
+
+def cases():
+    """Params (sizes, hidden, output, loss) for "sizes,hidden,output,loss": every architecture
+    with every configuration, but mixed on one hidden layer (that is tanh's net, a case
+    already); all but QUICK_CASES marked slow."""
+    return [slow_unless((len(sizes) - 2, configuration) in QUICK_CASES, sizes, *configuration,
+                        name="-".join(configuration) + f"-{len(sizes) - 2}hidden")
+            for sizes in ARCHITECTURES for configuration in CONFIGURATIONS
+            if not (configuration[0] == MIXED and len(sizes) == 3)]
 
 
 def make_problem(sizes, hidden="tanh", output="identity", n=12, seed=0):

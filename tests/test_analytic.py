@@ -83,6 +83,7 @@ def test_cross_entropy_gradient_with_soft_targets():
     assert np.abs(exact - approx).max() <= 1e-8 * np.abs(exact).max()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sizes,hidden,output,blocks", [
     ([3, 9, 7, 2], "tanh", "identity", (False,)),
     ([4, 6, 5, 5, 3], MIXED, "softmax", (False, True)),  # blocked too: its kernels compile in ~20 s, so one

@@ -9,6 +9,7 @@ from fastgrad import benchmark
 from fastgrad.cli import cli
 
 
+@pytest.mark.slow
 def test_quick_bench_writes_json_markdown_and_plots(tmp_path):
     prefix = str(tmp_path / "b")
     result = CliRunner().invoke(cli, ["bench", "--quick", "--quiet", "--out", prefix])

@@ -114,6 +114,7 @@ def _theta_after(steps, tmp_path):
     return load_weights(path)[0].theta
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [
     ["--data", "spirals", "--gradient", "analytic", "--steps", "200", "--sizes", "2,8,3"],
     ["--data", "sine", "--activation", "sigmoid", "--batch-size", "5", "--steps", "50", "--seed", "1"],
@@ -139,6 +140,7 @@ def test_train_on_a_csv_file(tmp_path):
     assert "30 training samples; net [3, 10, 1]" in result.output and "testing loss" in result.output
 
 
+@pytest.mark.slow
 def test_inputs_in_the_millions_train_and_check_finite(tmp_path):
     """A CSV column in [1e6, 1e7]: the loss is finite, so is every gradient (the incremental
     differences returned NaN there, and train reported a divergence at step 0)."""
@@ -241,6 +243,7 @@ def test_resume_file_that_does_not_fit(tmp_path):
     assert f"--resume {w}: the net [2, 10, 3] does not fit the data" in result.output
 
 
+@pytest.mark.slow
 def test_diverging_run_saves_last_good_weights_and_exits_2(tmp_path):
     w = str(tmp_path / "w.npz")
     result = run("train", "--eta", "1e6", "--quiet", "--save", w)
@@ -296,6 +299,7 @@ def test_the_console_script_leaves_its_objects_out_of_the_shutdown_collection(mo
     assert "--steps" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_complete_weights_and_exits_130(tmp_path):
     w = tmp_path / "w.npz"
     warm = subprocess.run(_fastgrad_command() + ["train", "--steps", "1", "--quiet"], capture_output=True,
@@ -323,10 +327,11 @@ def test_ctrl_c_saves_complete_weights_and_exits_130(tmp_path):
     assert load_weights(tmp_path / "replay.npz")[0].theta.tobytes() == net.theta.tobytes()
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_compiling_exits_130_and_keeps_the_old_file(tmp_path):
     w = tmp_path / "w.npz"
     w.write_bytes(b"an earlier result")
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "empty-cache"))
+    env = dict(os.environ, FASTGRAD_CACHE_DIR=str(tmp_path / "empty-cache"))
     proc = subprocess.Popen(_fastgrad_command() + ["train", "--save", str(w)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env, preexec_fn=_default_sigint)
     header = proc.stdout.readline() + proc.stdout.readline()
@@ -406,6 +411,7 @@ def test_standardize_is_saved_reused_by_resume_and_warned_about(tmp_path):
     assert json.load(open(m))["history"]["loss"][0] < 0.5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args,message", [
     (["train", "--sizes", "1,99999999999999999999999,1"], "would need 2.4e+24 bytes of memory"),
     (["train", "--data", "{tmp}/d.csv", "--json", "{tmp}/d.csv"], "the same file as the input --data"),
@@ -428,6 +434,7 @@ def test_bad_input_through_the_installed_command(tmp_path, args, message):
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
+@pytest.mark.slow
 def test_finalizers_failing_after_an_interrupted_compile_say_nothing_and_ctrl_c_is_not_lost(capsys):
     """Seen in CI: Ctrl-C inside LLVM left an llvmlite object whose __del__ failed, and Python
     printed its traceback; and once a Ctrl-C's KeyboardInterrupt landed inside a finalizer,

@@ -54,6 +54,7 @@ def _problem(n=30):
     return net, rng.uniform(-2, 2, size=(n, 2)), 2.0 * rng.normal(size=(n, 2))
 
 
+@pytest.mark.slow
 def test_custom_activation_and_loss_agree_with_backprop_on_every_path(force_threads):
     fg.set_num_threads(2)
     net, X, Y = _problem()
@@ -74,6 +75,7 @@ def test_custom_activation_and_loss_agree_with_backprop_on_every_path(force_thre
         np.testing.assert_array_equal(spread, serial)
 
 
+@pytest.mark.slow
 def test_complex_step_runs_where_the_custom_pieces_take_complex_numbers():
     net, X, Y = _problem()
     exact = fg.analytic_gradient(net, X, Y, loss=SMOOTH)
@@ -85,6 +87,7 @@ def test_complex_step_runs_where_the_custom_pieces_take_complex_numbers():
         fg.numerical_gradient(fg.MLP([2, 3, 2], hidden=ramp), X, Y, method="complex-step")
 
 
+@pytest.mark.slow
 def test_a_custom_copy_of_tanh_and_mse_gives_the_builtin_gradient():
     my_tanh = fg.Activation("my_tanh", njit(lambda z: np.tanh(z)), njit(lambda z: 1.0 - np.tanh(z) ** 2))
     my_mse = fg.Loss("my_mse", njit(lambda o, y: (o - y) ** 2 / 2.0), njit(lambda o, y: (o - y)))  # p = 2 outputs

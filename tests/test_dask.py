@@ -30,6 +30,7 @@ def client():
     cluster.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", METHODS)
 def test_every_method_and_strategy_equals_the_serial_backend_bit_for_bit(client, method):
     net, X, Y = make_problem([3, 5, 4, 2], "tanh", "softmax", n=30)
@@ -46,6 +47,7 @@ def test_every_method_and_strategy_equals_the_serial_backend_bit_for_bit(client,
                 assert spread.error_estimate is None
 
 
+@pytest.mark.slow
 def test_entries_problem_out_and_progress(client):
     net, X, Y = make_problem([2, 6, 3, 1], "sigmoid", n=40)
     entries = np.array([40, 0, 7, 7, 33])
@@ -104,6 +106,7 @@ def test_without_distributed_installed_the_message_says_how(monkeypatch):
         'pip install "fastgrad[distributed]"']
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("batch_size", [None, 7])
 def test_training_on_the_cluster_gives_the_serial_weights_bit_for_bit(client, batch_size):
     net, X, Y = make_problem([2, 4, 3, 1], "tanh", n=20)
@@ -114,6 +117,7 @@ def test_training_on_the_cluster_gives_the_serial_weights_bit_for_bit(client, ba
     assert b.losses == a.losses and b.steps_done == a.steps_done == 12
 
 
+@pytest.mark.slow
 def test_a_diverging_run_on_the_cluster_stops_where_the_serial_one_does(client):
     net, X, Y = make_problem([2, 4, 1], "tanh", n=20)
     runs = []
@@ -127,6 +131,7 @@ def test_a_diverging_run_on_the_cluster_stops_where_the_serial_one_does(client):
     assert history_b.steps_done == history_a.steps_done and history_b.losses == history_a.losses
 
 
+@pytest.mark.slow
 def test_gradcheck_on_the_cluster(client):
     net, X, Y = make_problem([2, 5, 3, 2], "tanh", n=15)
     local = fg.gradcheck(net, X, Y, backend="numba")
@@ -139,6 +144,7 @@ def _worker_pids(client):
     return client.run(os.getpid)
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_gradient_costs_a_retry_not_the_gradient():
     net, X, Y = make_problem([6, 24, 24, 2], "tanh", n=400)
     serial = fg.numerical_gradient(net, X, Y, backend="numba")
@@ -159,6 +165,7 @@ def test_a_worker_killed_mid_gradient_costs_a_retry_not_the_gradient():
         assert killed and killed[0] not in _worker_pids(client).values()  # the nanny started a new process
 
 
+@pytest.mark.slow
 def test_a_worker_killed_during_training_costs_a_retry_not_the_weights():
     net, X, Y = make_problem([3, 16, 2], "tanh", n=200)
     serial = net.copy()
@@ -177,6 +184,7 @@ def test_a_worker_killed_during_training_costs_a_retry_not_the_weights():
     np.testing.assert_array_equal(spread.theta, serial.theta)
 
 
+@pytest.mark.slow
 def test_a_cluster_that_loses_blocks_or_data_ends_the_gradient_in_one_line():
     """With no failures allowed a killed worker ends the gradient in one line; where both die, the
     retries may bring the gradient home (then with the serial bits) or end it in one line."""
@@ -205,6 +213,7 @@ def test_a_cluster_that_loses_blocks_or_data_ends_the_gradient_in_one_line():
                 assert victims == 2 and np.array_equal(spread, serial)
 
 
+@pytest.mark.slow
 def test_ctrl_c_cancels_the_blocks(client):
     net, X, Y = make_problem([6, 24, 24, 2], "tanh", n=400)
 
@@ -222,6 +231,7 @@ def test_ctrl_c_cancels_the_blocks(client):
     assert client.run_on_scheduler(block_tasks) == []
 
 
+@pytest.mark.slow
 def test_any_function_on_the_cluster_equals_its_serial_loop(client):
     from numba import njit
 
@@ -270,6 +280,7 @@ def test_cost_model_and_blocks():
     assert dask_backend.block_bounds(huge, 8).size == dask_backend.BLOCKS_PER_THREAD * 8 + 1
 
 
+@pytest.mark.slow
 def test_cli_gradcheck_and_train_on_a_local_cluster(tmp_path):
     result = CliRunner().invoke(cli, ["gradcheck", "--dask-workers", "2", "--sizes", "1,4,3,1"])
     assert result.exit_code == 0, result.output
@@ -314,6 +325,7 @@ def test_cli_an_unreachable_scheduler_fails_within_the_timeout(monkeypatch):
     assert line.startswith("Error: --scheduler: cannot reach a Dask scheduler at tcp://127.0.0.1:1 within 1 s (")
 
 
+@pytest.mark.slow
 def test_cli_bench_times_the_cluster_beside_the_local_backends(tmp_path):
     prefix = str(tmp_path / "b")
     result = CliRunner().invoke(cli, ["bench", "--quick", "--sizes", "4-16-2:100", "--backends", "numba,dask",
@@ -323,6 +335,7 @@ def test_cli_bench_times_the_cluster_beside_the_local_backends(tmp_path):
     assert [row.split("|")[2:4] for row in rows] == [[" numerical/numba ", " 1 "], [" numerical/dask ", " 2 "]]
 
 
+@pytest.mark.slow
 def test_cli_derivative_on_a_local_cluster(tmp_path):
     import json
     module = tmp_path / "user_model.py"

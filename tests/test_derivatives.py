@@ -73,6 +73,7 @@ def test_python_loop_equals_scipy_bit_for_bit(fun, x0, options, method):
     np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fun,x0,options,method", _cases_with(["2-point", "3-point", "cs"]))
 def test_compiled_loops_equal_scipy_on_the_same_compiled_function(fun, x0, options, method, force_threads):
     compiled = COMPILED[fun]

@@ -17,6 +17,7 @@ def test_runtime_info_names_threads_and_layer():
     assert "jobs of the default configuration cached in" in info["kernel_cache"]
 
 
+@pytest.mark.slow
 def test_warm_up_covers_every_entry_kernel():
     """The registry of entry templates, not a hand-kept list, decides what a warm-up covers, in this
     process or shared out among fresh ones (the same rows)."""
@@ -75,6 +76,7 @@ def test_a_shared_out_warm_up_job_waits_for_the_jobs_whose_callees_it_compiles_t
     assert "loss" not in waits["complex step parallel"]
 
 
+@pytest.mark.slow
 def test_cache_status_counts_the_warmed_jobs():
     diagnostics.warm_up()
     cached, total, directory = diagnostics.cache_status()

@@ -11,6 +11,7 @@ from helpers import ARCHITECTURES, CONFIGURATIONS, make_problem, scaled_error
 
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sizes", ARCHITECTURES, ids=lambda s: f"{len(s) - 2}hidden")
 @pytest.mark.parametrize("hidden,output,loss", CONFIGURATIONS)
 def test_incremental_equals_full_entry_by_entry(sizes, hidden, output, loss, force_threads):
@@ -24,6 +25,7 @@ def test_incremental_equals_full_entry_by_entry(sizes, hidden, output, loss, for
         assert parallel.tobytes() == serial.tobytes()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("h", [1e-3, 0.3, 2.0])
 def test_large_steps_stay_exact_differences(h):
     """The change formulas are identities, not approximations: any h gives the same differences."""
@@ -33,6 +35,7 @@ def test_large_steps_stay_exact_differences(h):
     assert np.abs(incremental - full).max() <= 1e-10 * np.abs(full).max()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("hidden,output", [("tanh", "identity"), ("sigmoid", "identity"), ("tanh", "sigmoid"),
                                            ("sigmoid", "sigmoid")])
 @pytest.mark.parametrize("scale", [3e6, 1e5])
@@ -67,6 +70,7 @@ def test_incremental_is_accurate_at_n_1000():
     assert err_incremental <= 2 * err_numpy
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", DEFAULT_GRID)
 def test_default_gradient_matches_backprop_to_rounding_on_the_bench_grid(size):
     """Every size of ``fastgrad bench``'s grid: the default numerical gradient (incremental,

@@ -65,6 +65,7 @@ def test_blocked_products_equal_the_plain_loop_bit_for_bit(rows, units, n, trans
     assert np.array_equal(blocked, plain)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rows,units,n", [(1, 1, 3), (3, 10, 7), (5, 7, 8), (9, 4, 41), (17, 6, 100), (4, 16, 64)])
 def test_blocked_row_dots_equal_the_interleaved_dot_bit_for_bit(rows, units, n):
     """row_dots (D dealt out, eight partial products, their sums) against dot, entry by entry,

@@ -8,6 +8,7 @@ from helpers import make_problem
 BACKENDS = ["python", "numpy", "numba", "numba-parallel"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("output,loss", [("identity", "squared"), ("sigmoid", "mse"),
                                          ("softmax", "cross-entropy")])
 def test_backends_agree_with_each_other(output, loss):
@@ -18,6 +19,7 @@ def test_backends_agree_with_each_other(output, loss):
         assert np.abs(grad - results["python"]).max() <= 1e-9 * scale, backend
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("threads", [1, 2])
 def test_parallel_equals_serial_bit_for_bit(threads, force_threads):
     fg.set_num_threads(min(threads, fg.runtime_info()["max_threads"]))
@@ -92,6 +94,7 @@ print("checked", checked)
 """
 
 
+@pytest.mark.slow
 def test_one_to_four_threads_with_uneven_shares_equal_serial_bit_for_bit(tmp_path):
     """54 entries over 1-4 threads (shares of 14/13 entries and the like), every difference job
     and the parallel training kernel, in a process started with NUMBA_NUM_THREADS=4."""

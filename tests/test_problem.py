@@ -6,6 +6,7 @@ import fastgrad as fg
 from helpers import CONFIGURATIONS, make_problem
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("hidden,output,loss", CONFIGURATIONS[:4])
 def test_methods_equal_the_free_functions_bit_for_bit(hidden, output, loss):
     net, X, Y = make_problem([3, 6, 4, 2] if output != "softmax" else [3, 6, 3], hidden, output, n=17, seed=4)

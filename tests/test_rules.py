@@ -38,6 +38,7 @@ def test_complex_step_reaches_machine_precision(smooth):
         assert scaled_error(g, exact) <= 1e-13
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("output,loss", [("sigmoid", "mse"), ("softmax", "cross-entropy")])
 def test_complex_step_other_losses(output, loss):
     net, X, Y = make_problem([3, 4, 3], "sigmoid", output, n=15, seed=4)
@@ -85,6 +86,7 @@ def test_default_steps_follow_the_rule(smooth):
     assert np.array_equal(steps, (net.theta + 1e-4) - net.theta)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["forward", "backward", "central", "central4", "richardson"])
 @pytest.mark.parametrize("output,loss", [("identity", "squared"), ("sigmoid", "mse"), ("softmax", "cross-entropy")])
 def test_every_method_agrees_across_backends_and_strategies(method, output, loss, force_threads):

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from fastgrad import analytic_gradient
 from fastgrad.kernels import jobs, specialise
@@ -71,10 +72,11 @@ print(json.dumps({"built": diagnostics.entries_built(), "top": [n for n, _ in wa
 """
 
 
+@pytest.mark.slow
 def test_default_train_compiles_one_serial_incremental_training_kernel(tmp_path):
     """`fastgrad train` with no options: the serial incremental tanh/identity/mse training
     kernel and what it calls, nothing else (no parallel, backprop, full or complex kernel)."""
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    env = dict(os.environ, FASTGRAD_CACHE_DIR=str(tmp_path / "cache"))
     proc = subprocess.run([sys.executable, "-c", DEFAULT_TRAIN], env=env, capture_output=True, text=True,
                           timeout=600)
     assert proc.returncode == 0, proc.stderr
@@ -88,6 +90,7 @@ def test_default_train_compiles_one_serial_incremental_training_kernel(tmp_path)
                                                   "relu", "softmax", "squared", "cross_entropy", "_propagate")), name
 
 
+@pytest.mark.slow
 def test_parallel_equals_serial_bit_for_bit_in_every_configuration_kind(force_threads, restore_threads):
     import fastgrad as fg
     for hidden, output in [("tanh", "identity"), (["relu", "sigmoid"], "softmax")]:

@@ -92,6 +92,7 @@ def test_analytic_steps_use_the_current_weights():
     np.testing.assert_allclose(net.theta, expected, rtol=1e-14)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("batch_size", [None, 30])
 def test_blocked_analytic_steps_equal_the_plain_ones_bit_for_bit(monkeypatch, batch_size):
     """Training of a large problem links the blocked backprop (products.py): the same weights."""

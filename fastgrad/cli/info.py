@@ -1,9 +1,12 @@
 """fastgrad info: versions, threads, the kernel cache; --warm-up compiles every default job."""
+import os
 import time
 
 import click
 
 from .. import diagnostics
+from ..kernels import cache_dir
+from ..kernels.jit import CACHING
 from .app import cli
 
 
@@ -13,14 +16,23 @@ from .app import cli
 @click.option("--processes", type=click.IntRange(min=1), default=None,
               help="--warm-up: processes that compile side by side (default: one per CPU, at most 8; "
                    "one where every job is cached).")
-def info_command(warm_up, processes):
+@click.option("--clear-cache", is_flag=True,
+              help="Remove fastgrad's compiled kernels (every version's) from the cache directory, then report.")
+def info_command(warm_up, processes, clear_cache):
     """Versions, CPUs, numba threads and threading layer, kernel cache."""
     if processes is not None and not warm_up:
         raise ValueError("--processes: only with --warm-up")
+    if clear_cache:
+        removed = cache_dir.clear_cache()
+        click.echo(f"removed {removed} cached kernel file{'s' if removed != 1 else ''} from "
+                   f"{os.path.dirname(cache_dir.CACHE_DIR)}")
     cached, total, _ = diagnostics.cache_status()
     for key, value in diagnostics.runtime_info().items():
         click.echo(f"{key:>16}: {value}")
-    click.echo(f"{'cache':>16}: {'warm' if cached == total else 'cold (first use compiles)'}")
+    click.echo(f"{'cache':>16}: {'warm' if cached == total else 'cold (first use compiles)'}"
+               f"{'' if CACHING else ' (not writable: kernels compile in memory)'}")
+    click.echo(f"{'cache directory':>16}: {cache_dir.CACHE_DIR} (FASTGRAD_CACHE_DIR sets its parent; "
+               "--clear-cache empties it)")
     if warm_up:
         click.echo(f"\nwarm-up of every job for the default configuration "
                    f"({', '.join(diagnostics.DEFAULT_CONFIGURATION)}):")
