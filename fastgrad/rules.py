@@ -93,7 +93,7 @@ RULES = {rule.name: rule for rule in (
     Rule("richardson", 6, (1.0, 0.5, 0.25), True, (1, 1),
          weights=(Fraction(1, 45), Fraction(-20, 45), Fraction(64, 45))),
 )}
-METHODS = tuple(RULES)
+METHODS = ("central",) + tuple(name for name in RULES if name != "central")  # the default first
 ORDERS = {name: rule.order for name, rule in RULES.items()}
 BASE_STEPS = {name: rule.base_step for name, rule in RULES.items()}
 EXACT_CENTRAL_STEP = EPS ** 0.5  # the central rule's base where changes are exact (module docstring)

@@ -132,6 +132,7 @@ def test_clear_cache_clears_the_parent_of_cache_dir(monkeypatch, tmp_path):
     assert clear_cache() == 2 and os.listdir(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_info_shows_the_cache_directory_and_clears_it(tmp_path):
     import subprocess
     import sys

@@ -44,7 +44,8 @@ def _flip(data):
     return bytes(data)
 
 
-@pytest.mark.parametrize("damage", [_truncate, _zero, _flip])
+@pytest.mark.parametrize("damage", [_truncate, pytest.param(_zero, marks=pytest.mark.slow),
+                                    pytest.param(_flip, marks=pytest.mark.slow)])
 def test_a_broken_cache_file_is_dropped_and_the_kernel_recompiled(tmp_path, damage):
     expected, _ = _run(tmp_path)
     files = sorted(tmp_path.rglob("*.nbc")) + sorted(tmp_path.rglob("*.nbi"))
