@@ -45,7 +45,8 @@ def job_kernels(hidden="tanh", output="identity", loss="mse"):
         return (np.full(net.n_params, 1e-20), np.arange(net.n_params), 1, np.empty(net.n_params))
 
     def steps(net, XT, YT):
-        return (1e-3, 1e-5, np.zeros((0, 0), dtype=np.int64), 1, np.inf, net.theta.copy(), np.empty(1))
+        return (1e-3, 1e-5, 1e-5, np.zeros((0, 0), dtype=np.int64), 1, np.inf, net.theta.copy(), np.empty(1),
+                np.empty(0), np.empty(0))
 
     def backprop(net, XT, YT):
         return np.empty(cache_size(net.layout, XT.shape[1])), np.empty(net.n_params)

@@ -65,13 +65,14 @@ def test_seed_example_draws_match_the_notebook():
     assert np.array_equal(ex.net.weights[0], W1) and np.array_equal(ex.net.weights[1], W2)
 
 
+@pytest.mark.parametrize("h", [1e-5, None])  # None: the library's rule, in both
 @pytest.mark.parametrize("backend", ["numba", "numba-parallel"])
-def test_numerical_gradient_steps_equal_explicit_gradient_descent(backend, force_threads):
+def test_numerical_gradient_steps_equal_explicit_gradient_descent(backend, h, force_threads):
     ex = datasets.seed_numerical_example()
     net = ex.net.copy()
     for _ in range(5):
-        net.theta -= 0.01 * fg.numerical_gradient(net, ex.data.X, ex.data.Y, loss="mse", h=1e-5, backend="numba")
-    train(ex.net, ex.data.X, ex.data.Y, loss="mse", backend=backend, steps=5, eta=0.01)
+        net.theta -= 0.01 * fg.numerical_gradient(net, ex.data.X, ex.data.Y, loss="mse", h=h, backend="numba")
+    train(ex.net, ex.data.X, ex.data.Y, loss="mse", backend=backend, steps=5, eta=0.01, h=h)
     assert ex.net.theta.tobytes() == net.theta.tobytes()
 
 

@@ -75,10 +75,13 @@ def complex_step_kernel(bindings, parallel):
     return specialise(complex_step.complex_step, bindings, parallel)
 
 
-def training_kernel(bindings, gradient, strategy, parallel, blocked=False):
-    """(theta, layout, XT, YT, eta, h, batches, n_shares, limit, last_good, losses) -> steps done,
-    with backprop (gradient="analytic"; ``blocked``: as for ``loss_kernel``) or central
-    differences by ``strategy``."""
+def training_kernel(bindings, gradient, strategy, parallel, blocked=False, optimizer=None):
+    """(theta, layout, XT, YT, eta, h, base, batches, n_shares, limit, last_good, losses, settings,
+    state) -> steps done, with backprop (gradient="analytic"; ``blocked``: as for ``loss_kernel``)
+    or central differences by ``strategy``; ``optimizer``: a module of optimizers/ (None: plain
+    descent, the template's own)."""
+    if optimizer is not None:
+        bindings = bindings + (("optimizer", optimizer),)
     if gradient == "analytic":
         return specialise(training.gradient_steps, _blocked(bindings, blocked) + (("ANALYTIC", True),))
     return specialise(training.gradient_steps,
