@@ -328,7 +328,7 @@ def _run_chunks(run, steps, record_every, progress, history, deliver, held_out):
         count = min(chunk, steps - history.steps_done)
         if held_out is not None:
             count = min(count, record_every - history.steps_done % record_every)
-            if held_out.at(history.steps_done, history):
+            if history.steps_done % record_every == 0 and held_out.at(history.steps_done, history):
                 history.stopped = "stopped early"
                 history.held_out_losses.pop()  # no step taken there
                 break
@@ -353,7 +353,7 @@ def _run_chunks(run, steps, record_every, progress, history, deliver, held_out):
         deliver()
         if progress is not None:
             progress(history.steps_done, float(losses[-1]))
-        chunk = _next_chunk(chunk, elapsed)
+        chunk = _next_chunk(count, elapsed)
 
 
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
