@@ -15,10 +15,13 @@ from .io import load_weights, save_weights
 from .train import DivergenceError, History, train
 from .derivatives import approx_derivative, check_grad, hessian, hessian_vector_product
 from .custom import Activation, Loss
-from . import datasets
+from .optimizers import Adam, Momentum, Optimizer
+from .predict import Model, load_model
+from . import datasets, metrics
 
 __all__ = ["MLP", "analytic_gradient", "numerical_gradient", "gradcheck", "GradcheckReport", "loss",
            "set_num_threads", "get_num_threads", "runtime_info", "KernelError", "train", "History",
            "DivergenceError", "datasets", "hsweep", "HSweep", "NumericalGradient", "save_weights", "load_weights",
            "Problem", "approx_derivative", "check_grad", "hessian",
-           "hessian_vector_product", "Activation", "Loss"]
+           "hessian_vector_product", "Activation", "Loss", "Optimizer", "Momentum", "Adam", "Model", "load_model",
+           "metrics"]

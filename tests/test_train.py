@@ -160,3 +160,37 @@ def test_bad_training_options(kwargs, message):
     ex = datasets.seed_numerical_example()
     with pytest.raises(ValueError, match=message):
         train(ex.net, ex.data.X, ex.data.Y, **kwargs)
+
+
+def overfitting_problem():
+    rng = np.random.default_rng(5)
+    X = rng.uniform(-1, 1, size=(40, 1))
+    Y = np.sin(3 * X) + 0.3 * rng.normal(size=X.shape)
+    Xv = rng.uniform(-1, 1, size=(40, 1))
+    return fg.MLP([1, 30, 1], init="scaled", seed=1), X, Y, (Xv, np.sin(3 * Xv))
+
+
+def test_validation_loss_is_recorded_with_the_training_loss_and_the_best_step():
+    net, X, Y, validation = overfitting_problem()
+    history = train(net, X, Y, gradient="analytic", steps=60, eta=0.1, record_every=5, validation=validation)
+    assert len(history.held_out_losses) == len(history.losses) == 12 and history.steps[:2] == [0, 5]
+    assert history.best_loss == min(history.held_out_losses + [fg.loss(net, *validation)])
+    assert history.stopped == "completed" and history.steps_done == 60
+
+
+def test_patience_stops_early_and_restores_the_best_weights():
+    net, X, Y, validation = overfitting_problem()
+    history = train(net, X, Y, gradient="analytic", optimizer="adam", steps=20000, eta=0.05, record_every=10,
+                    validation=validation, patience=200)
+    assert history.stopped == "stopped early" and history.steps_done < 20000
+    assert history.steps_done - history.best_step >= 200 and history.best_step % 10 == 0
+    assert fg.loss(net, *validation) == pytest.approx(history.best_loss, rel=1e-12)
+    twin, *_ = overfitting_problem()
+    train(twin, X, Y, gradient="analytic", optimizer="adam", steps=history.best_step, eta=0.05)
+    assert twin.theta.tobytes() == net.theta.tobytes()  # the weights before step best_step, bit for bit
+
+
+def test_patience_needs_validation_rows():
+    net, X, Y, _ = overfitting_problem()
+    with pytest.raises(ValueError, match="patience: early stopping needs validation rows"):
+        train(net, X, Y, steps=5, patience=3)
