@@ -34,28 +34,30 @@ def line(path, n=80, seed=0):
     return str(path)
 
 
-def test_classification_metrics_are_printed_and_in_the_json(tmp_path):
-    data, out = blobs(tmp_path / "b.csv"), str(tmp_path / "m.json")
-    result = invoke("train", "--data", data, "--classify", "--test-fraction", "0.25", "--gradient", "analytic",
-                    "--steps", "300", "--quiet", "--json", out)
+def trained(tmp_path, data, *args):
+    """The output and JSON record of a successful ``fastgrad train --data data ... --json``."""
+    out = str(tmp_path / "m.json")
+    result = invoke("train", "--data", data, "--gradient", "analytic", "--quiet", "--json", out, *args)
     assert result.exit_code == 0, result.output
-    record = json.load(open(out))
+    return result.output, json.load(open(out))
+
+
+def test_classification_metrics_are_printed_and_in_the_json(tmp_path):
+    output, record = trained(tmp_path, blobs(tmp_path / "b.csv"), "--classify", "--test-fraction", "0.25",
+                             "--steps", "300")
     testing = record["testing_metrics"]
-    assert f"testing accuracy {100 * testing['accuracy']:.1f} %" in result.output
+    assert f"testing accuracy {100 * testing['accuracy']:.1f} %" in output
     assert np.sum(testing["confusion"]) == 30 and np.trace(testing["confusion"]) == round(30 * testing["accuracy"])
     assert record["history"]["held_out"] == "test"
     assert len(record["history"]["held_out_loss"]) == len(record["history"]["loss"])
 
 
 def test_regression_metrics_are_in_the_data_units(tmp_path):
-    data, out = line(tmp_path / "l.csv"), str(tmp_path / "m.json")
-    result = invoke("train", "--data", data, "--standardize", "--test-fraction", "0.25", "--gradient", "analytic",
-                    "--steps", "400", "--quiet", "--json", out)
-    assert result.exit_code == 0, result.output
-    record = json.load(open(out))
+    output, record = trained(tmp_path, line(tmp_path / "l.csv"), "--standardize", "--test-fraction", "0.25",
+                             "--steps", "400")
     assert record["testing_metrics"]["r2"] > 0.9
     assert 0.5 < record["testing_metrics"]["rmse"] < 3  # the noise is N(0, 1) in the data's units
-    assert "testing R^2" in result.output
+    assert "testing R^2" in output
 
 
 def test_validation_and_patience_stop_early_and_keep_the_best_weights(tmp_path):

@@ -113,3 +113,15 @@ def test_adam_parallel_equals_serial_bit_for_bit_with_uneven_shares():
     proc = subprocess.run([sys.executable, "-c", UNEVEN], env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.split()[-1] == "equal"
+
+
+@pytest.mark.parametrize("name", ["momentum", "adam"])
+def test_cluster_training_with_an_optimizer_gives_the_serial_weights_bit_for_bit(name):
+    distributed = pytest.importorskip("distributed")
+    net, X, Y = make_problem([2, 4, 1], "tanh", n=20)
+    serial, spread = net.copy(), net.copy()
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
+        fg.train(spread, X, Y, backend="dask", steps=6, eta=0.05, batch_size=7, seed=5, client=client, optimizer=name)
+    fg.train(serial, X, Y, backend="numba", steps=6, eta=0.05, batch_size=7, seed=5, optimizer=name)
+    assert spread.theta.tobytes() == serial.theta.tobytes()
