@@ -238,6 +238,8 @@ def load_csv(path, target=-1, classify=False, test_fraction=0.0, seed=None, feat
         kind = "classification"
     else:
         Y = _numbers(path, header, body, targets, "class labels? add --classify")
+        if len(targets) == 1:
+            _hint_classes(path, header[targets[0]], Y[:, 0])
     data = Dataset(X, Y, kind=kind, feature_names=tuple(header[c] for c in features),
                    target_names=target_names, labels=labels)
     return split(data, test_fraction, seed)
@@ -261,6 +263,15 @@ def read_inputs(path, features, targets=()):
         return X, None
     found = [header.index(t) for t in targets]
     return X, [[row[c] for c in found] for _, row in body]
+
+
+def _hint_classes(path, column, y):
+    """Warn when a regression target looks like class labels: whole numbers, at most 10
+    different ones, in at least 20 rows."""
+    values = np.unique(y)
+    if y.size >= 20 and values.size <= 10 and np.all(values == np.round(values)):
+        warnings.warn(f"{path}: {column!r} holds {values.size} different whole numbers in {y.size} rows; class "
+                      f"labels? (--classify treats them so)", stacklevel=3)
 
 
 def _numbers(path, header, body, columns, hint):

@@ -203,3 +203,13 @@ def test_read_inputs_takes_the_named_columns_and_the_targets_when_present(tmp_pa
     X, truth = datasets.read_inputs(path, ("a", "b"), ("y",))
     assert np.array_equal(X, [[2, 1], [4, 3]]) and truth == [["dog"], ["cat"]]
     assert datasets.read_inputs(path, ("a",), ("missing",))[1] is None
+
+
+def test_csv_whole_number_target_without_classify_gets_a_hint(tmp_path):
+    path = write(tmp_path, "x,y\n" + "".join(f"{i},{i % 3}\n" for i in range(30)))
+    with pytest.warns(UserWarning, match=r"'y' holds 3 different whole numbers in 30 rows; class labels\?"):
+        datasets.load_csv(path)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        datasets.load_csv(write(tmp_path, "x,y\n" + "".join(f"{i},{i * 0.5}\n" for i in range(30)), "r.csv"))
