@@ -123,7 +123,7 @@ def loss_plot(path, history, title):
     fig, ax = plt.subplots(figsize=(7, 4.5))
     ax.semilogy(np.asarray(history.steps) + 1, history.losses, "b", label="training")
     if history.held_out_losses:
-        ax.semilogy(np.asarray(history.steps) + 1, history.held_out_losses, "r", label="held out")
+        ax.semilogy(np.asarray(history.held_out_steps) + 1, history.held_out_losses, "r", label="held out")
         if history.best_step >= 0:
             ax.axvline(history.best_step + 1, color="grey", ls=":", lw=0.8, label=f"best, step {history.best_step}")
     _finish(fig, ax, path, "step", "loss", title)

@@ -39,6 +39,7 @@ GRADIENTS = ("numerical", "analytic")
 UPDATES = ("gradient", "coordinate")
 CHUNK_SECONDS = 0.2  # target wall time of one compiled chunk
 DIVERGENCE_RATIO = 1e12  # a loss this many times the initial one counts as diverged
+HELD_OUT_POINTS = 100  # held-out losses taken per run without patience (each ends a chunk)
 
 
 @dataclass
@@ -52,7 +53,8 @@ class History:
     load_seconds: float = 0.0                   # compiling or loading the kernels beforehand
     stopped: str = "completed"                   # "completed", "stopped early", "diverged", "interrupted" or
     error: str = ""                             # "cluster failed"; what stopped a run that did not complete
-    held_out_losses: list = field(default_factory=list)  # loss on the validation rows at ``steps``, if given
+    held_out_steps: list = field(default_factory=list)   # steps at which the validation rows' loss was taken
+    held_out_losses: list = field(default_factory=list)  # (at the weights before that step's update), if given
     best_step: int = -1                         # least validation loss: the step whose weights the net keeps
     best_loss: float = float("nan")             # (with patience) and that loss; -1, nan without validation
 
@@ -122,11 +124,12 @@ def train(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, gradien
         The update from g (``fastgrad.optimizers``; a name takes the default parameters);
         update="gradient" only. Its state starts at zero on every call.
     validation : (X, Y) or None
-        Held-out rows: their loss is recorded at the recorded steps (``History.held_out_losses``)
-        and at the end, and the step of least loss is ``History.best_step``.
+        Held-out rows: their loss is taken every ``record_every`` steps with ``patience``, else
+        about HELD_OUT_POINTS times a run (``History.held_out_steps``, ``held_out_losses``),
+        and at the end; the step of least loss is ``History.best_step``.
     patience : int or None
         With ``validation``: stop once the validation loss has not improved for this many
-        steps (checked at the recorded steps) and give the net the best weights back
+        steps (checked every ``record_every`` steps) and give the net the best weights back
         (``stopped="stopped early"``; a run that completes gets them back too).
     progress : callable(steps_done, loss) or None
         Called once with (0, initial loss) before the kernels are compiled or loaded, then
@@ -165,9 +168,10 @@ def train(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, gradien
                          "update='gradient'")
     if patience is not None and validation is None:
         raise ValueError("patience: early stopping needs validation rows (validation=(X, Y))")
-    held_out = None if validation is None else HeldOut(net, *validation, prob.loss_name, patience)
     seed = check_seed(seed)
     record_every = positive_int("record_every", record_every or max(1, steps // 1000))
+    every = record_every if patience is not None else max(record_every, steps // HELD_OUT_POINTS)
+    held_out = None if validation is None else HeldOut(net, *validation, prob.loss_name, patience, every)
     if batch_size is not None:
         batch_size = positive_int("batch_size", batch_size)
         if batch_size > prob.X.shape[0]:
@@ -322,15 +326,14 @@ def _run_in_chunks(prob, run, steps, record_every, progress, held_out=None):
 def _run_chunks(run, steps, record_every, progress, history, deliver, held_out):
     """The chunks themselves, recorded in ``history``; the stop signals held during a chunk are
     delivered (``deliver()``) once its steps are recorded. With ``held_out``, each chunk ends
-    at a recorded step, where the held-out loss is taken."""
+    at a multiple of ``held_out.every``, where the held-out loss is taken."""
     chunk = 1
     while history.steps_done < steps:
         count = min(chunk, steps - history.steps_done)
         if held_out is not None:
-            count = min(count, record_every - history.steps_done % record_every)
-            if history.steps_done % record_every == 0 and held_out.at(history.steps_done, history):
+            count = min(count, held_out.every - history.steps_done % held_out.every)
+            if history.steps_done % held_out.every == 0 and held_out.at(history.steps_done, history):
                 history.stopped = "stopped early"
-                history.held_out_losses.pop()  # no step taken there
                 break
         t0 = time.perf_counter()
         try:
@@ -348,7 +351,6 @@ def _run_chunks(run, steps, record_every, progress, history, deliver, held_out):
         if losses.size < count:
             if history.stopped != "cluster failed":
                 history.stopped = "diverged"
-            del history.held_out_losses[len(history.steps):]  # a step never taken
             break
         deliver()
         if progress is not None:

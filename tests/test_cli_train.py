@@ -49,7 +49,8 @@ def test_classification_metrics_are_printed_and_in_the_json(tmp_path):
     assert f"testing accuracy {100 * testing['accuracy']:.1f} %" in output
     assert np.sum(testing["confusion"]) == 30 and np.trace(testing["confusion"]) == round(30 * testing["accuracy"])
     assert record["history"]["held_out"] == "test"
-    assert len(record["history"]["held_out_loss"]) == len(record["history"]["loss"])
+    held_out = record["history"]["held_out_step"]
+    assert len(record["history"]["held_out_loss"]) == len(held_out) == 100 and held_out[:2] == [0, 3]
 
 
 def test_regression_metrics_are_in_the_data_units(tmp_path):

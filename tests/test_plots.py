@@ -57,7 +57,8 @@ def test_decision_regions_have_a_class_legend_and_accuracy(monkeypatch):
 
 def test_loss_figure_shows_the_held_out_curve_and_the_best_step(monkeypatch):
     saved = _capture(monkeypatch)
-    history = fg.History(steps=[0, 5, 10], losses=[1.0, 0.5, 0.2], held_out_losses=[1.1, 0.7, 0.9], best_step=5)
+    history = fg.History(steps=[0, 5, 10], losses=[1.0, 0.5, 0.2], held_out_steps=[0, 5, 10],
+                         held_out_losses=[1.1, 0.7, 0.9], best_step=5)
     plots.loss_plot("unused.png", history, "t")
     ax = saved["fig"].axes[0]
     labels = [line.get_label() for line in ax.get_lines()]

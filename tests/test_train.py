@@ -172,10 +172,11 @@ def overfitting_problem():
 
 def test_validation_loss_is_recorded_with_the_training_loss_and_the_best_step():
     net, X, Y, validation = overfitting_problem()
-    history = train(net, X, Y, gradient="analytic", steps=60, eta=0.1, record_every=5, validation=validation)
-    assert len(history.held_out_losses) == len(history.losses) == 12 and history.steps[:2] == [0, 5]
+    history = train(net, X, Y, gradient="analytic", steps=600, eta=0.1, record_every=2, validation=validation)
+    assert history.held_out_steps == list(range(0, 600, 6)) and len(history.held_out_losses) == 100
+    assert len(history.losses) == 300  # the training loss as recorded without validation rows
     assert history.best_loss == min(history.held_out_losses + [fg.loss(net, *validation)])
-    assert history.stopped == "completed" and history.steps_done == 60
+    assert history.stopped == "completed" and history.steps_done == 600
 
 
 def test_patience_stops_early_and_restores_the_best_weights():
@@ -184,6 +185,7 @@ def test_patience_stops_early_and_restores_the_best_weights():
                     validation=validation, patience=200)
     assert history.stopped == "stopped early" and history.steps_done < 20000
     assert history.steps_done - history.best_step >= 200 and history.best_step % 10 == 0
+    assert history.held_out_steps[-1] == history.steps_done  # the check that stopped the run
     assert fg.loss(net, *validation) == pytest.approx(history.best_loss, rel=1e-12)
     twin, *_ = overfitting_problem()
     train(twin, X, Y, gradient="analytic", optimizer="adam", steps=history.best_step, eta=0.05)

@@ -147,6 +147,7 @@ def _metrics(run, steps, eta, history, status):
         metrics["testing_loss"] = loss_value(net, data.X_test, data.Y_test, run.loss, "numpy")
     if history.held_out_losses:
         metrics["history"]["held_out"] = "validation" if data.X_val is not None else "test"
+        metrics["history"]["held_out_step"] = [before + s for s in history.held_out_steps]
         metrics["history"]["held_out_loss"] = history.held_out_losses
         metrics["best_step"] = before + history.best_step
         metrics["best_loss"] = history.best_loss
