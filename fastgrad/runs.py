@@ -159,7 +159,7 @@ def scaled(data: datasets.Dataset, standardize: bool = False, saved: dict | None
     return data
 
 
-DATA_DEFAULTS = {"data": None, "target": (), "classify": False, "test_fraction": 0.0, "features": None,
+DATA_DEFAULTS = {"data": None, "samples": None, "target": (), "classify": False, "test_fraction": 0.0, "features": None,
                  "drop": (), "validation_fraction": 0.0}  # the data options, as load_data takes them
 
 
@@ -192,10 +192,10 @@ def reused_options(path, saved: dict, given: dict, seed: int | None) -> tuple[di
         elif value != saved_value:
             raise ValueError(f"{name}: {path} was trained with {name} {saved_value!r}, not {value!r}; leave it out "
                              "to reuse the saved one")
-    split = saved.get("test_fraction") or saved.get("validation_fraction")
-    if seed is not None and split and seed != saved.get("seed"):
-        raise ValueError(f"seed: {path} was trained on rows split with seed {saved.get('seed')}; another seed "
-                         "would train on its held-out rows")
+    seeded = saved.get("test_fraction") or saved.get("validation_fraction") or saved.get("data") in ("sine", "spirals")
+    if seed is not None and seeded and seed != saved.get("seed"):
+        raise ValueError(f"seed: {path} was trained on rows drawn or split with seed {saved.get('seed')}; another "
+                         "seed would give other rows")
     return options, saved.get("seed") if seed is None else seed
 
 
@@ -217,7 +217,7 @@ def setup(data: str | None = None, *, samples: int | None = None, target: Sequen
     >>> run.net.sizes, run.loss, run.data.X.shape
     ([1, 8, 1], 'squared', (40, 1))
     """
-    options = {"data": data, "target": tuple(target), "classify": classify, "test_fraction": test_fraction,
+    options = {"data": data, "samples": samples, "target": tuple(target), "classify": classify, "test_fraction": test_fraction,
                "features": None if features is None else tuple(features), "drop": tuple(drop),
                "validation_fraction": validation_fraction}
     meta = {}
@@ -228,8 +228,7 @@ def setup(data: str | None = None, *, samples: int | None = None, target: Sequen
             options, seed = reused_options(resume, meta["data_options"], options, seed)
     options["data"] = options["data"] or "seed"
     used_seed = DEFAULT_SEED if seed is None else seed
-    dataset, example = load_data(options["data"], samples, seed=used_seed, **{k: v for k, v in options.items()
-                                                                               if k != "data"})
+    dataset, example = load_data(seed=used_seed, **options)
     if not resume:
         net = fitting_net(dataset, example, sizes, activation, output, init, seed)
     check_fit(net, dataset, f"resume {resume}" if resume else "sizes")

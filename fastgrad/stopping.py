@@ -37,7 +37,7 @@ class HeldOut:
         history.best_step, history.best_loss = self.best_step, self.best_loss
         return self.patience is not None and step - self.best_step >= self.patience
 
-    def restore(self, history) -> None:
+    def restore(self) -> None:
         """With patience, give the net the best weights."""
         if self.patience is not None and self.best_step >= 0:
             self.prob.net.theta = self.best_theta

@@ -310,7 +310,7 @@ def _run_in_chunks(prob, run, steps, record_every, progress, held_out=None):
     if held_out is not None and history.stopped in ("completed", "stopped early"):
         if history.stopped == "completed":
             held_out.at(history.steps_done, history, recorded=False)  # the final weights
-        held_out.restore(history)
+        held_out.restore()
     if history.stopped == "cluster failed":
         raise ClusterFailure(f"{history.error}; the net keeps the weights after {history.steps_done} steps", history)
     if history.stopped == "diverged":

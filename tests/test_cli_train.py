@@ -121,7 +121,7 @@ def test_resume_reuses_the_saved_data_options_and_refuses_others(tmp_path):
     assert settings["data"] == data and settings["test_fraction"] == 0.25 and settings["features"] == ["x0", "x2"]
     assert "data " + data + ": 90 training samples" in resumed.output
     for args, message in [(("--test-fraction", "0.5"), "--test-fraction: " + w + " was trained with test_fraction 0.25"),
-                          (("--seed", "4"), "--seed: " + w + " was trained on rows split with seed 3"),
+                          (("--seed", "4"), "--seed: " + w + " was trained on rows drawn or split with seed 3"),
                           (("--features", "x1"), "--features: " + w + " was trained with features")]:
         result = invoke("train", "--resume", w, "--steps", "1", "--quiet", *args)
         assert result.exit_code == 2 and message in result.output, result.output
@@ -141,3 +141,11 @@ def test_classify_hint_and_confusion_figure(tmp_path, monkeypatch):
     text.write_text("x,kind\n1,dog\n2,cat\n")
     result = invoke("train", "--data", str(text), "--steps", "1", "--quiet")
     assert result.exit_code == 2 and "class labels? add --classify" in result.output
+
+
+def test_every_command_resumes_on_the_saved_data(tmp_path):
+    w = str(tmp_path / "w.npz")
+    assert invoke("train", "--data", "sine", "--samples", "30", "--steps", "3", "--gradient", "analytic", "--quiet",
+                  "--save", w).exit_code == 0
+    result = invoke("gradcheck", "--resume", w)
+    assert result.exit_code == 0 and "data sine: 30 training samples" in result.output, result.output

@@ -3,7 +3,6 @@ import sys
 import warnings
 
 import click
-from click.core import ParameterSource
 
 from .. import datasets, metrics as metrics_module, policy
 from ..io import save_weights, write_json
@@ -66,10 +65,7 @@ def train_command(gradient, update, steps, eta, batch_size, plot, loss_plot, sav
     for name in ("features", "drop"):
         settings[name] = None if settings[name] is None else [c.strip() for c in settings[name].split(",")]
     settings["drop"] = settings["drop"] or ()
-    if click.get_current_context().get_parameter_source("data") is ParameterSource.DEFAULT:
-        settings["data"] = None  # the seed example, or a resumed run's own data
     run = setup(threads, settings)
-    settings["data"] = run.data_options["data"]
     steps, eta = run.steps(steps), run.eta(eta)
     tell = say(json_path)
     with cluster(option, scheduler, dask_workers) as client:
