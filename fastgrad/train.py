@@ -1,7 +1,8 @@
 """Optimisation loops, run as compiled chunks of steps between progress reports.
 
-update="gradient":   theta <- theta - eta g(theta) each step, g the whole gradient
-                     (analytic or numerical) on the full batch or on a seeded minibatch.
+update="gradient":   the optimizer's step from g(theta) (plain descent: theta <- theta - eta g),
+                     g the whole gradient (analytic or numerical) on the full batch or on a
+                     seeded minibatch; optionally with validation rows and early stopping.
 update="coordinate": the textbook notebook's loop: one step is a sweep over the entries
                      in order (W1 row-major, then W2, ...), each updated at once by its own
                      central difference taken with the entries before it already moved.
