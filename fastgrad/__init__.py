@@ -19,11 +19,13 @@ from .directional import jvp
 from .derivative_checks import check_gradient, check_jacobian
 from .sparse import group_columns
 from .custom import Activation, Loss
-from . import datasets
+from .optimizers import Adam, Momentum, Optimizer
+from .predict import Model, load_model
+from . import datasets, metrics
 
 __all__ = ["MLP", "analytic_gradient", "numerical_gradient", "gradcheck", "GradcheckReport", "loss",
            "set_num_threads", "get_num_threads", "runtime_info", "KernelError", "train", "History",
            "DivergenceError", "datasets", "hsweep", "HSweep", "NumericalGradient", "save_weights", "load_weights",
            "Problem", "approx_derivative", "check_grad", "hessian", "hessian_diagonal", "jvp", "group_columns",
-           "check_gradient", "check_jacobian",
-           "hessian_vector_product", "Activation", "Loss"]
+           "check_gradient", "check_jacobian", "hessian_vector_product", "Activation", "Loss",
+           "Optimizer", "Momentum", "Adam", "Model", "load_model", "metrics"]

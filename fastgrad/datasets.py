@@ -89,6 +89,9 @@ class Dataset:
     feature_names: tuple = ()
     target_names: tuple = ()
     scaling: Scaling = None        # set by ``standardize``: X and Y (and the test rows) are scaled
+    labels: tuple = ()             # the class labels as the data writes them, in Y's column order
+    X_val: np.ndarray = None       # validation rows, held out of the training rows (``split``)
+    Y_val: np.ndarray = None
 
 
 def standardize(data, scaling=None):
@@ -99,6 +102,8 @@ def standardize(data, scaling=None):
     scaled = replace(data, X=scaling.inputs(data.X), Y=scaling.targets(data.Y), scaling=scaling)
     if data.X_test is not None:
         scaled.X_test, scaled.Y_test = scaling.inputs(data.X_test), scaling.targets(data.Y_test)
+    if data.X_val is not None:
+        scaled.X_val, scaled.Y_val = scaling.inputs(data.X_val), scaling.targets(data.Y_val)
     return scaled
 
 
@@ -186,10 +191,10 @@ def spirals(n=300, classes=3, noise=0.2, seed=None):
     angle = label * 2 * np.pi / classes + 4.0 * r + noise * rng.standard_normal(n)
     X = np.column_stack([r * np.cos(angle), r * np.sin(angle)])
     return Dataset(X, np.eye(classes)[label], kind="classification",
-                   target_names=tuple(f"class {c}" for c in range(classes)))
+                   target_names=tuple(f"class {c}" for c in range(classes)), labels=tuple(range(classes)))
 
 
-def load_csv(path, target=-1, classify=False, test_fraction=0.0, seed=None):
+def load_csv(path, target=-1, classify=False, test_fraction=0.0, seed=None, features=None, drop=()):
     """Read a numeric CSV file with a header row.
 
     Parameters
@@ -198,10 +203,14 @@ def load_csv(path, target=-1, classify=False, test_fraction=0.0, seed=None):
         Target column(s), by header name or index (negative counts from the end).
     classify : bool
         Treat the single target column as class labels (numbers or strings) and one-hot
-        encode them; warns when there are more labels than half the rows (a continuous
-        target, most likely).
+        encode them; warns when there are more than max(10, n/10) labels in n rows (a
+        continuous target, most likely).
     test_fraction : float
         Share of rows (shuffled with ``seed``) held out as the test set.
+    features : sequence of str or int, or None
+        The input columns (default: every column but the targets and ``drop``).
+    drop : sequence of str or int
+        Columns to leave out (they are not read: text is allowed there).
     """
     rows = _read_rows(path)
     (_, header), body = rows[0], rows[1:]
@@ -210,56 +219,106 @@ def load_csv(path, target=-1, classify=False, test_fraction=0.0, seed=None):
     targets = _column_indices(path, header, target)
     if classify and len(targets) != 1:
         raise ValueError("target: classification needs exactly one label column")
-    labels_column = targets[0] if classify else None
-    values = np.empty((len(body), len(header)))
-    for r, (line, row) in enumerate(body):
-        if len(row) != len(header):
-            raise ValueError(f"{path}: line {line} has {len(row)} fields, the header has {len(header)}")
-        for c, cell in enumerate(row):
-            if c != labels_column:
-                values[r, c] = _number(path, line, header[c], cell)
-    features = [c for c in range(len(header)) if c not in targets]
+    dropped = set(_column_indices(path, header, drop, "drop")) if len(drop) else set()
+    if features is None:
+        features = [c for c in range(len(header)) if c not in targets and c not in dropped]
+    else:
+        features = _column_indices(path, header, features, "features", keep_order=True)
+        if overlap := [header[c] for c in features if c in targets or c in dropped]:
+            raise ValueError(f"features: {overlap[0]!r} is also a target or dropped column")
     if not features:
         raise ValueError(f"{path}: no feature columns left besides the target(s)")
-    X, Y = values[:, features], values[:, targets]
-    kind, target_names = "regression", tuple(header[c] for c in targets)
+    for line, row in body:
+        if len(row) != len(header):
+            raise ValueError(f"{path}: line {line} has {len(row)} fields, the header has {len(header)}")
+    X = _numbers(path, header, body, features, "a text column? leave it out with --drop {column}")
+    kind, target_names, labels = "regression", tuple(header[c] for c in targets), ()
     if classify:
-        Y, target_names = _one_hot(path, header[labels_column], [row[labels_column] for _, row in body])
+        Y, target_names, labels = _one_hot(path, header[targets[0]], [row[targets[0]] for _, row in body])
         kind = "classification"
+    else:
+        Y = _numbers(path, header, body, targets, "class labels? add --classify")
+        if len(targets) == 1:
+            _hint_classes(path, header[targets[0]], Y[:, 0])
     data = Dataset(X, Y, kind=kind, feature_names=tuple(header[c] for c in features),
-                   target_names=target_names)
+                   target_names=target_names, labels=labels)
     return split(data, test_fraction, seed)
 
 
-def split(data, test_fraction, seed=None):
-    """Hold out a seeded random share of the rows as the test set."""
+def read_inputs(path, features, targets=()):
+    """From a CSV file with a header row: X from the columns named ``features`` (all columns
+    when empty), and the rows' cells of the ``targets`` columns where the file has them all
+    (else None)."""
+    rows = _read_rows(path)
+    (_, header), body = rows[0], rows[1:]
+    if not body:
+        raise ValueError(f"{path}: no data rows after the header")
+    for line, row in body:
+        if len(row) != len(header):
+            raise ValueError(f"{path}: line {line} has {len(row)} fields, the header has {len(header)}")
+    columns = _column_indices(path, header, list(features), "features", keep_order=True) if len(features) \
+        else list(range(len(header)))
+    X = _numbers(path, header, body, columns, "the net takes numbers there")
+    if not targets or not all(t in header for t in targets):
+        return X, None
+    found = [header.index(t) for t in targets]
+    return X, [[row[c] for c in found] for _, row in body]
+
+
+def _hint_classes(path, column, y):
+    """Warn when a regression target looks like class labels: whole numbers, at most 10
+    different ones, in at least 20 rows."""
+    values = np.unique(y)
+    if y.size >= 20 and values.size <= 10 and np.all(values == np.round(values)):
+        warnings.warn(f"{path}: {column!r} holds {values.size} different whole numbers in {y.size} rows; class "
+                      f"labels? (--classify treats them so)", stacklevel=3)
+
+
+def _numbers(path, header, body, columns, hint):
+    """The float64 (rows, columns) block of ``columns``; a cell that is no number is named with
+    ``hint`` (its {column} filled in)."""
+    values = np.empty((len(body), len(columns)))
+    for r, (line, row) in enumerate(body):
+        for k, c in enumerate(columns):
+            values[r, k] = _number(path, line, header[c], row[c], hint)
+    return values
+
+
+def split(data, test_fraction, seed=None, validation=False):
+    """Hold out a seeded random share of the rows as the test set (``validation``: of the
+    training rows as the validation set, X_val and Y_val)."""
+    name = "validation_fraction" if validation else "test_fraction"
     if not 0.0 <= test_fraction < 1.0:
-        raise ValueError(f"test_fraction: expected a number in [0, 1), got {test_fraction}")
+        raise ValueError(f"{name}: expected a number in [0, 1), got {test_fraction}")
     n_test = int(round(test_fraction * len(data.X)))
     if n_test == 0:
         return data
     if n_test == len(data.X):
-        raise ValueError(f"test_fraction: {test_fraction} leaves no training rows")
+        raise ValueError(f"{name}: {test_fraction} leaves no training rows")
     order = seeded_rng(seed).permutation(len(data.X))
     test, keep = order[:n_test], order[n_test:]
-    data.X_test, data.Y_test = data.X[test], data.Y[test]
+    if validation:
+        data.X_val, data.Y_val = data.X[test], data.Y[test]
+    else:
+        data.X_test, data.Y_test = data.X[test], data.Y[test]
     data.X, data.Y = data.X[keep], data.Y[keep]
     return data
 
 
-def _number(path, line, column, cell):
+def _number(path, line, column, cell, hint):
     try:
         value = float(cell)
     except ValueError:
-        raise ValueError(f"{path}: line {line}, column {column!r}: {cell!r} is not a number") from None
+        raise ValueError(f"{path}: line {line}, column {column!r}: {cell!r} is not a number "
+                         f"({hint.format(column=column)})") from None
     if not math.isfinite(value):
         raise ValueError(f"{path}: line {line}, column {column!r}: {cell!r} is not finite")
     return value
 
 
 def _one_hot(path, column, cells):
-    """One-hot rows for class labels, and the target names: numeric labels in numeric order,
-    others as text in sorted order."""
+    """One-hot rows for class labels, the target names and the labels: numeric labels in
+    numeric order, others as text in sorted order."""
     try:
         keys = [float(cell) for cell in cells]
         names = {key: f"{key:g}" for key in keys}
@@ -273,10 +332,11 @@ def _one_hot(path, column, cells):
     labels, codes = np.unique(np.array(keys), return_inverse=True)
     n = len(cells)
     check_allocation("target", f"one-hot targets for the {labels.size} labels of {column!r}", 8 * n * labels.size)
-    if labels.size > max(2, n // 2):
+    if labels.size > max(10, n // 10):
         warnings.warn(f"{path}: {column!r} has {labels.size} different labels in {n} rows; a continuous "
                       f"target? (leave out --classify for regression)", stacklevel=3)
-    return np.eye(labels.size)[codes.ravel()], tuple(f"{column}={names[key]}" for key in labels.tolist())
+    names = [names[key] for key in labels.tolist()]
+    return np.eye(labels.size)[codes.ravel()], tuple(f"{column}={name}" for name in names), tuple(names)
 
 
 def _read_rows(path):
@@ -296,7 +356,9 @@ def _read_rows(path):
     return [(line, [cell.strip() for cell in row]) for line, row in rows]
 
 
-def _column_indices(path, header, target):
+def _column_indices(path, header, target, option="target", keep_order=False):
+    """The indices of the columns ``target`` names (names or indices; sorted unless
+    ``keep_order``); errors name ``option``."""
     wanted = [target] if isinstance(target, (str, int, np.integer)) else list(target)
     indices = []
     for t in wanted:
@@ -304,11 +366,11 @@ def _column_indices(path, header, target):
             t = int(t)
         if isinstance(t, (int, np.integer)):
             if not -len(header) <= t < len(header):
-                raise ValueError(f"target: column index {t} is out of range for {len(header)} columns")
+                raise ValueError(f"{option}: column index {t} is out of range for {len(header)} columns")
             indices.append(int(t) % len(header))
         elif t in header:
             indices.append(header.index(t))
         else:
             shown = ", ".join(header[:5]) + (f", … ({len(header)} in all)" if len(header) > 5 else "")
-            raise ValueError(f"target: no column named {t!r} in {path} (columns: {shown})")
-    return sorted(set(indices))
+            raise ValueError(f"{option}: no column named {t!r} in {path} (columns: {shown})")
+    return list(dict.fromkeys(indices)) if keep_order else sorted(set(indices))

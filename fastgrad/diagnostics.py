@@ -54,7 +54,7 @@ def _samples(net, XT, YT):
             "steps": np.full(P, 1e-5), "m": 1.0, "h_table": 1e-5, "h": 1e-5, "base": 1e-5,
             "entries": np.arange(P), "n_shares": 1, "work": np.empty(0), "out": np.empty(P),
             "eta": 1e-3, "batches": np.zeros((0, 0), dtype=np.int64), "limit": np.inf,
-            "last_good": net.theta.copy(), "losses": np.empty(1)}
+            "last_good": net.theta.copy(), "losses": np.empty(1), "settings": np.empty(0), "state": np.empty(0)}
 
 
 def job_kernels(hidden="tanh", output="identity", loss="mse"):

@@ -31,8 +31,12 @@ def _finish(fig, ax, path, xlabel, ylabel, title):
 
 def fit_plot(path, net, data, title):
     """1-D regression: the textbook's figure (prediction line, true function dotted, training
-    points as open circles); 2-D classification: decision regions; otherwise predicted vs true.
+    points as open circles); 2-D classification: decision regions; other classification: the
+    confusion matrix (of the test rows where there are some); otherwise predicted vs true.
     Standardised data (``data.scaling``) is drawn in the data's own units."""
+    if data.kind == "classification" and data.X.shape[1] != 2:
+        confusion_plot(path, net, data, title)
+        return
     fig, ax = plt.subplots(figsize=(7, 4.5))
     X, Y, predict = _in_data_units(net, data, data.X, data.Y)
     if X.shape[1] == 1 and data.kind == "regression" and Y.shape[1] == 1:
@@ -91,11 +95,38 @@ def _in_data_units(net, data, X, Y):
             lambda inputs: scaling.original_targets(net.predict(scaling.inputs(inputs))))
 
 
+def confusion_plot(path, net, data, title):
+    """Counts of (true class, predicted class) on the test rows (else the training rows), one
+    cell each, the count written in it; the accuracy in the title."""
+    from .metrics import classification
+    held_out = data.X_test is not None
+    X, Y = (data.X_test, data.Y_test) if held_out else (data.X, data.Y)
+    result = classification(Y, net.predict(X))
+    confusion = np.asarray(result["confusion"])
+    k = confusion.shape[0]
+    names = data.labels or tuple(range(k))
+    fig, ax = plt.subplots(figsize=(1.5 + 0.5 * k, 1.2 + 0.5 * k))
+    ax.imshow(confusion, cmap="Blues", interpolation="nearest")
+    for (a, b), count in np.ndenumerate(confusion):
+        ax.text(b, a, str(count), ha="center", va="center",
+                color="white" if count > confusion.max() / 2 else "black", fontsize=8)
+    ax.set_xticks(range(k), [str(n) for n in names], rotation=90 if k > 10 else 0)
+    ax.set_yticks(range(k), [str(n) for n in names])
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(f"{title}\n{'testing' if held_out else 'training'} accuracy {result['accuracy']:.1%}")
+    _save(fig, path)
+
+
 def loss_plot(path, history, title):
-    """Training loss against step, log scale."""
+    """Training loss against step, log scale, and the held-out loss where it was recorded."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    ax.semilogy(np.asarray(history.steps) + 1, history.losses, "b")
-    _finish(fig, ax, path, "step", "training loss", title)
+    ax.semilogy(np.asarray(history.steps) + 1, history.losses, "b", label="training")
+    if history.held_out_losses:
+        ax.semilogy(np.asarray(history.held_out_steps) + 1, history.held_out_losses, "r", label="held out")
+        if history.best_step >= 0:
+            ax.axvline(history.best_step + 1, color="grey", ls=":", lw=0.8, label=f"best, step {history.best_step}")
+    _finish(fig, ax, path, "step", "loss", title)
 
 
 def error_heatmap(path, net, rel_errors, title):

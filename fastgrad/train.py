@@ -1,7 +1,8 @@
 """Optimisation loops, run as compiled chunks of steps between progress reports.
 
-update="gradient":   theta <- theta - eta g(theta) each step, g the whole gradient
-                     (analytic or numerical) on the full batch or on a seeded minibatch.
+update="gradient":   the optimizer's step from g(theta) (plain descent: theta <- theta - eta g),
+                     g the whole gradient (analytic or numerical) on the full batch or on a
+                     seeded minibatch; optionally with validation rows and early stopping.
 update="coordinate": the textbook notebook's loop: one step is a sweep over the entries
                      in order (W1 row-major, then W2, ...), each updated at once by its own
                      central difference taken with the entries before it already moved.
@@ -22,12 +23,14 @@ from numpy.typing import ArrayLike
 
 from . import losses as losses_module
 from . import runtime
-from . import dask_backend, policy
+from . import dask_backend, policy, rules
 from .gradients import numerical
 from .gradients.numerical import check_strategy
 from .kernels import jobs
 from .model import MLP
+from .optimizers import Optimizer, optimizer as optimizer_of
 from .problem import problem
+from .stopping import HeldOut
 from .validation import check_seed, choice, difference_step, positive_int, positive_number, seeded_rng
 
 if TYPE_CHECKING:
@@ -37,6 +40,7 @@ GRADIENTS = ("numerical", "analytic")
 UPDATES = ("gradient", "coordinate")
 CHUNK_SECONDS = 0.2  # target wall time of one compiled chunk
 DIVERGENCE_RATIO = 1e12  # a loss this many times the initial one counts as diverged
+HELD_OUT_POINTS = 100  # held-out losses taken per run without patience (each ends a chunk)
 
 
 @dataclass
@@ -48,8 +52,12 @@ class History:
     last_loss: float = float("nan")             # loss before the last finite step's update
     seconds: float = 0.0                        # the steps themselves
     load_seconds: float = 0.0                   # compiling or loading the kernels beforehand
-    stopped: str = "completed"                   # "completed", "diverged", "interrupted" or "cluster failed"
-    error: str = ""                             # what stopped a run that did not complete, in words
+    stopped: str = "completed"                   # "completed", "stopped early", "diverged", "interrupted" or
+    error: str = ""                             # "cluster failed"; what stopped a run that did not complete
+    held_out_steps: list = field(default_factory=list)   # steps at which the validation rows' loss was taken
+    held_out_losses: list = field(default_factory=list)  # (at the weights before that step's update), if given
+    best_step: int = -1                         # least validation loss: the step whose weights the net keeps
+    best_loss: float = float("nan")             # (with patience) and that loss; -1, nan without validation
 
     def __repr__(self):
         last = self.losses[-1] if self.losses else float("nan")
@@ -83,16 +91,22 @@ class _ClusterStop(Exception):
 
 
 def train(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, gradient: str = "numerical",
-          backend: str = policy.DEFAULT, steps: int = 1000, eta: float = 0.1, h: float = 1e-5,
+          backend: str = policy.DEFAULT, steps: int = 1000, eta: float = 0.1, h: float | None = None,
           batch_size: int | None = None, update: str = "gradient", seed: int | None = None,
           record_every: int | None = None, progress: Callable[[int, float], None] | None = None,
-          strategy: str | None = None, client: distributed.Client | None = None) -> History:
+          strategy: str | None = None, client: distributed.Client | None = None,
+          optimizer: str | Optimizer = "sgd", validation: tuple[ArrayLike, ArrayLike] | None = None,
+          patience: int | None = None) -> History:
     """Train ``net`` in place and return a History.
 
     Parameters
     ----------
     gradient : {"numerical", "analytic"}
-        Central differences (step ``h``) or backpropagation.
+        Central differences or backpropagation.
+    h : float or None
+        The central differences' step; None: the library's rule (``fastgrad.rules``),
+        h_q = eps^(1/2) max(1, |theta_q|) for the incremental strategy with fastgrad's own
+        formulas, else eps^(1/3) max(1, |theta_q|) (the coordinate update: 1e-5, the notebook's).
     backend : {"numba-parallel", "numba", "dask"}
         Compiled backend of the numerical gradient ("numba-parallel" runs as "numba" for
         the analytic gradient and for update="coordinate"). "dask" takes each step's
@@ -107,6 +121,17 @@ def train(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, gradien
         shuffled by ``numpy.random.default_rng(seed)``. None is the full batch.
     record_every : int or None
         Keep the loss every this many steps (default: about 1000 points per run).
+    optimizer : {"sgd", "momentum", "adam"} or fastgrad.optimizers.Optimizer
+        The update from g (``fastgrad.optimizers``; a name takes the default parameters);
+        update="gradient" only. Its state starts at zero on every call.
+    validation : (X, Y) or None
+        Held-out rows: their loss is taken every ``record_every`` steps with ``patience``, else
+        about HELD_OUT_POINTS times a run (``History.held_out_steps``, ``held_out_losses``),
+        and at the end; the step of least loss is ``History.best_step``.
+    patience : int or None
+        With ``validation``: stop once the validation loss has not improved for this many
+        steps (checked every ``record_every`` steps) and give the net the best weights back
+        (``stopped="stopped early"``; a run that completes gets them back too).
     progress : callable(steps_done, loss) or None
         Called once with (0, initial loss) before the kernels are compiled or loaded, then
         between chunks.
@@ -135,9 +160,19 @@ def train(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, gradien
     strategy = check_strategy(strategy, backend)
     steps = positive_int("steps", steps)
     eta = positive_number("eta", eta)
-    h = difference_step("h", h)
+    # h = 0: the rule's steps, base max(1, |theta_q|)
+    h = (1e-5 if update == "coordinate" else 0.0) if h is None else difference_step("h", h)
+    base = rules.base_step("central", numerical.exact_changes(prob, strategy))
+    optimizer = optimizer_of(optimizer)
+    if optimizer.module is not None and update == "coordinate":
+        raise ValueError(f"optimizer: the coordinate update is the notebook's own; {optimizer.name} takes "
+                         "update='gradient'")
+    if patience is not None and validation is None:
+        raise ValueError("patience: early stopping needs validation rows (validation=(X, Y))")
     seed = check_seed(seed)
     record_every = positive_int("record_every", record_every or max(1, steps // 1000))
+    every = record_every if patience is not None else max(record_every, steps // HELD_OUT_POINTS)
+    held_out = None if validation is None else HeldOut(net, *validation, prob.loss_name, patience, every)
     if batch_size is not None:
         batch_size = positive_int("batch_size", batch_size)
         if batch_size > prob.X.shape[0]:
@@ -153,18 +188,20 @@ def train(net: MLP, X: ArrayLike, Y: ArrayLike, loss: str | None = None, gradien
         progress(0, initial)  # before anything compiles: the caller knows the run has begun
     if backend == "dask":
         run = _cluster_runner(prob, strategy, eta, h, _batch_stream(prob.X.shape[0], batch_size, seed), initial,
-                              client)
+                              client, optimizer)
     else:
-        run = _chunk_runner(prob, gradient, backend, strategy, update, eta, h, batch_size, seed, initial)
-    return _run_in_chunks(prob, run, steps, record_every, progress)
+        run = _chunk_runner(prob, gradient, backend, strategy, update, eta, (h, base), batch_size, seed, initial,
+                            optimizer)
+    return _run_in_chunks(prob, run, steps, record_every, progress, held_out)
 
 
-def _chunk_runner(prob, gradient, backend, strategy, update, eta, h, batch_size, seed, initial):
+def _chunk_runner(prob, gradient, backend, strategy, update, eta, steps, batch_size, seed, initial, optimizer):
     """A function (count) -> per-step losses of the next ``count`` steps, updating theta."""
     net = prob.net
     args = (net.theta, net.layout, prob.XT, prob.YT)
     limit = DIVERGENCE_RATIO * initial if initial > 0 else np.inf
     last_good = net.theta.copy()
+    h, base = steps  # h = 0: the rule's steps from base
     if update == "coordinate":
         kernel = jobs.coordinate_kernel(prob.formulas)
 
@@ -177,24 +214,29 @@ def _chunk_runner(prob, gradient, backend, strategy, update, eta, h, batch_size,
     engine = policy.training_engine(net.n_params, batch, gradient, backend, update, strategy)
     blocked = gradient == "analytic" and policy.blocked_products(batch, net.n_params, net.sizes)
     batches = _batch_stream(prob.X.shape[0], batch_size, seed)
+    settings, state = optimizer.settings(), optimizer.state(net.n_params)  # the state carries over chunks
 
     def run(count):
         losses = np.empty(count)
         now = policy.running(engine.backend)  # serial while the cores are contended: the same bits
-        kernel = jobs.training_kernel(prob.formulas, gradient, strategy, now == policy.NUMBA_PARALLEL, blocked)
-        done = runtime.call(kernel, *args, eta, h, batches(count), policy.shares(now), limit, last_good, losses)
+        kernel = jobs.training_kernel(prob.formulas, gradient, strategy, now == policy.NUMBA_PARALLEL, blocked,
+                                      optimizer.module)
+        done = runtime.call(kernel, *args, eta, h, base, batches(count), policy.shares(now), limit, last_good, losses,
+                            settings, state)
         return losses[:done]
     return run
 
 
-def _cluster_runner(prob, strategy, eta, h, batches, initial, client):
+def _cluster_runner(prob, strategy, eta, h, batches, initial, client, optimizer):
     """``_chunk_runner``'s gradient steps in Python, each gradient over the Dask cluster: the
-    arithmetic of kernels/training.py (g = D / 2h, theta -= eta g, the same checks), so the
-    same weights bit for bit."""
+    arithmetic of kernels/training.py (g = D / 2h, the optimizer's update, the same checks),
+    so the same weights bit for bit."""
     client = dask_backend.find_client(client)  # now: a missing cluster is an error before the first step
     net = prob.net
     limit = DIVERGENCE_RATIO * initial if initial > 0 else np.inf
     last_good = net.theta.copy()
+    settings, state = optimizer.settings(), optimizer.state(net.n_params)
+    h = None if h == 0.0 else h
 
     def run(count):
         if count == 0:  # the workers load or compile their kernel before the clock starts
@@ -218,7 +260,10 @@ def _cluster_runner(prob, strategy, eta, h, batches, initial, client):
                 return losses[:s]
             losses[s] = loss
             last_good[:] = theta
-            theta -= eta * grad
+            if optimizer.module is None:
+                theta -= eta * grad
+            else:  # the kernels' own update, called from Python
+                optimizer.module.update(theta, grad, eta, settings, state)
         return losses
     return run
 
@@ -247,8 +292,9 @@ def _batch_stream(n, batch_size, seed):
     return batches
 
 
-def _run_in_chunks(prob, run, steps, record_every, progress):
-    """Call ``run`` on growing chunks (aiming at CHUNK_SECONDS each) until ``steps`` are done."""
+def _run_in_chunks(prob, run, steps, record_every, progress, held_out=None):
+    """Call ``run`` on growing chunks (aiming at CHUNK_SECONDS each) until ``steps`` are done
+    or ``held_out`` (a stopping.HeldOut) stops the run."""
     history = History()
     start = time.perf_counter()
     try:
@@ -258,10 +304,14 @@ def _run_in_chunks(prob, run, steps, record_every, progress):
             history.load_seconds = time.perf_counter() - start
         start = time.perf_counter()
         with held_signals() as deliver:
-            _run_chunks(run, steps, record_every, progress, history, deliver)
+            _run_chunks(run, steps, record_every, progress, history, deliver, held_out)
     except KeyboardInterrupt:  # a stop signal delivered between chunks or while compiling, or Ctrl-C elsewhere
         history.stopped = "interrupted"
     history.seconds = time.perf_counter() - start
+    if held_out is not None and history.stopped in ("completed", "stopped early"):
+        if history.stopped == "completed":
+            held_out.at(history.steps_done, history, recorded=False)  # the final weights
+        held_out.restore()
     if history.stopped == "cluster failed":
         raise ClusterFailure(f"{history.error}; the net keeps the weights after {history.steps_done} steps", history)
     if history.stopped == "diverged":
@@ -274,12 +324,18 @@ def _run_in_chunks(prob, run, steps, record_every, progress):
     return history
 
 
-def _run_chunks(run, steps, record_every, progress, history, deliver):
+def _run_chunks(run, steps, record_every, progress, history, deliver, held_out):
     """The chunks themselves, recorded in ``history``; the stop signals held during a chunk are
-    delivered (``deliver()``) once its steps are recorded."""
+    delivered (``deliver()``) once its steps are recorded. With ``held_out``, each chunk ends
+    at a multiple of ``held_out.every``, where the held-out loss is taken."""
     chunk = 1
     while history.steps_done < steps:
         count = min(chunk, steps - history.steps_done)
+        if held_out is not None:
+            count = min(count, held_out.every - history.steps_done % held_out.every)
+            if history.steps_done % held_out.every == 0 and held_out.at(history.steps_done, history):
+                history.stopped = "stopped early"
+                break
         t0 = time.perf_counter()
         try:
             losses = run(count)
@@ -300,7 +356,7 @@ def _run_chunks(run, steps, record_every, progress, history, deliver):
         deliver()
         if progress is not None:
             progress(history.steps_done, float(losses[-1]))
-        chunk = _next_chunk(chunk, elapsed)
+        chunk = _next_chunk(count, elapsed)
 
 
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))

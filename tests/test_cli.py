@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from fastgrad.cli import cli
-from fastgrad.io import load_weights
+from fastgrad.io import load_weights, save_weights
+from fastgrad.model import MLP
 
 
 def run(*args):
@@ -238,6 +239,10 @@ def test_resume_file_that_does_not_fit(tmp_path):
     w = str(tmp_path / "w.npz")
     assert run("train", "--data", "spirals", "--steps", "5", "--quiet", "--save", w,
                "--gradient", "analytic").exit_code == 0
+    result = run("train", "--resume", w, "--data", "seed")  # not the saved data: refused
+    assert result.exit_code == 2
+    assert f"data: {w} was trained with data 'spirals', not 'seed'" in result.output
+    save_weights(w, MLP([2, 10, 3]))  # weights saved without their data: the default data
     result = run("train", "--resume", w)
     assert result.exit_code == 2
     assert f"--resume {w}: the net [2, 10, 3] does not fit the data" in result.output

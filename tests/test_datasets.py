@@ -155,3 +155,61 @@ def test_a_missing_class_label_is_named(tmp_path):
     path.write_text("x,label\n1,0\n2,nan\n3,1\n")
     with pytest.raises(ValueError, match=r"'label' has no class label in data row 2 \('nan'\)"):
         datasets.load_csv(str(path), classify=True)
+
+
+def test_csv_classify_warns_at_diabetes_like_label_counts_and_not_at_digits_like(tmp_path):
+    rng = np.random.default_rng(0)
+    continuous = rng.permutation(np.r_[np.arange(214), rng.integers(0, 214, 332 - 214)])  # 214 labels, 332 rows
+    path = write(tmp_path, "x,y\n" + "".join(f"{i},{v}\n" for i, v in enumerate(continuous)))
+    with pytest.warns(UserWarning, match=r"'y' has 214 different labels in 332 rows"):
+        datasets.load_csv(path, classify=True)
+    digits = write(tmp_path, "x,y\n" + "".join(f"{i},{i % 10}\n" for i in range(300)), "digits.csv")
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert datasets.load_csv(digits, classify=True).Y.shape == (300, 10)
+
+
+def test_csv_features_and_drop_choose_the_input_columns(tmp_path):
+    path = write(tmp_path, "a,name,b,c,y\n1,x,2,3,4\n5,z,6,7,8\n")
+    data = datasets.load_csv(path, drop=["name"])
+    assert data.feature_names == ("a", "b", "c") and np.array_equal(data.X, [[1, 2, 3], [5, 6, 7]])
+    data = datasets.load_csv(path, features=["c", "a"])
+    assert data.feature_names == ("c", "a") and np.array_equal(data.X, [[3, 1], [7, 5]])
+    with pytest.raises(ValueError, match="features: 'y' is also a target or dropped column"):
+        datasets.load_csv(path, features=["a", "y"])
+    with pytest.raises(ValueError, match="drop: no column named 'nope'"):
+        datasets.load_csv(path, drop=["nope"])
+
+
+@pytest.mark.parametrize("text, kwargs, hint", [
+    ("x,kind\n1,dog\n2,cat\n", {}, r"'dog' is not a number \(class labels\? add --classify\)"),
+    ("x,name,y\n1,bob,2\n2,ann,3\n", {}, r"'bob' is not a number \(a text column\? leave it out with --drop name\)"),
+])
+def test_csv_text_where_numbers_are_needed_gets_a_hint(tmp_path, text, kwargs, hint):
+    with pytest.raises(ValueError, match=hint):
+        datasets.load_csv(write(tmp_path, text), **kwargs)
+
+
+def test_csv_labels_are_kept_in_output_order(tmp_path):
+    path = write(tmp_path, "x,kind\n0.1,dog\n0.2,cat\n0.3,emu\n")
+    assert datasets.load_csv(path, classify=True).labels == ("cat", "dog", "emu")
+    numeric = write(tmp_path, "x,k\n1,3\n2,1.5\n3,3\n", "n.csv")
+    assert datasets.load_csv(numeric, classify=True).labels == ("1.5", "3")
+
+
+def test_read_inputs_takes_the_named_columns_and_the_targets_when_present(tmp_path):
+    path = write(tmp_path, "b,a,y\n1,2,dog\n3,4,cat\n")
+    X, truth = datasets.read_inputs(path, ("a", "b"), ("y",))
+    assert np.array_equal(X, [[2, 1], [4, 3]]) and truth == [["dog"], ["cat"]]
+    assert datasets.read_inputs(path, ("a",), ("missing",))[1] is None
+
+
+def test_csv_whole_number_target_without_classify_gets_a_hint(tmp_path):
+    path = write(tmp_path, "x,y\n" + "".join(f"{i},{i % 3}\n" for i in range(30)))
+    with pytest.warns(UserWarning, match=r"'y' holds 3 different whole numbers in 30 rows; class labels\?"):
+        datasets.load_csv(path)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        datasets.load_csv(write(tmp_path, "x,y\n" + "".join(f"{i},{i * 0.5}\n" for i in range(30)), "r.csv"))

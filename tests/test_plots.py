@@ -53,3 +53,28 @@ def test_decision_regions_have_a_class_legend_and_accuracy(monkeypatch):
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["class 0", "class 1", "class 2"]
     accuracy = (net.predict(data.X).argmax(axis=1) == data.Y.argmax(axis=1)).mean()
     assert ax.get_title().endswith(f"training accuracy {accuracy:.1%}")
+
+
+def test_loss_figure_shows_the_held_out_curve_and_the_best_step(monkeypatch):
+    saved = _capture(monkeypatch)
+    history = fg.History(steps=[0, 5, 10], losses=[1.0, 0.5, 0.2], held_out_steps=[0, 5, 10],
+                         held_out_losses=[1.1, 0.7, 0.9], best_step=5)
+    plots.loss_plot("unused.png", history, "t")
+    ax = saved["fig"].axes[0]
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels == ["training", "held out", "best, step 5"]
+    assert list(ax.get_lines()[1].get_ydata()) == [1.1, 0.7, 0.9]
+
+
+def test_classification_beyond_two_inputs_draws_the_confusion_matrix(monkeypatch):
+    saved = _capture(monkeypatch)
+    rng = np.random.default_rng(0)
+    data = fg.datasets.Dataset(rng.normal(size=(30, 4)), np.eye(3)[np.arange(30) % 3], kind="classification",
+                               labels=("a", "b", "c"))
+    net = fg.MLP([4, 5, 3], output="softmax", seed=0)
+    plots.fit_plot("unused.png", net, data, "t")
+    ax = saved["fig"].axes[0]
+    confusion = np.asarray(ax.images[0].get_array())
+    predicted = net.predict(data.X).argmax(axis=1)
+    assert confusion.sum() == 30 and confusion[:, 0].sum() == (predicted == 0).sum()
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b", "c"]

@@ -65,13 +65,14 @@ def test_seed_example_draws_match_the_notebook():
     assert np.array_equal(ex.net.weights[0], W1) and np.array_equal(ex.net.weights[1], W2)
 
 
+@pytest.mark.parametrize("h", [1e-5, None])  # None: the library's rule, in both
 @pytest.mark.parametrize("backend", ["numba", "numba-parallel"])
-def test_numerical_gradient_steps_equal_explicit_gradient_descent(backend, force_threads):
+def test_numerical_gradient_steps_equal_explicit_gradient_descent(backend, h, force_threads):
     ex = datasets.seed_numerical_example()
     net = ex.net.copy()
     for _ in range(5):
-        net.theta -= 0.01 * fg.numerical_gradient(net, ex.data.X, ex.data.Y, loss="mse", h=1e-5, backend="numba")
-    train(ex.net, ex.data.X, ex.data.Y, loss="mse", backend=backend, steps=5, eta=0.01)
+        net.theta -= 0.01 * fg.numerical_gradient(net, ex.data.X, ex.data.Y, loss="mse", h=h, backend="numba")
+    train(ex.net, ex.data.X, ex.data.Y, loss="mse", backend=backend, steps=5, eta=0.01, h=h)
     assert ex.net.theta.tobytes() == net.theta.tobytes()
 
 
@@ -160,3 +161,39 @@ def test_bad_training_options(kwargs, message):
     ex = datasets.seed_numerical_example()
     with pytest.raises(ValueError, match=message):
         train(ex.net, ex.data.X, ex.data.Y, **kwargs)
+
+
+def overfitting_problem():
+    rng = np.random.default_rng(5)
+    X = rng.uniform(-1, 1, size=(40, 1))
+    Y = np.sin(3 * X) + 0.3 * rng.normal(size=X.shape)
+    Xv = rng.uniform(-1, 1, size=(40, 1))
+    return fg.MLP([1, 30, 1], init="scaled", seed=1), X, Y, (Xv, np.sin(3 * Xv))
+
+
+def test_validation_loss_is_recorded_with_the_training_loss_and_the_best_step():
+    net, X, Y, validation = overfitting_problem()
+    history = train(net, X, Y, gradient="analytic", steps=600, eta=0.1, record_every=2, validation=validation)
+    assert history.held_out_steps == list(range(0, 600, 6)) and len(history.held_out_losses) == 100
+    assert len(history.losses) == 300  # the training loss as recorded without validation rows
+    assert history.best_loss == min(history.held_out_losses + [fg.loss(net, *validation)])
+    assert history.stopped == "completed" and history.steps_done == 600
+
+
+def test_patience_stops_early_and_restores_the_best_weights():
+    net, X, Y, validation = overfitting_problem()
+    history = train(net, X, Y, gradient="analytic", optimizer="adam", steps=20000, eta=0.05, record_every=10,
+                    validation=validation, patience=200)
+    assert history.stopped == "stopped early" and history.steps_done < 20000
+    assert history.steps_done - history.best_step >= 200 and history.best_step % 10 == 0
+    assert history.held_out_steps[-1] == history.steps_done  # the check that stopped the run
+    assert fg.loss(net, *validation) == pytest.approx(history.best_loss, rel=1e-12)
+    twin, *_ = overfitting_problem()
+    train(twin, X, Y, gradient="analytic", optimizer="adam", steps=history.best_step, eta=0.05)
+    assert twin.theta.tobytes() == net.theta.tobytes()  # the weights before step best_step, bit for bit
+
+
+def test_patience_needs_validation_rows():
+    net, X, Y, _ = overfitting_problem()
+    with pytest.raises(ValueError, match="patience: early stopping needs validation rows"):
+        train(net, X, Y, steps=5, patience=3)

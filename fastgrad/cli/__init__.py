@@ -6,7 +6,7 @@ stop it as Ctrl-C does (during training after saving the last weights when --sav
 with exit code 130, 143 or 129; no output may replace an input or another output. A job whose
 kernels are not yet compiled says so on stderr while numba compiles them.
 """
-from . import bench, derivative, gradcheck, hsweep, info, train  # noqa: F401 (each adds its command to cli)
+from . import bench, derivative, gradcheck, hsweep, info, predict, train  # noqa: F401 (each adds its command to cli)
 from .app import cli, main
 
 __all__ = ["cli", "main"]

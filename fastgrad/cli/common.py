@@ -11,10 +11,16 @@ from click.core import ParameterSource
 from .. import dask_backend, diagnostics, runtime, runs
 
 def setup(threads, settings):
-    """``runs.setup(**settings)``, numba's threads set first (``threads``, None: as they are)."""
+    """``runs.setup(**settings)``, numba's threads set first (``threads``, None: as they are);
+    --data left at its default is None there (the seed example, or a resumed run's own data),
+    and ``settings["data"]`` becomes the data the run reads."""
     if threads is not None:
         runtime.set_num_threads(threads)
-    return runs.setup(**settings)
+    if click.get_current_context().get_parameter_source("data") is ParameterSource.DEFAULT:
+        settings["data"] = None
+    run = runs.setup(**settings)
+    settings["data"] = run.data_options["data"]
+    return run
 
 
 def say(json_path):

@@ -164,7 +164,7 @@ def model_options(f):
                      help="Output activation [softmax for classification, else identity]."),
         click.option("--loss", type=click.Choice(registry.loss_choices()), default=None,
                      help="Loss [cross-entropy after softmax; mse for the seed example; else squared]."),
-        click.option("--init", type=click.Choice(INITS), default=None, help="Weight initialisation [normal]."),
+        click.option("--init", type=click.Choice(INITS), default=None, help="Weight initialisation [scaled; the seed examples: normal]."),
         click.option("--seed", type=click.IntRange(min=0), default=None,
                      help=f"Seed for data, weights and minibatches [{DEFAULT_SEED}]; printed and saved."),
         input_option("--resume", default=None, help="Start from weights saved with --save."),
@@ -172,7 +172,7 @@ def model_options(f):
                      show_default=True, help="Compiled backend of the numerical gradient."),
         click.option("--threads", type=click.IntRange(min=1), default=None, help=f"Threads for {policy.NUMBA_PARALLEL}."),
         positive_number_option("--h", "h", default=None,
-                               help="Finite-difference step [train: 1e-5; gradcheck: the method's rule]."),
+                               help="Finite-difference step [the method's rule; the seed examples' training: 1e-5]."),
     ], f)
 
 

@@ -113,10 +113,14 @@ def complex_step_kernel(bindings, parallel):
 
 
 @_job("training", (training.gradient_steps,),
-      "theta, layout, XT, YT, eta, h, batches, n_shares, limit, last_good, losses", "steps done")
-def training_kernel(bindings, gradient, strategy, parallel, blocked=False):
+      "theta, layout, XT, YT, eta, h, base, batches, n_shares, limit, last_good, losses, settings, state",
+      "steps done")
+def training_kernel(bindings, gradient, strategy, parallel, blocked=False, optimizer=None):
     """gradient steps with backprop (gradient="analytic"; ``blocked``: as for ``loss_kernel``) or
-    central differences by ``strategy``, over threads if ``parallel``."""
+    central differences by ``strategy``, over threads if ``parallel``; ``optimizer``: a module of
+    optimizers/ (None: plain descent, the template's own)."""
+    if optimizer is not None:
+        bindings = bindings + (("optimizer", optimizer),)
     if gradient == "analytic":
         return specialise(training.gradient_steps, _blocked(bindings, blocked) + (("ANALYTIC", True),))
     return specialise(training.gradient_steps,

@@ -11,7 +11,8 @@ Templates: besides ``hidden``, ``output``, ``loss`` and ``fun`` (the loss at the
 ``ANALYTIC`` is bound to True (backprop) or False, and then ``differences`` to a difference
 job (incremental or full, serial or parallel), which the numerical step runs through
 ``quotients.central``. The branch on the constant ANALYTIC is removed before numba types the
-code, so a kernel compiles one way of taking the gradient only.
+code, so a kernel compiles one way of taking the gradient only. ``optimizer`` may be bound to
+a module of ``optimizers/`` (its ``update`` is pasted); unbound, it is plain descent.
 """
 import math
 
@@ -23,6 +24,7 @@ from .forward import loss_at
 from .incremental import workspace_size
 from .jit import helper
 from .layers import cache_size
+from .optimizers import sgd as optimizer  # the template's own; specialise() may bind another
 from .quotients import central
 from .specialise import entry
 
@@ -53,11 +55,15 @@ def _copy(source, target):
 
 
 @entry
-def gradient_steps(theta, layout, XT, YT, eta, h, batches, n_shares, limit, last_good, losses):
-    """losses.size steps of theta <- theta - eta g(theta), with g by backprop (ANALYTIC) or
-    central differences g_q = (E(theta + h e_q) - E(theta - h e_q)) / 2h.
+def gradient_steps(theta, layout, XT, YT, eta, h, base, batches, n_shares, limit, last_good, losses, settings,
+                   state):
+    """losses.size steps of the optimizer's update of theta from g(theta) (plain descent:
+    theta <- theta - eta g), with g by backprop (ANALYTIC) or central differences
+    g_q = (E(theta + s_q e_q) - E(theta - s_q e_q)) / 2 s_q, s_q = h, or where h = 0 the
+    default rule s_q = base max(1, |theta_q|).
 
-    ``batches`` is (steps, batch) sample indices for minibatches, or (0, 0) for the full batch.
+    ``batches`` is (steps, batch) sample indices for minibatches, or (0, 0) for the full batch;
+    ``settings`` and ``state`` are the optimizer's (optimizers/).
     """
     steps = losses.shape[0]
     minibatch = batches.shape[0] > 0
@@ -77,14 +83,13 @@ def gradient_steps(theta, layout, XT, YT, eta, h, batches, n_shares, limit, last
         if ANALYTIC:
             loss = backprop(theta, layout, XbT, YbT, cache, grad)
         else:
-            loss = central(theta, layout, XbT, YbT, h, h, entries, n_shares, work, hs, grad)
+            loss = central(theta, layout, XbT, YbT, h, base, entries, n_shares, work, hs, grad)
         if not (loss <= limit and _all_finite(grad)):
             _copy(last_good, theta)
             return s
         losses[s] = loss
         _copy(theta, last_good)
-        for q in range(theta.shape[0]):
-            theta[q] -= eta * grad[q]
+        optimizer.update(theta, grad, eta, settings, state)
     return steps
 
 
