@@ -63,16 +63,18 @@ def group_columns(structure, order=0):
 def _groups(rows, order=0):
     """``group_columns`` of a ``pattern``."""
     indptr, indices, _, (m, n) = rows
-    if order is None or np.isscalar(order):
+    if isinstance(order, (int, np.integer)) and 0 <= order < 2 ** 32:
+        order = kernels.random_order(int(order), n)
+    elif order is None or np.isscalar(order):
         order = np.random.RandomState(order).permutation(n)
     else:
         order = np.asarray(order)
         if order.shape != (n,):
             raise ValueError(f"order: expected a permutation of {n} columns, got shape {order.shape}")
-    col_ptr, col_rows = kernels.transpose(n, indptr, indices)
-    order = order.astype(np.int64)
-    groups, complete = kernels.first_fit_groups(m, col_ptr, col_rows, order)
-    return groups if complete else kernels.greedy_groups(m, col_ptr, col_rows, order)
+    order = order.astype(np.int64, copy=False)
+    ptr, column_rows = kernels.columns_in_order(indptr, indices, order)
+    groups, complete = kernels.first_fit_groups(m, ptr, column_rows, order)
+    return groups if complete else kernels.greedy_groups(m, ptr, column_rows, order)
 
 
 def sparse_jacobian(call, rule, x0, f0, h, one_sided, sparsity, backend, workers, client=None, blocks=None):
