@@ -31,22 +31,30 @@ def scipy_sparse(option):
 
 
 def pattern(structure, shape=None):
-    """(indptr, indices, is_matrix, shape) of the rows of ``structure`` (a 2-D array_like or scipy
-    sparse array or matrix; nonzero entries count, duplicates summed as scipy's ``find``);
-    is_matrix: the structure is a scipy sparse *matrix*, so the Jacobian is one too."""
+    """(indptr, indices, is_matrix, shape, stored) of the rows of ``structure`` (a 2-D array_like
+    or scipy sparse array or matrix): indptr and indices list its nonzero entries (duplicates
+    summed, as scipy's ``find``), ``stored`` (indptr, indices) every entry a sparse structure
+    stores, explicit zeros too (the pattern scipy's ``group_columns`` groups by); is_matrix:
+    the structure is a scipy sparse *matrix*, so the Jacobian is one too. Arrays of a
+    canonical CSR structure are its own, read and never written."""
     sp = scipy_sparse("sparsity")
     if sp.issparse(structure):
-        rows = sp.csr_array(structure, copy=True)
-        rows.sum_duplicates()
-        rows.eliminate_zeros()
-        found = (rows.indptr, rows.indices, sp.isspmatrix(structure), rows.shape)
+        stored = structure if structure.format == "csr" else sp.csr_array(structure)
+        stored = (stored.indptr, stored.indices[:stored.indptr[-1]])
+        rows = structure
+        if not (structure.format == "csr" and structure.has_canonical_format
+                and np.count_nonzero(structure.data[:structure.indptr[-1]]) == structure.indptr[-1]):
+            rows = sp.csr_array(structure, copy=True)
+            rows.sum_duplicates()
+            rows.eliminate_zeros()
+        found = (rows.indptr, rows.indices[:rows.indptr[-1]], sp.isspmatrix(structure), structure.shape, stored)
     else:
         A = np.atleast_2d(np.asarray(structure))
         if A.ndim != 2:
             raise ValueError(f"sparsity: the structure must be 2-dimensional, got shape {A.shape}")
         i, j = np.nonzero(A)
         indptr = np.concatenate(([0], np.cumsum(np.bincount(i, minlength=A.shape[0])))).astype(np.int64)
-        found = (indptr, j.astype(np.int64), False, A.shape)
+        found = (indptr, j.astype(np.int64), False, A.shape, (indptr, j.astype(np.int64)))
     if shape is not None and found[3] != shape:
         raise ValueError(f"sparsity: the structure has shape {found[3]}; the Jacobian's is {shape}")
     return found
@@ -56,13 +64,13 @@ def group_columns(structure, order=0):
     """Groups of the columns of ``structure`` (m, n) that share no row: ``groups[j]`` is column
     j's group, 0 to n_groups - 1. The columns are taken in ``order`` (a permutation of n),
     or, for an int or None, in numpy.random.RandomState(order).permutation(n): scipy's rule,
-    so the groups are scipy's ``group_columns``'s."""
+    so the groups are scipy's ``group_columns``'s (a sparse structure's stored zeros count)."""
     return _groups(pattern(structure), order)
 
 
 def _groups(rows, order=0):
     """``group_columns`` of a ``pattern``."""
-    indptr, indices, _, (m, n) = rows
+    (m, n), (indptr, indices) = rows[3], rows[4]
     if isinstance(order, (int, np.integer)) and 0 <= order < 2 ** 32:
         order = kernels.random_order(int(order), n)
     elif order is None or np.isscalar(order):
@@ -92,7 +100,7 @@ def sparse_jacobian(call, rule, x0, f0, h, one_sided, sparsity, backend, workers
     else:
         structure, groups = sparsity, None
     rows = pattern(structure, (f0.size, x0.size))
-    indptr, indices, is_matrix, _ = rows
+    indptr, indices, is_matrix = rows[:3]
     if groups is None:
         groups = _groups(rows)
     if groups.shape != (x0.size,) or (groups.size and groups.min() < 0):
@@ -108,14 +116,14 @@ def sparse_jacobian(call, rule, x0, f0, h, one_sided, sparsity, backend, workers
     else:
         first, second, dx = np.ascontiguousarray(at(h * 1j).imag), None, h
         f0 = np.zeros(f0.size)
-    data = np.empty(indices.size)
+    data, columns = np.empty(indices.size), np.empty_like(indices)
     backend = calls.running(backend, workers)
     assemble = specialise.specialise(kernels.quotients, (), parallel=backend == policy.NUMBA_PARALLEL)
     assemble(indptr, indices, groups, first, first if second is None else second, f0,
              np.ascontiguousarray(one_sided, dtype=np.bool_), np.asarray(dx, dtype=np.float64),
-             rule.name == "central", calls.shares(backend, workers), data)
+             rule.name == "central", calls.shares(backend, workers), data, columns)
     build = sp.csr_matrix if is_matrix else sp.csr_array
-    J = build((data, indices, indptr), shape=(f0.size, x0.size))
+    J = build((data, columns, indptr.copy()), shape=(f0.size, x0.size))
     return J, n_groups * rule.evaluations
 
 

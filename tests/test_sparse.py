@@ -69,6 +69,29 @@ def test_python_function_equals_scipy_bit_for_bit(method):
     assert info["nfev"] == 1 + (2 if method == "3-point" else 1) * (fg.group_columns(chain_structure(n)).max() + 1)
 
 
+def test_any_csr_structure_gives_scipys_jacobian_in_arrays_of_its_own():
+    n = 12
+    x0 = np.linspace(-0.9, 0.9, n)
+    canonical = chain_structure(n)
+    indptr, indices = canonical.indptr.copy(), canonical.indices.copy()
+    indices[indptr[1]:indptr[2]] = indices[indptr[1]:indptr[2]][::-1]  # unsorted
+    data = np.ones(indices.size)
+    data[indptr[2]] = 0.0  # an explicit zero: not in the structure
+    duplicated = sp.csr_array((np.r_[data, 1.0, -1.0], np.r_[indices, 5, 5], np.r_[indptr[:-1], indptr[-1] + 2]),
+                              shape=(n, n))  # and row n - 1 has column 5 twice, summing to 0
+    for structure in (canonical, sp.csr_array((data, indices, indptr), shape=(n, n)), duplicated):
+        before = (structure.indptr.copy(), structure.indices.copy(), structure.data.copy())
+        for method in ("2-point", "3-point"):
+            ours = fg.approx_derivative(COMPILED_CHAIN, x0, method=method, sparsity=structure, backend="numba")
+            theirs = scipy_approx_derivative(COMPILED_CHAIN, x0, method=method, sparsity=structure)
+            np.testing.assert_array_equal(ours.toarray(), theirs.toarray())
+            assert ours.has_canonical_format and not np.shares_memory(ours.indices, structure.indices)
+            assert not np.shares_memory(ours.indptr, structure.indptr)
+        np.testing.assert_array_equal(fg.group_columns(structure, 3), scipy_group_columns(structure, 3))
+        for was, now in zip(before, (structure.indptr, structure.indices, structure.data)):
+            np.testing.assert_array_equal(was, now)
+
+
 def test_compiled_groups_equal_scipy_on_every_backend_and_thread_count(force_threads):
     n = 200
     x0 = np.linspace(-1.0, 1.0, n)
