@@ -11,6 +11,8 @@ only when a sparse Jacobian is asked for.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from . import calls, dask_backend, policy
@@ -72,17 +74,28 @@ def _groups(rows, order=0):
     """``group_columns`` of a ``pattern``."""
     (m, n), (indptr, indices) = rows[3], rows[4]
     if isinstance(order, (int, np.integer)) and 0 <= order < 2 ** 32:
-        order = kernels.random_order(int(order), n)
-    elif order is None or np.isscalar(order):
-        order = np.random.RandomState(order).permutation(n)
+        order, position = _random_order(int(order), n)
     else:
+        if order is None or np.isscalar(order):
+            order = np.random.RandomState(order).permutation(n)
         order = np.asarray(order)
         if order.shape != (n,):
             raise ValueError(f"order: expected a permutation of {n} columns, got shape {order.shape}")
-    order = order.astype(np.int64, copy=False)
-    ptr, column_rows = kernels.columns_in_order(indptr, indices, order)
+        order = order.astype(np.int64, copy=False)
+        position = kernels.positions(order)
+    ptr, column_rows = kernels.columns_in_order(indptr, indices, position)
     groups, complete = kernels.first_fit_groups(m, ptr, column_rows, order)
     return groups if complete else kernels.greedy_groups(m, ptr, column_rows, order)
+
+
+@functools.lru_cache(maxsize=4)
+def _random_order(seed, n):
+    """(order, position), read-only: numpy.random.RandomState(seed).permutation(n), compiled,
+    and each column's place in it (a pure function of (seed, n), so kept for the next call)."""
+    order = kernels.random_order(seed, n)
+    position = kernels.positions(order)
+    order.flags.writeable = position.flags.writeable = False
+    return order, position
 
 
 def sparse_jacobian(call, rule, x0, f0, h, one_sided, sparsity, backend, workers, client=None, blocks=None):

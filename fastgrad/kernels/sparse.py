@@ -50,13 +50,19 @@ def random_order(seed, n):
 
 
 @kernel
-def columns_in_order(indptr, indices, order):
-    """(ptr, rows): the rows of column order[a] of a CSR pattern are rows[ptr[a]:ptr[a + 1]],
-    ascending (a CSC pattern with its columns in ``order``)."""
-    n = order.shape[0]
-    position = np.empty(n, dtype=np.int64)
-    for a in range(n):
+def positions(order):
+    """position[order[a]] = a: each column's place in ``order``."""
+    position = np.empty(order.shape[0], dtype=np.int64)
+    for a in range(order.shape[0]):
         position[order[a]] = a
+    return position
+
+
+@kernel
+def columns_in_order(indptr, indices, position):
+    """(ptr, rows): the rows of the column at place a of an order (column j at position[j])
+    of a CSR pattern are rows[ptr[a]:ptr[a + 1]], ascending (a CSC pattern, columns in order)."""
+    n = position.shape[0]
     ptr = np.zeros(n + 1, dtype=np.int64)
     for k in range(indices.shape[0]):
         ptr[position[indices[k]] + 1] += 1
