@@ -82,7 +82,9 @@ def _groups(rows, order=0):
         if order.shape != (n,):
             raise ValueError(f"order: expected a permutation of {n} columns, got shape {order.shape}")
         order = order.astype(np.int64, copy=False)
-        position = kernels.positions(order)
+        if not np.array_equal(np.sort(order), np.arange(n)):
+            raise ValueError(f"order: expected a permutation of {n} columns, each once")
+        position = _positions(order)
     ptr, column_rows = kernels.columns_in_order(indptr, indices, position)
     groups, complete = kernels.first_fit_groups(m, ptr, column_rows, order)
     return groups if complete else kernels.greedy_groups(m, ptr, column_rows, order)
@@ -93,9 +95,16 @@ def _random_order(seed, n):
     """(order, position), read-only: numpy.random.RandomState(seed).permutation(n), compiled,
     and each column's place in it (a pure function of (seed, n), so kept for the next call)."""
     order = kernels.random_order(seed, n)
-    position = kernels.positions(order)
+    position = _positions(order)
     order.flags.writeable = position.flags.writeable = False
     return order, position
+
+
+def _positions(order):
+    """position[order[a]] = a: each column's place in ``order``."""
+    position = np.empty(order.size, dtype=np.int64)
+    position[order] = np.arange(order.size)
+    return position
 
 
 def sparse_jacobian(call, rule, x0, f0, h, one_sided, sparsity, backend, workers, client=None, blocks=None):

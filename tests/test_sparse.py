@@ -114,6 +114,8 @@ def test_sparse_input_is_refused_in_words(monkeypatch):
         fg.approx_derivative(chain, x0, sparsity=(chain_structure(6), [0, 1, 2]))
     with pytest.raises(ValueError, match=r"order: expected a permutation of 6 columns, got shape \(2,\)"):
         fg.group_columns(chain_structure(6), [0, 1])
+    with pytest.raises(ValueError, match=r"order: expected a permutation of 6 columns, each once"):
+        fg.group_columns(chain_structure(6), [0, 1, 2, 3, 4, 4])
     with pytest.raises(ValueError, match=r"workers: expected a positive int, -1 \(every CPU\) or a map-like"):
         fg.approx_derivative(chain, x0, workers=0)
     with pytest.raises(ValueError, match=r"Bounds not supported when `as_linear_operator` is True"):

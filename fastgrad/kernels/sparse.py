@@ -50,15 +50,6 @@ def random_order(seed, n):
 
 
 @kernel
-def positions(order):
-    """position[order[a]] = a: each column's place in ``order``."""
-    position = np.empty(order.shape[0], dtype=np.int64)
-    for a in range(order.shape[0]):
-        position[order[a]] = a
-    return position
-
-
-@kernel
 def columns_in_order(indptr, indices, position):
     """(ptr, rows): the rows of the column at place a of an order (column j at position[j])
     of a CSR pattern are rows[ptr[a]:ptr[a + 1]], ascending (a CSC pattern, columns in order)."""
@@ -69,7 +60,7 @@ def columns_in_order(indptr, indices, position):
     for a in range(n):
         ptr[a + 1] += ptr[a]
     fill = ptr[:-1].copy()
-    rows = np.empty(indices.shape[0], dtype=np.int64)
+    rows = np.empty(indices.shape[0], dtype=indices.dtype)  # row numbers fit the index type of the pattern
     for i in range(indptr.shape[0] - 1):
         for k in range(indptr[i], indptr[i + 1]):
             a = position[indices[k]]
