@@ -90,6 +90,24 @@ def _groups(rows, order=0):
     return groups if complete else kernels.greedy_groups(m, ptr, column_rows, order)
 
 
+_LAST = None  # (indptr, indices, shape, groups) of the last structure that _kept_groups grouped
+
+
+def _kept_groups(rows):
+    """``_groups(rows)`` of scipy's order 0, kept for the next call with a structure that
+    stores the same entries (compared exactly, against a copy: groups depend on nothing else)."""
+    global _LAST
+    indptr, indices = rows[4]
+    last = _LAST
+    if last is not None and last[2] == rows[3] and np.array_equal(last[0], indptr) \
+            and np.array_equal(last[1], indices):
+        return last[3]
+    groups = _groups(rows)
+    groups.flags.writeable = False
+    _LAST = (indptr.copy(), indices.copy(), rows[3], groups)
+    return groups
+
+
 @functools.lru_cache(maxsize=4)
 def _random_order(seed, n):
     """(order, position), read-only: numpy.random.RandomState(seed).permutation(n), compiled,
@@ -124,7 +142,7 @@ def sparse_jacobian(call, rule, x0, f0, h, one_sided, sparsity, backend, workers
     rows = pattern(structure, (f0.size, x0.size))
     indptr, indices, is_matrix = rows[:3]
     if groups is None:
-        groups = _groups(rows)
+        groups = _kept_groups(rows)
     if groups.shape != (x0.size,) or (groups.size and groups.min() < 0):
         raise ValueError(f"sparsity: groups must be {x0.size} non-negative ints, got shape {groups.shape}")
     n_groups = int(groups.max()) + 1 if groups.size else 0

@@ -92,6 +92,24 @@ def test_any_csr_structure_gives_scipys_jacobian_in_arrays_of_its_own():
             np.testing.assert_array_equal(was, now)
 
 
+def test_kept_groups_follow_the_structure_entry_for_entry():
+    n = 30
+    x0 = np.linspace(-0.9, 0.9, n)
+    structure = chain_structure(n)
+    for _ in range(2):  # the second call takes the groups kept from the first
+        ours = fg.approx_derivative(COMPILED_CHAIN, x0, sparsity=structure, backend="numba")
+        np.testing.assert_array_equal(ours.toarray(), scipy_approx_derivative(COMPILED_CHAIN, x0,
+                                                                              sparsity=structure).toarray())
+    kept = fg.group_columns(structure)
+    structure.indices[structure.indptr[4]] = 10  # changed in place: row 4 reads column 10, not 3
+    structure.has_canonical_format = False
+    assert (fg.group_columns(structure) != kept).any()  # so stale groups would show
+    ours = fg.approx_derivative(chain, x0, sparsity=structure)
+    np.testing.assert_array_equal(ours.toarray(), scipy_approx_derivative(chain, x0, sparsity=structure).toarray())
+    from fastgrad import sparse as fs
+    np.testing.assert_array_equal(fs._LAST[3], scipy_group_columns(structure))
+
+
 def test_compiled_groups_equal_scipy_on_every_backend_and_thread_count(force_threads):
     n = 200
     x0 = np.linspace(-1.0, 1.0, n)
