@@ -90,12 +90,13 @@ def _groups(rows, order=0):
     return groups if complete else kernels.greedy_groups(m, ptr, column_rows, order)
 
 
-_LAST = None  # (indptr, indices, shape, groups) of the last structure that _kept_groups grouped
+_LAST = None  # (indptr, indices, shape, (groups, starts, members)) of the structure _kept_groups last grouped
 
 
 def _kept_groups(rows):
-    """``_groups(rows)`` of scipy's order 0, kept for the next call with a structure that
-    stores the same entries (compared exactly, against a copy: groups depend on nothing else)."""
+    """(groups, starts, members): ``_groups(rows)`` of scipy's order 0 and ``_members`` of them,
+    kept (read-only) for the next call with a structure that stores the same entries (compared
+    exactly, against a copy: the groups depend on nothing else)."""
     global _LAST
     indptr, indices = rows[4]
     last = _LAST
@@ -103,9 +104,18 @@ def _kept_groups(rows):
             and np.array_equal(last[1], indices):
         return last[3]
     groups = _groups(rows)
-    groups.flags.writeable = False
-    _LAST = (indptr.copy(), indices.copy(), rows[3], groups)
-    return groups
+    kept = (groups, *_members(groups, groups.size))
+    for array in kept:
+        array.flags.writeable = False
+    _LAST = (indptr.copy(), indices.copy(), rows[3], kept)
+    return kept
+
+
+def _members(groups, n):
+    """(starts, members) of ``kernels.members_of``, for ``groups`` of n columns, checked."""
+    if groups.shape != (n,) or (groups.size and groups.min() < 0):
+        raise ValueError(f"sparsity: groups must be {n} non-negative ints, got shape {groups.shape}")
+    return kernels.members_of(groups, int(groups.max()) + 1 if groups.size else 0)
 
 
 @functools.lru_cache(maxsize=4)
@@ -142,11 +152,10 @@ def sparse_jacobian(call, rule, x0, f0, h, one_sided, sparsity, backend, workers
     rows = pattern(structure, (f0.size, x0.size))
     indptr, indices, is_matrix = rows[:3]
     if groups is None:
-        groups = _kept_groups(rows)
-    if groups.shape != (x0.size,) or (groups.size and groups.min() < 0):
-        raise ValueError(f"sparsity: groups must be {x0.size} non-negative ints, got shape {groups.shape}")
-    n_groups = int(groups.max()) + 1 if groups.size else 0
-    starts, members = kernels.members_of(groups, n_groups)
+        groups, starts, members = _kept_groups(rows)
+    else:
+        starts, members = _members(groups, x0.size)
+    n_groups = starts.size - 1
     at = _evaluator(call, x0, starts, members, f0, backend, workers, client, blocks)
     if rule.name == "forward":
         first, second, dx = at(h), None, taken(x0, h)
