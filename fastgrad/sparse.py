@@ -160,8 +160,11 @@ def sparse_jacobian(call, rule, x0, f0, h, one_sided, sparsity, backend, workers
     if rule.name == "forward":
         first, second, dx = at(h), None, taken(x0, h)
     elif rule.name == "central":
-        first, second = at(np.where(one_sided, h, -h)), at(np.where(one_sided, 2 * h, h))
-        dx = np.where(one_sided, calls.stored(x0, 2 * h) - x0, calls.stored(x0, h) - calls.stored(x0, -h))
+        back, ahead, dx = -h, h, calls.stored(x0, h) - calls.stored(x0, -h)
+        if one_sided.any():  # scipy's one-sided steps near a bound: x0 + h and x0 + 2h
+            back, ahead = np.where(one_sided, h, back), np.where(one_sided, 2 * h, h)
+            dx = np.where(one_sided, calls.stored(x0, 2 * h) - x0, dx)
+        first, second = at(back), at(ahead)
     else:
         first, second, dx = np.ascontiguousarray(at(h * 1j).imag), None, h
         f0 = np.zeros(f0.size)
