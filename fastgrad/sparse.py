@@ -8,6 +8,10 @@ point, with every column of the group stepped, gives all their entries (equation
 threads for a numba-compiled f on "numba-parallel" (the same bits as one thread), through
 the map-like ``workers`` for a Python f. scipy.sparse builds the result: it is imported here
 only when a sparse Jacobian is asked for.
+
+The groups of the last structure grouped are kept with a copy of its pattern (about the size
+of the Jacobian's index arrays): a call with a structure that stores the same entries, as a
+solver's repeated calls do, reuses them instead of grouping again.
 """
 from __future__ import annotations
 
