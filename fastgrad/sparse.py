@@ -124,9 +124,9 @@ def _members(groups, n):
 
 @functools.lru_cache(maxsize=4)
 def _random_order(seed, n):
-    """(order, position), read-only: numpy.random.RandomState(seed).permutation(n), compiled,
-    and each column's place in it (a pure function of (seed, n), so kept for the next call)."""
-    order = kernels.random_order(seed, n)
+    """(order, position), read-only: numpy.random.RandomState(seed).permutation(n) and each
+    column's place in it (a pure function of (seed, n), so kept for the next call)."""
+    order = np.random.RandomState(seed).permutation(n).astype(np.int64, copy=False)
     position = _positions(order)
     order.flags.writeable = position.flags.writeable = False
     return order, position

@@ -43,13 +43,6 @@ def test_groups_are_scipys(seed):
         assert (A[:, groups == g].sum(axis=1) <= 1).all()
 
 
-@pytest.mark.parametrize("seed", [0, 1, 7, 2 ** 31 + 5, 2 ** 32 - 1])
-def test_compiled_order_is_numpys_random_permutation(seed):
-    from fastgrad.kernels import sparse as kernels
-    for n in (0, 1, 2, 3, 64, 65, 1000, 5000):  # 5000 > 624: the twister refills its state
-        np.testing.assert_array_equal(kernels.random_order(seed, n), np.random.RandomState(seed).permutation(n))
-
-
 @pytest.mark.parametrize("method", ["2-point", "3-point", "cs"])
 def test_python_function_equals_scipy_bit_for_bit(method):
     n = 20

@@ -1,7 +1,7 @@
 """Kernels of sparse Jacobians: the columns put in order, grouped, groups listed, and the
 Jacobian's entries formed from the evaluations of f, one per group, straight into CSR.
 
-A structure is given by its rows (CSR: ``indptr``, ``indices``, columns ascending in a row);
+A structure is given by its rows (CSR: ``indptr``, ``indices``);
 ``columns_in_order`` lists its columns (CSC) in the order the grouping takes them. Two
 columns may share a group when no row has an entry in both: then one evaluation of f, with
 every column of the group stepped, gives each of their entries (Curtis, Powell and Reid, 1974).
@@ -11,42 +11,6 @@ from numba import prange
 
 from .jit import kernel
 from .specialise import template
-
-MASK32 = 0xFFFFFFFF
-
-
-@kernel
-def random_order(seed, n):
-    """numpy.random.RandomState(seed).permutation(n), 0 <= seed < 2**32, to the element:
-    MT19937 seeded by ``init_genrand(seed)``, then for i = n - 1 .. 1 a swap of i with
-    j = the first of next_uint32() & mask (mask: the smallest 2^b - 1 >= i) that is <= i."""
-    state = np.empty(624, dtype=np.int64)
-    state[0] = seed & MASK32
-    for k in range(1, 624):
-        state[k] = (1812433253 * (state[k - 1] ^ (state[k - 1] >> 30)) + k) & MASK32
-    at = 624
-    order = np.arange(n)
-    for i in range(n - 1, 0, -1):
-        mask = i
-        for shift in (1, 2, 4, 8, 16):
-            mask |= mask >> shift
-        while True:
-            if at == 624:  # the next 624 words of the twister
-                for k in range(624):
-                    y = (state[k] & 0x80000000) | (state[(k + 1) % 624] & 0x7FFFFFFF)
-                    state[k] = state[(k + 397) % 624] ^ (y >> 1) ^ (0x9908B0DF if y & 1 else 0)
-                at = 0
-            y = state[at]
-            at += 1
-            y ^= y >> 11
-            y ^= (y << 7) & 0x9D2C5680
-            y ^= (y << 15) & 0xEFC60000
-            y ^= y >> 18
-            j = y & mask
-            if j <= i:
-                break
-        order[i], order[j] = order[j], order[i]
-    return order
 
 
 @kernel
