@@ -172,14 +172,14 @@ def sparse_jacobian(call, rule, x0, f0, h, one_sided, sparsity, backend, workers
     else:
         first, second, dx = np.ascontiguousarray(at(h * 1j).imag), None, h
         f0 = np.zeros(f0.size)
-    data, columns = np.empty(indices.size), np.empty_like(indices)
+    data = np.empty(indices.size)
     backend = calls.running(backend, workers)
     assemble = specialise.specialise(kernels.quotients, (), parallel=backend == policy.NUMBA_PARALLEL)
     assemble(indptr, indices, groups, first, first if second is None else second, f0,
              np.ascontiguousarray(one_sided, dtype=np.bool_), np.asarray(dx, dtype=np.float64),
-             rule.name == "central", calls.shares(backend, workers), data, columns)
+             rule.name == "central", calls.shares(backend, workers), data)
     build = sp.csr_matrix if is_matrix else sp.csr_array
-    J = build((data, columns, indptr.copy()), shape=(f0.size, x0.size))
+    J = build((data, indices.copy(), indptr.copy()), shape=(f0.size, x0.size))  # the structure's own stay its own
     return J, n_groups * rule.evaluations
 
 

@@ -111,10 +111,9 @@ def members_of(groups, n_groups):
 
 
 @template
-def quotients(indptr, indices, groups, first, second, f0, one_sided, dx, central, n_shares, data, columns):
+def quotients(indptr, indices, groups, first, second, f0, one_sided, dx, central, n_shares, data):
     """data[k], the entry (i, j = indices[k]) of row i, from the evaluations of f for j's
-    group g (scipy's sparse quotients, to the bit), and columns[k] = j (the result's own
-    copy of the pattern):
+    group g (scipy's sparse quotients, to the bit):
 
         forward (``central`` False)   (first[g, i] - f0[i]) / dx[j]
         central                       (second[g, i] - first[g, i]) / dx[j],
@@ -128,7 +127,6 @@ def quotients(indptr, indices, groups, first, second, f0, one_sided, dx, central
         for i in range(b * m // n_shares, (b + 1) * m // n_shares):
             for k in range(indptr[i], indptr[i + 1]):
                 j = indices[k]
-                columns[k] = j
                 g = groups[j]
                 if not central:
                     data[k] = (first[g, i] - f0[i]) / dx[j]
