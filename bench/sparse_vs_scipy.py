@@ -7,9 +7,13 @@ from Python):
     tridiagonal   r_i = x_{i-1} - 2 x_i + x_{i+1} + x_i^3 - 1
     5-band        r_i = x_{i-2} + x_{i-1} - 4 x_i + x_{i+1} + x_{i+2} + sin(x_i)
 
-(missing neighbours are 0). Prints the machine, numba's threading layer, each median over
-``--repeats`` runs after one warm-up, the ratio, and the largest difference of the results
-relative to the largest entry. Run: ``python bench/sparse_vs_scipy.py [--n 100000]``.
+(missing neighbours are 0). Prints the machine, numba's threading layer, the load average,
+and for each case the median over ``--repeats`` runs after one warm-up of: one evaluation of
+the residual (``f ms``), scipy's call, fastgrad's on "numba" and "numba-parallel" with the
+ratios, and ``group_columns`` (``grouping ms``: what fastgrad's call adds where the structure
+is new; repeated calls with a structure that stores the same entries reuse its groups), then
+the largest difference of the results relative to the largest entry.
+Run: ``python bench/sparse_vs_scipy.py [--n 100000]``.
 """
 import argparse
 import os
@@ -66,18 +70,22 @@ def main():
     n = options.n
     x0 = np.linspace(-1.0, 1.0, n)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; numba threads "
-          f"{fg.get_num_threads()}, threading layer {fg.runtime_info().get('threading_layer', '?')}")
-    print(f"{'residual':>12} {'method':>8} {'groups':>6} {'scipy ms':>9} {'numba ms':>9} {'ratio':>6} "
-          f"{'parallel ms':>11} {'ratio':>6} {'max rel diff':>12}")
+          f"{fg.get_num_threads()}, threading layer {fg.runtime_info().get('threading_layer', '?')}; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    print(f"{'residual':>12} {'method':>8} {'groups':>6} {'f ms':>6} {'scipy ms':>9} {'numba ms':>9} {'ratio':>6} "
+          f"{'parallel ms':>11} {'ratio':>6} {'grouping ms':>11} {'max rel diff':>12}")
     for fun, width in ((tridiagonal, 1), (five_band, 2)):
         structure = sparse.diags([np.ones(n - abs(d)) for d in range(-width, width + 1)],
                                  list(range(-width, width + 1)), format="csr")
         groups = fg.group_columns(structure)
+        evaluation_s = median_seconds(lambda: fun(x0), options.repeats)
+        grouping_s = median_seconds(lambda: fg.group_columns(structure), options.repeats)
         for method in ("2-point", "3-point"):
             theirs = scipy_approx_derivative(fun, x0, method=method, sparsity=structure)
             scipy_s = median_seconds(lambda: scipy_approx_derivative(fun, x0, method=method, sparsity=structure),
                                      options.repeats)
-            row = f"{fun.__name__:>12} {method:>8} {groups.max() + 1:>6} {1e3 * scipy_s:>9.2f}"
+            row = (f"{fun.__name__:>12} {method:>8} {groups.max() + 1:>6} {1e3 * evaluation_s:>6.2f} "
+                   f"{1e3 * scipy_s:>9.2f}")
             difference = 0.0
             for backend in ("numba", "numba-parallel"):
                 ours = fg.approx_derivative(fun, x0, method=method, sparsity=structure, backend=backend)
@@ -85,7 +93,7 @@ def main():
                 ours_s = median_seconds(lambda: fg.approx_derivative(fun, x0, method=method, sparsity=structure,
                                                                      backend=backend), options.repeats)
                 row += f" {1e3 * ours_s:>{9 if backend == 'numba' else 11}.2f} {scipy_s / ours_s:>6.1f}"
-            print(f"{row} {difference:>12.1e}")
+            print(f"{row} {1e3 * grouping_s:>11.2f} {difference:>12.1e}")
 
 if __name__ == "__main__":
     main()

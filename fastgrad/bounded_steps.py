@@ -41,15 +41,17 @@ def relative_step(rule, eps=EPS):
 
 def steps_of(x0, rule, rel_step, abs_step, eps=EPS):
     """scipy's absolute steps (module docstring), float64; positive for fastgrad's rules."""
-    sign = np.where(x0 >= 0, 1.0, -1.0)
-    default = relative_step(rule, eps) * sign * np.maximum(1.0, np.abs(x0))
-    if abs_step is not None:
-        h = np.broadcast_to(np.asarray(abs_step, dtype=float), x0.shape)
-    elif rel_step is not None:
-        h = np.asarray(rel_step, dtype=float) * sign * np.abs(x0)
-    else:
+    r = np.float64(relative_step(rule, eps))
+    default = np.where(x0 >= 0, r, -r)  # r s_i, exactly
+    default *= np.maximum(1.0, np.abs(x0))
+    if abs_step is None and rel_step is None:  # the fallback below would put the same step back
         h = default
-    h = np.where((x0 + h) - x0 == 0, default, h)
+    else:
+        if abs_step is not None:
+            h = np.broadcast_to(np.asarray(abs_step, dtype=float), x0.shape)
+        else:
+            h = np.asarray(rel_step, dtype=float) * np.where(x0 >= 0, 1.0, -1.0) * np.abs(x0)
+        h = np.where((x0 + h) - x0 == 0, default, h)
     return np.abs(h) if rule.scipy_name is None else h
 
 

@@ -8,8 +8,14 @@ point, with every column of the group stepped, gives all their entries (equation
 threads for a numba-compiled f on "numba-parallel" (the same bits as one thread), through
 the map-like ``workers`` for a Python f. scipy.sparse builds the result: it is imported here
 only when a sparse Jacobian is asked for.
+
+The groups of the last structure grouped are kept with a copy of its pattern (about the size
+of the Jacobian's index arrays): a call with a structure that stores the same entries, as a
+solver's repeated calls do, reuses them instead of grouping again.
 """
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
@@ -31,22 +37,30 @@ def scipy_sparse(option):
 
 
 def pattern(structure, shape=None):
-    """(indptr, indices, is_matrix, shape) of the rows of ``structure`` (a 2-D array_like or scipy
-    sparse array or matrix; nonzero entries count, duplicates summed as scipy's ``find``);
-    is_matrix: the structure is a scipy sparse *matrix*, so the Jacobian is one too."""
+    """(indptr, indices, is_matrix, shape, stored) of the rows of ``structure`` (a 2-D array_like
+    or scipy sparse array or matrix): indptr and indices list its nonzero entries (duplicates
+    summed, as scipy's ``find``), ``stored`` (indptr, indices) every entry a sparse structure
+    stores, explicit zeros too (the pattern scipy's ``group_columns`` groups by); is_matrix:
+    the structure is a scipy sparse *matrix*, so the Jacobian is one too. Arrays of a
+    canonical CSR structure are its own, read and never written."""
     sp = scipy_sparse("sparsity")
     if sp.issparse(structure):
-        rows = sp.csr_array(structure, copy=True)
-        rows.sum_duplicates()
-        rows.eliminate_zeros()
-        found = (rows.indptr, rows.indices, sp.isspmatrix(structure), rows.shape)
+        stored = structure if structure.format == "csr" else sp.csr_array(structure)
+        stored = (stored.indptr, stored.indices[:stored.indptr[-1]])
+        rows = structure
+        if not (structure.format == "csr" and structure.has_canonical_format
+                and np.count_nonzero(structure.data[:structure.indptr[-1]]) == structure.indptr[-1]):
+            rows = sp.csr_array(structure, copy=True)
+            rows.sum_duplicates()
+            rows.eliminate_zeros()
+        found = (rows.indptr, rows.indices[:rows.indptr[-1]], sp.isspmatrix(structure), structure.shape, stored)
     else:
         A = np.atleast_2d(np.asarray(structure))
         if A.ndim != 2:
             raise ValueError(f"sparsity: the structure must be 2-dimensional, got shape {A.shape}")
         i, j = np.nonzero(A)
         indptr = np.concatenate(([0], np.cumsum(np.bincount(i, minlength=A.shape[0])))).astype(np.int64)
-        found = (indptr, j.astype(np.int64), False, A.shape)
+        found = (indptr, j.astype(np.int64), False, A.shape, (indptr, j.astype(np.int64)))
     if shape is not None and found[3] != shape:
         raise ValueError(f"sparsity: the structure has shape {found[3]}; the Jacobian's is {shape}")
     return found
@@ -56,23 +70,73 @@ def group_columns(structure, order=0):
     """Groups of the columns of ``structure`` (m, n) that share no row: ``groups[j]`` is column
     j's group, 0 to n_groups - 1. The columns are taken in ``order`` (a permutation of n),
     or, for an int or None, in numpy.random.RandomState(order).permutation(n): scipy's rule,
-    so the groups are scipy's ``group_columns``'s."""
+    so the groups are scipy's ``group_columns``'s (a sparse structure's stored zeros count)."""
     return _groups(pattern(structure), order)
 
 
 def _groups(rows, order=0):
     """``group_columns`` of a ``pattern``."""
-    indptr, indices, _, (m, n) = rows
-    if order is None or np.isscalar(order):
-        order = np.random.RandomState(order).permutation(n)
+    (m, n), (indptr, indices) = rows[3], rows[4]
+    if isinstance(order, (int, np.integer)) and 0 <= order < 2 ** 32:
+        order, position = _random_order(int(order), n)
     else:
+        if order is None or np.isscalar(order):
+            order = np.random.RandomState(order).permutation(n)
         order = np.asarray(order)
         if order.shape != (n,):
             raise ValueError(f"order: expected a permutation of {n} columns, got shape {order.shape}")
-    col_ptr, col_rows = kernels.transpose(n, indptr, indices)
-    order = order.astype(np.int64)
-    groups, complete = kernels.first_fit_groups(m, col_ptr, col_rows, order)
-    return groups if complete else kernels.greedy_groups(m, col_ptr, col_rows, order)
+        order = order.astype(np.int64, copy=False)
+        if not np.array_equal(np.sort(order), np.arange(n)):
+            raise ValueError(f"order: expected a permutation of {n} columns, each once")
+        position = _positions(order)
+    ptr, column_rows = kernels.columns_in_order(indptr, indices, position)
+    groups, complete = kernels.first_fit_groups(m, ptr, column_rows, order)
+    return groups if complete else kernels.greedy_groups(m, ptr, column_rows, order)
+
+
+_LAST = None  # (indptr, indices, shape, (groups, starts, members)) of the structure _kept_groups last grouped
+
+
+def _kept_groups(rows):
+    """(groups, starts, members): ``_groups(rows)`` of scipy's order 0 and ``_members`` of them,
+    kept (read-only) for the next call with a structure that stores the same entries (compared
+    exactly, against a copy: the groups depend on nothing else)."""
+    global _LAST
+    indptr, indices = rows[4]
+    last = _LAST
+    if last is not None and last[2] == rows[3] and np.array_equal(last[0], indptr) \
+            and np.array_equal(last[1], indices):
+        return last[3]
+    groups = _groups(rows)
+    kept = (groups, *_members(groups, groups.size))
+    for array in kept:
+        array.flags.writeable = False
+    _LAST = (indptr.copy(), indices.copy(), rows[3], kept)
+    return kept
+
+
+def _members(groups, n):
+    """(starts, members) of ``kernels.members_of``, for ``groups`` of n columns, checked."""
+    if groups.shape != (n,) or (groups.size and groups.min() < 0):
+        raise ValueError(f"sparsity: groups must be {n} non-negative ints, got shape {groups.shape}")
+    return kernels.members_of(groups, int(groups.max()) + 1 if groups.size else 0)
+
+
+@functools.lru_cache(maxsize=4)
+def _random_order(seed, n):
+    """(order, position), read-only: numpy.random.RandomState(seed).permutation(n) and each
+    column's place in it (a pure function of (seed, n), so kept for the next call)."""
+    order = np.random.RandomState(seed).permutation(n).astype(np.int64, copy=False)
+    position = _positions(order)
+    order.flags.writeable = position.flags.writeable = False
+    return order, position
+
+
+def _positions(order):
+    """position[order[a]] = a: each column's place in ``order``."""
+    position = np.empty(order.size, dtype=np.int64)
+    position[order] = np.arange(order.size)
+    return position
 
 
 def sparse_jacobian(call, rule, x0, f0, h, one_sided, sparsity, backend, workers, client=None, blocks=None):
@@ -90,19 +154,21 @@ def sparse_jacobian(call, rule, x0, f0, h, one_sided, sparsity, backend, workers
     else:
         structure, groups = sparsity, None
     rows = pattern(structure, (f0.size, x0.size))
-    indptr, indices, is_matrix, _ = rows
+    indptr, indices, is_matrix = rows[:3]
     if groups is None:
-        groups = _groups(rows)
-    if groups.shape != (x0.size,) or (groups.size and groups.min() < 0):
-        raise ValueError(f"sparsity: groups must be {x0.size} non-negative ints, got shape {groups.shape}")
-    n_groups = int(groups.max()) + 1 if groups.size else 0
-    starts, members = kernels.members_of(groups, n_groups)
+        groups, starts, members = _kept_groups(rows)
+    else:
+        starts, members = _members(groups, x0.size)
+    n_groups = starts.size - 1
     at = _evaluator(call, x0, starts, members, f0, backend, workers, client, blocks)
     if rule.name == "forward":
         first, second, dx = at(h), None, taken(x0, h)
     elif rule.name == "central":
-        first, second = at(np.where(one_sided, h, -h)), at(np.where(one_sided, 2 * h, h))
-        dx = np.where(one_sided, calls.stored(x0, 2 * h) - x0, calls.stored(x0, h) - calls.stored(x0, -h))
+        back, ahead, dx = -h, h, calls.stored(x0, h) - calls.stored(x0, -h)
+        if one_sided.any():  # scipy's one-sided steps near a bound: x0 + h and x0 + 2h
+            back, ahead = np.where(one_sided, h, back), np.where(one_sided, 2 * h, h)
+            dx = np.where(one_sided, calls.stored(x0, 2 * h) - x0, dx)
+        first, second = at(back), at(ahead)
     else:
         first, second, dx = np.ascontiguousarray(at(h * 1j).imag), None, h
         f0 = np.zeros(f0.size)
@@ -113,7 +179,7 @@ def sparse_jacobian(call, rule, x0, f0, h, one_sided, sparsity, backend, workers
              np.ascontiguousarray(one_sided, dtype=np.bool_), np.asarray(dx, dtype=np.float64),
              rule.name == "central", calls.shares(backend, workers), data)
     build = sp.csr_matrix if is_matrix else sp.csr_array
-    J = build((data, indices, indptr), shape=(f0.size, x0.size))
+    J = build((data, indices.copy(), indptr.copy()), shape=(f0.size, x0.size))  # the structure's own stay its own
     return J, n_groups * rule.evaluations
 
 

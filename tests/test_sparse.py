@@ -10,6 +10,7 @@ from scipy.optimize._numdiff import approx_derivative as scipy_approx_derivative
 from scipy.optimize._numdiff import group_columns as scipy_group_columns  # noqa: E402
 
 import fastgrad as fg  # noqa: E402
+from fastgrad import sparse as fastgrad_sparse  # noqa: E402
 
 
 def chain(x):
@@ -62,6 +63,46 @@ def test_python_function_equals_scipy_bit_for_bit(method):
     assert info["nfev"] == 1 + (2 if method == "3-point" else 1) * (fg.group_columns(chain_structure(n)).max() + 1)
 
 
+def test_any_csr_structure_gives_scipys_jacobian_in_arrays_of_its_own():
+    n = 12
+    x0 = np.linspace(-0.9, 0.9, n)
+    canonical = chain_structure(n)
+    indptr, indices = canonical.indptr.copy(), canonical.indices.copy()
+    indices[indptr[1]:indptr[2]] = indices[indptr[1]:indptr[2]][::-1]  # unsorted
+    data = np.ones(indices.size)
+    data[indptr[2]] = 0.0  # an explicit zero: not in the structure
+    duplicated = sp.csr_array((np.r_[data, 1.0, -1.0], np.r_[indices, 5, 5], np.r_[indptr[:-1], indptr[-1] + 2]),
+                              shape=(n, n))  # and row n - 1 has column 5 twice, summing to 0
+    for structure in (canonical, sp.csr_array((data, indices, indptr), shape=(n, n)), duplicated):
+        before = (structure.indptr.copy(), structure.indices.copy(), structure.data.copy())
+        for method in ("2-point", "3-point"):
+            ours = fg.approx_derivative(COMPILED_CHAIN, x0, method=method, sparsity=structure, backend="numba")
+            theirs = scipy_approx_derivative(COMPILED_CHAIN, x0, method=method, sparsity=structure)
+            np.testing.assert_array_equal(ours.toarray(), theirs.toarray())
+            assert ours.has_canonical_format and not np.shares_memory(ours.indices, structure.indices)
+            assert not np.shares_memory(ours.indptr, structure.indptr)
+        np.testing.assert_array_equal(fg.group_columns(structure, 3), scipy_group_columns(structure, 3))
+        for was, now in zip(before, (structure.indptr, structure.indices, structure.data)):
+            np.testing.assert_array_equal(was, now)
+
+
+def test_kept_groups_follow_the_structure_entry_for_entry():
+    n = 30
+    x0 = np.linspace(-0.9, 0.9, n)
+    structure = chain_structure(n)
+    for _ in range(2):  # the second call takes the groups kept from the first
+        ours = fg.approx_derivative(COMPILED_CHAIN, x0, sparsity=structure, backend="numba")
+        np.testing.assert_array_equal(ours.toarray(), scipy_approx_derivative(COMPILED_CHAIN, x0,
+                                                                              sparsity=structure).toarray())
+    kept = fg.group_columns(structure)
+    structure.indices[structure.indptr[4]] = 10  # changed in place: row 4 reads column 10, not 3
+    structure.has_canonical_format = False
+    assert (fg.group_columns(structure) != kept).any()  # so stale groups would show
+    ours = fg.approx_derivative(chain, x0, sparsity=structure)
+    np.testing.assert_array_equal(ours.toarray(), scipy_approx_derivative(chain, x0, sparsity=structure).toarray())
+    np.testing.assert_array_equal(fastgrad_sparse._LAST[3][0], scipy_group_columns(structure))
+
+
 def test_compiled_groups_equal_scipy_on_every_backend_and_thread_count(force_threads):
     n = 200
     x0 = np.linspace(-1.0, 1.0, n)
@@ -84,6 +125,8 @@ def test_sparse_input_is_refused_in_words(monkeypatch):
         fg.approx_derivative(chain, x0, sparsity=(chain_structure(6), [0, 1, 2]))
     with pytest.raises(ValueError, match=r"order: expected a permutation of 6 columns, got shape \(2,\)"):
         fg.group_columns(chain_structure(6), [0, 1])
+    with pytest.raises(ValueError, match=r"order: expected a permutation of 6 columns, each once"):
+        fg.group_columns(chain_structure(6), [0, 1, 2, 3, 4, 4])
     with pytest.raises(ValueError, match=r"workers: expected a positive int, -1 \(every CPU\) or a map-like"):
         fg.approx_derivative(chain, x0, workers=0)
     with pytest.raises(ValueError, match=r"Bounds not supported when `as_linear_operator` is True"):

@@ -1,10 +1,10 @@
-"""Kernels of sparse Jacobians: the structure transposed, columns grouped, groups listed, and
-the Jacobian's entries formed from the evaluations of f, one per group, straight into CSR.
+"""Kernels of sparse Jacobians: the columns put in order, grouped, groups listed, and the
+Jacobian's entries formed from the evaluations of f, one per group, straight into CSR.
 
-A structure is given by its rows (CSR: ``indptr``, ``indices``, columns ascending in a row)
-or columns (CSC); ``transpose`` turns one into the other. Two columns may share a group when
-no row has an entry in both: then one evaluation of f, with every column of the group
-stepped, gives each of their entries (Curtis, Powell and Reid, 1974).
+A structure is given by its rows (CSR: ``indptr``, ``indices``);
+``columns_in_order`` lists its columns (CSC) in the order the grouping takes them. Two
+columns may share a group when no row has an entry in both: then one evaluation of f, with
+every column of the group stepped, gives each of their entries (Curtis, Powell and Reid, 1974).
 """
 import numpy as np
 from numba import prange
@@ -14,63 +14,58 @@ from .specialise import template
 
 
 @kernel
-def transpose(n_columns, indptr, indices):
-    """(indptr, indices) of the transposed pattern: columns of a CSR pattern as CSC, or rows of
-    a CSC pattern as CSR; each list ascending."""
-    counts = np.zeros(n_columns + 1, dtype=np.int64)
+def columns_in_order(indptr, indices, position):
+    """(ptr, rows): the rows of the column at place a of an order (column j at position[j])
+    of a CSR pattern are rows[ptr[a]:ptr[a + 1]], ascending (a CSC pattern, columns in order)."""
+    n = position.shape[0]
+    ptr = np.zeros(n + 1, dtype=np.int64)
     for k in range(indices.shape[0]):
-        counts[indices[k] + 1] += 1
-    out_ptr = np.cumsum(counts)
-    fill = out_ptr[:-1].copy()
-    out = np.empty(indices.shape[0], dtype=np.int64)
+        ptr[position[indices[k]] + 1] += 1
+    for a in range(n):
+        ptr[a + 1] += ptr[a]
+    fill = ptr[:-1].copy()
+    rows = np.empty(indices.shape[0], dtype=indices.dtype)  # row numbers fit the index type of the pattern
     for i in range(indptr.shape[0] - 1):
         for k in range(indptr[i], indptr[i + 1]):
-            j = indices[k]
-            out[fill[j]] = i
-            fill[j] += 1
-    return out_ptr, out
+            a = position[indices[k]]
+            rows[fill[a]] = i
+            fill[a] += 1
+    return ptr, rows
 
 
 @kernel
-def first_fit_groups(n_rows, indptr, indices, order):
+def first_fit_groups(n_rows, ptr, rows, order):
     """``greedy_groups`` in one pass, while 64 groups suffice: each column, in ``order``, takes
     the lowest group that no earlier column sharing a row with it has (each row keeps the
     groups of its columns as bits). That is the same rule: a column joins group g exactly
     when it shares no row with g's earlier columns and conflicts with every lower group.
     Returns (groups, True), or (partial groups, False) where a column would need a 65th."""
-    n = indptr.shape[0] - 1
+    n = ptr.shape[0] - 1
     bits = np.zeros(n_rows, dtype=np.uint64)
     groups = np.full(n, -1, dtype=np.int64)
     for a in range(n):
-        j = order[a]
         used = np.uint64(0)
-        for k in range(indptr[j], indptr[j + 1]):
-            used |= bits[indices[k]]
+        for k in range(ptr[a], ptr[a + 1]):
+            used |= bits[rows[k]]
         if used == np.uint64(0xFFFFFFFFFFFFFFFF):
             return groups, False
         g = 0
         while (used >> np.uint64(g)) & np.uint64(1):
             g += 1
-        groups[j] = g
+        groups[order[a]] = g
         bit = np.uint64(1) << np.uint64(g)
-        for k in range(indptr[j], indptr[j + 1]):
-            bits[indices[k]] |= bit
+        for k in range(ptr[a], ptr[a + 1]):
+            bits[rows[k]] |= bit
     return groups, True
 
 
 @kernel
-def greedy_groups(n_rows, indptr, indices, order):
-    """groups[j], the group of column j of a CSC pattern, columns taken in ``order``: each
-    column not yet grouped opens a group, and every later column not yet grouped joins it when
-    it shares no row with the group's columns so far (scipy's ``group_columns``: the same groups).
-    The pattern is first copied in ``order``, so that each group's pass reads it in sequence."""
-    n = indptr.shape[0] - 1
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    for a in range(n):
-        ptr[a + 1] = ptr[a] + indptr[order[a] + 1] - indptr[order[a]]
-    rows = np.empty(ptr[n], dtype=np.int64)
-    for a in range(n):
-        rows[ptr[a]:ptr[a + 1]] = indices[indptr[order[a]]:indptr[order[a] + 1]]
+def greedy_groups(n_rows, ptr, rows, order):
+    """groups[j], the group of column j, the columns' rows given in ``order`` as by
+    ``columns_in_order``: each column not yet grouped opens a group, and every later column
+    not yet grouped joins it when it shares no row with the group's columns so far (scipy's
+    ``group_columns``: the same groups)."""
+    n = ptr.shape[0] - 1
     taken = np.full(n, -1, dtype=np.int64)  # by position in order
     union = np.zeros(n_rows, dtype=np.bool_)
     current = 0
