@@ -52,8 +52,8 @@ class History:
     last_loss: float = float("nan")             # loss before the last finite step's update
     seconds: float = 0.0                        # the steps themselves
     load_seconds: float = 0.0                   # compiling or loading the kernels beforehand
-    stopped: str = "completed"                   # "completed", "stopped early", "diverged", "interrupted" or
-    error: str = ""                             # "cluster failed"; what stopped a run that did not complete
+    stopped: str = "completed"  # "completed", "stopped early", "diverged", "interrupted" or "cluster failed"
+    error: str = ""             # what stopped a run that did not complete, in words
     held_out_steps: list = field(default_factory=list)   # steps at which the validation rows' loss was taken
     held_out_losses: list = field(default_factory=list)  # (at the weights before that step's update), if given
     best_step: int = -1                         # least validation loss: the step whose weights the net keeps
