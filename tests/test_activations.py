@@ -70,7 +70,8 @@ def test_small_changes_are_the_tilted_change(module, name):
             assert module.change(code, 0.0, a, d) == tilted_change(t, s, u) == s / (1.0 + t * u)
 
 
-@pytest.mark.parametrize("sizes", [[3, 5, 2], [2, 4, 3, 2]], ids=["one-hidden", "two-hidden"])
+@pytest.mark.parametrize("sizes", [[3, 5, 2], pytest.param([2, 4, 3, 2], marks=pytest.mark.slow)],
+                         ids=["one-hidden", "two-hidden"])
 def test_softplus_gradients_agree_by_every_strategy(sizes):
     """Backprop (numba and numpy), central differences (full: ~1e-9; incremental, exact
     changes: ~1e-13; the plain-Python and numpy baselines) and the complex step, on small nets."""
@@ -86,6 +87,7 @@ def test_softplus_gradients_agree_by_every_strategy(sizes):
         assert scaled_error(fg.numerical_gradient(net, X, Y, backend=baseline), exact) <= 1e-8
 
 
+@pytest.mark.slow
 def test_softplus_mixes_with_the_other_hidden_activations():
     net, X, Y = make_problem([2, 4, 3, 3, 2], ["softplus", "tanh", "relu"], "identity", n=10, seed=6)
     exact = fg.analytic_gradient(net, X, Y)
