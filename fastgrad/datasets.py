@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .model import MLP
-from .validation import check_allocation, positive_int, seeded_rng
+from .validation import check_allocation, positive_int, readable_bytes, seeded_rng
 
 
 def _moments(A):
@@ -339,10 +339,17 @@ def _one_hot(path, column, cells):
     return np.eye(labels.size)[codes.ravel()], tuple(f"{column}={name}" for name in names), tuple(names)
 
 
+CSV_BYTES_PER_BYTE = 12  # the rows as Python lists of strings, then floats: about this many bytes per byte of text
+
+
 def _read_rows(path):
-    """(line number, cells) of every non-blank row; a byte-order mark is dropped."""
+    """(line number, cells) of every non-blank row; a byte-order mark is dropped. A file whose
+    rows would not fit in the free memory is refused before it is read."""
     if os.path.exists(path) and not os.path.isfile(path):
         raise ValueError(f"{path}: cannot read the file (not a regular file)")
+    if os.path.isfile(path):
+        size = os.path.getsize(path)
+        check_allocation("data", f"reading {path} ({readable_bytes(size)} of text)", CSV_BYTES_PER_BYTE * size)
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             reader = csv.reader(f)

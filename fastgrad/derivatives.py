@@ -29,7 +29,7 @@ from .check import relative_error
 from .bounded_steps import bounds_of, central_within, check_stencil_within, one_sided_within, steps_of
 from .kernels import any_function, specialise
 from .rules import RULES, combine, rule_of, taken
-from .validation import choice, seeded_rng
+from .validation import check_allocation, choice, seeded_rng
 
 if TYPE_CHECKING:
     import distributed
@@ -169,6 +169,8 @@ def evaluations(backend, workers, fun, args, kwargs, x0, f0, coordinates, steps)
     (complex steps evaluate f at complex points; real ones keep f0's dtype, as scipy). An
     error raised by f names the first coordinate whose point raises it: a TypeError stays one
     (as scipy's), any other is a ValueError."""
+    check_allocation("x0", f"the values of f at {coordinates.size} points of x0 ({f0.size} each)",
+                     16 * coordinates.size * f0.size)  # and the Jacobian as large
     try:
         return _evaluations(backend, workers, fun, args, kwargs, x0, f0, coordinates, steps)
     except (ValueError, TypeError) as exc:

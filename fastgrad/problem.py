@@ -24,7 +24,7 @@ from .kernels import checks, jobs
 from .kernels.incremental import workspace_size
 from .kernels.layers import cache_size
 from .model import MLP
-from .validation import FLOAT64, check_finite, choice, float_matrix
+from .validation import FLOAT64, check_allocation, check_finite, choice, float_matrix
 
 
 class _computed_once:
@@ -58,6 +58,7 @@ class Problem:
             for name, values in (("X", X), ("Y", Y), ("theta", net.theta)):
                 check_finite(name, values)  # names the first non-finite entry
         n, P = X.shape[0], net.n_params
+        _check_workspaces(net.sizes, n)
         # plain attributes, set once (cheaper than a frozen dataclass's object.__setattr__)
         self._net, self._X, self._Y, self._loss_name = net, X, Y, loss  # read through the properties below
         # X and Y transposed, (d, n) and (p, n), C-contiguous: the layout every kernel reads (a one-column
@@ -160,6 +161,20 @@ PLANS = {}
 MAX_PLANS = 256  # kinds times options; past it the plans start again (a sweep over many sizes)
 KERNELS = {}  # (Problem.configuration, job, options) -> the compiled job: a few per configuration
 UNSIZED = np.empty(0)  # a workspace too short for any job: the job allocates its own (never written)
+
+
+UNCHECKED_BYTES = 1 << 28  # workspaces below this are never checked against the free memory
+
+
+def _check_workspaces(sizes, n):
+    """Refuse (a ValueError naming X) a problem whose workspaces would not fit in the free memory:
+    the forward cache, n (2 units + 3 width), twice (a gradient's and the incremental job's), the
+    u-table, n (sum of inputs), and each thread's scratch, 4 n width (kernels/layers.py and
+    incremental.py give the exact sizes)."""
+    units, width = sum(sizes[1:]), max(sizes)
+    floats = n * (2 * (2 * units + 3 * width) + sum(sizes[:-1]) + runtime.max_threads() * (4 * width + 6))
+    if 8 * floats > UNCHECKED_BYTES:
+        check_allocation("X", f"the workspaces of a {list(sizes)} net on {n} samples", 8 * floats)
 
 
 @lru_cache(maxsize=64)

@@ -127,7 +127,7 @@ def readable_bytes(n):
     """1.6e+25 -> '1.6e+25 bytes', 3.2e9 -> '3.2 GB'."""
     for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if 1 <= n / size < 1000:
-            return f"{n / size:.2g} {unit}"
+            return f"{n / size:.3g} {unit}"
     return f"{n:.2g} bytes"
 
 

@@ -172,3 +172,21 @@ def test_sizes_and_points_beyond_memory_are_refused_before_allocating(seed_net):
     assert parse_size("8-64-4:1000") == ([8, 64, 4], 1000)
     with pytest.raises(ValueError, match=r"^points: 100000000000000 steps and their errors by 1 methods would need"):
         fg.hsweep(*seed_net, methods=["central"], points=10 ** 14)
+
+
+def test_workspaces_jacobians_and_files_beyond_memory_are_refused_before_allocating(monkeypatch, tmp_path):
+    """The child never allocates: each refusal comes from the sizes alone (the free memory made
+    small here stands for a machine without room)."""
+    from fastgrad import validation
+    monkeypatch.setattr(validation, "available_memory", lambda: 1e8)
+    net = fg.MLP([1, 2000, 1], seed=0)  # 24 kB of weights
+    X = np.zeros((20_000, 1))
+    with pytest.raises(ValueError, match=r"^X: the workspaces of a \[1, 2000, 1\] net on 20000 samples would need "
+                                         r".* of memory; this machine has 100 MB free$"):
+        fg.Problem(net, X, X)
+    with pytest.raises(ValueError, match=r"^x0: the values of f at 3000 points of x0 \(3000 each\) would need"):
+        fg.approx_derivative(lambda x: x * 2.0, np.zeros(3000), backend="python")
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"x,y\n" + b"1,2\n" * 2_500_000)
+    with pytest.raises(ValueError, match=r"^data: reading .*big.csv \(10 MB of text\) would need 120 MB"):
+        fg.datasets.load_csv(str(big))
