@@ -58,7 +58,8 @@ class Problem:
             for name, values in (("X", X), ("Y", Y), ("theta", net.theta)):
                 check_finite(name, values)  # names the first non-finite entry
         n, P = X.shape[0], net.n_params
-        _check_workspaces(net.sizes, n)
+        if n * P > SMALL_WORK:  # below, the workspaces are far under UNCHECKED_BYTES: no sums to take
+            _check_workspaces(net.sizes, n)
         # plain attributes, set once (cheaper than a frozen dataclass's object.__setattr__)
         self._net, self._X, self._Y, self._loss_name = net, X, Y, loss  # read through the properties below
         # X and Y transposed, (d, n) and (p, n), C-contiguous: the layout every kernel reads (a one-column
@@ -164,6 +165,8 @@ UNSIZED = np.empty(0)  # a workspace too short for any job: the job allocates it
 
 
 UNCHECKED_BYTES = 1 << 28  # workspaces below this are never checked against the free memory
+# units, width and the inputs summed are each at most P, so the floats are at most n P (11 + 10 threads):
+SMALL_WORK = UNCHECKED_BYTES // (8 * (11 + 10 * 1024))  # n P below which they fit, up to 1024 threads
 
 
 def _check_workspaces(sizes, n):
