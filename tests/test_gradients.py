@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import fastgrad as fg
-from helpers import HIDDEN, cases, make_problem, min_abs_preactivation, scaled_error
+from helpers import HIDDEN, MIXED, cases, make_problem, min_abs_preactivation, scaled_error
 
 NUMERICAL_BACKENDS = ["python", "numpy", "numba", "numba-parallel"]
 
@@ -17,8 +17,17 @@ def _problem(sizes, hidden, output):
     return net, X, Y
 
 
-@pytest.mark.parametrize("sizes,hidden,output,loss", cases())
-@pytest.mark.parametrize("backend", NUMERICAL_BACKENDS)
+def _backends_and_cases():
+    """cases() on every backend; the deep mixed net's parallel row joins the full tier (its
+    parallel kernels are the costliest compile; the textbook net keeps parallel == serial in the
+    quick tier)."""
+    return [pytest.param(backend, *case.values, id=f"{backend}-{case.id}",
+                         marks=pytest.mark.slow if case.marks or (backend == "numba-parallel" and case.values[1] == MIXED)
+                         else ())
+            for case in cases() for backend in NUMERICAL_BACKENDS]
+
+
+@pytest.mark.parametrize("backend,sizes,hidden,output,loss", _backends_and_cases())
 def test_numerical_matches_analytic(request, sizes, hidden, output, loss, backend):
     """Central differences at h = 1e-5 against backprop, entry by entry, within 1e-9 of the
     largest entry (the worst case here is 2.5e-10); "numba-parallel" on two threads, with the

@@ -108,6 +108,7 @@ print("equal")
 """
 
 
+@pytest.mark.slow
 def test_adam_parallel_equals_serial_bit_for_bit_with_uneven_shares():
     env = dict(os.environ, NUMBA_NUM_THREADS="4")
     proc = subprocess.run([sys.executable, "-c", UNEVEN], env=env, capture_output=True, text=True, timeout=900)
