@@ -145,15 +145,15 @@ class Problem:
     def loss(self) -> float:
         """E(theta) by the compiled forward pass (equations in ``fastgrad.losses``)."""
         net = self.net
-        return self.checked(runtime.call(self.kernel("loss", self.blocked), net.theta, net.layout, self.XT, self.YT,
-                                         self.cache))
-
-    def checked(self, value):
-        """``value``, a loss a kernel returned; where it is not finite, the weights are checked, since
-        they may have been changed after this Problem was built (a ValueError names the entry)."""
+        value = runtime.call(self.kernel("loss", self.blocked), net.theta, net.layout, self.XT, self.YT, self.cache)
         if not math.isfinite(value):
-            check_finite("theta", self.net.theta)
+            self.check_weights()
         return value
+
+    def check_weights(self):
+        """A ValueError naming the first non-finite weight, if any: the weights may have been
+        changed after this Problem was built (called where a kernel returned a non-finite loss)."""
+        check_finite("theta", self.net.theta)
 
 
 # (Problem.kind, a call's options) -> plan: calls already checked, for every Problem. A plan takes
@@ -165,8 +165,9 @@ UNSIZED = np.empty(0)  # a workspace too short for any job: the job allocates it
 
 
 UNCHECKED_BYTES = 1 << 28  # workspaces below this are never checked against the free memory
-# units, width and the inputs summed are each at most P, so the floats are at most n P (11 + 10 threads):
-SMALL_WORK = UNCHECKED_BYTES // (8 * (11 + 10 * 1024))  # n P below which they fit, up to 1024 threads
+# units, width and the inputs summed are each at most P, so the floats are at most n P (11 + 10 threads),
+# threads being at most the number numba started with (fixed for the process):
+SMALL_WORK = UNCHECKED_BYTES // (8 * (11 + 10 * runtime.max_threads()))  # n P below which they fit
 
 
 def _check_workspaces(sizes, n):

@@ -6,6 +6,7 @@ With D_L = dE/dz_L (see ``fastgrad.losses``) and a_0 = X, for l = L..1:
 from __future__ import annotations
 
 import functools
+from math import isfinite
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -69,7 +70,8 @@ def _compiled(serial, prob, out):
     if serial is None:
         parallel = runtime.get_num_threads() > 1 and not policy.contended()
     kernel = serial if serial is not None else prob.kernel("backprop", parallel, prob.blocked)
-    prob.checked(runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, prob.cache, grad))
+    if not isfinite(runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, prob.cache, grad)):
+        prob.check_weights()
     return grad
 
 

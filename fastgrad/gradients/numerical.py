@@ -8,6 +8,7 @@ full, in complex arithmetic.
 from __future__ import annotations
 
 import functools
+from math import isfinite
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import numpy as np
@@ -125,8 +126,9 @@ def gradient_of(prob, h=None, backend=policy.DEFAULT, entries=None, strategy=Non
     elif RULES[method].complex:
         grad = np.empty(entries.size)
         kernel = jobs.complex_step_kernel(prob.formulas, backend == policy.NUMBA_PARALLEL)
-        prob.checked(runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, steps, entries,
-                                  policy.shares(backend), grad))
+        if not isfinite(runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, steps, entries,
+                                     policy.shares(backend), grad)):
+            prob.check_weights()
     else:
         difference = _difference_function(prob, backend, strategy, entries, base)
         value = losses.value(prob.loss_name, net.output_preactivation(prob.X), prob.Y, net.output) \
@@ -164,8 +166,9 @@ def _central(kernel, h, base, backend, prob, out):
     new array: steps h, or by the default rule from ``base`` where h = 0."""
     net = prob.net
     out = gradient_buffer(net, out)
-    prob.checked(runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, h, base, prob.all_entries,
-                              policy.shares(backend), prob.workspace, prob.steps_workspace, out))
+    if not isfinite(runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, h, base, prob.all_entries,
+                                 policy.shares(backend), prob.workspace, prob.steps_workspace, out)):
+        prob.check_weights()
     return out
 
 
@@ -182,8 +185,9 @@ def _difference_function(prob, backend, strategy, entries, base):
         out = np.empty(entries.size)
         kernel = jobs.differences_kernel(prob.formulas, strategy, backend == policy.NUMBA_PARALLEL)
         # the incremental job builds its u-table for the step multiplier * base
-        prob.checked(runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, s, m, multiplier * base, entries,
-                                  policy.shares(backend), prob.workspace, out))
+        if not isfinite(runtime.call(kernel, net.theta, net.layout, prob.XT, prob.YT, s, m, multiplier * base,
+                                     entries, policy.shares(backend), prob.workspace, out)):
+            prob.check_weights()
         return out
     return difference
 
