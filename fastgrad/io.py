@@ -218,7 +218,9 @@ _HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.f
 
 def _member(archive, name, kinds, shape_ok, max_bytes=1 << 20):
     """The array ``name`` of an .npz archive, read only after its header shows a dtype of one
-    of ``kinds``, a shape that ``shape_ok`` accepts and at most ``max_bytes`` of data."""
+    of ``kinds``, a shape that ``shape_ok`` accepts and at most ``max_bytes`` of data, all of
+    which the member holds (its size in the archive's directory)."""
+    stored = archive.getinfo(name + ".npy").file_size
     with archive.open(name + ".npy") as f:
         version = np.lib.format.read_magic(f)
         if version not in _HEADER_READERS:
@@ -229,6 +231,9 @@ def _member(archive, name, kinds, shape_ok, max_bytes=1 << 20):
         count = int(np.prod(shape))
         if count * dtype.itemsize > max_bytes:
             raise ValueError(f"field {name!r} declares {count * dtype.itemsize} bytes, more than fastgrad writes")
+        if stored - f.tell() < count * dtype.itemsize:  # a small file declaring a large array
+            raise ValueError(f"field {name!r} is truncated (it declares {count * dtype.itemsize} bytes and "
+                             f"holds {stored - f.tell()})")
         check_allocation(name, f"field {name!r} of {shape} {dtype}", count * dtype.itemsize)
         data = f.read(count * dtype.itemsize)
         if len(data) != count * dtype.itemsize:
