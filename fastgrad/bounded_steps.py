@@ -26,9 +26,16 @@ def bounds_of(bounds, x0):
         lb, ub = (np.broadcast_to(np.asarray(b, dtype=float), x0.shape) for b in bounds)
     except (TypeError, ValueError):
         raise ValueError(f"bounds: expected (lower, upper), each a number or an array of {x0.size}") from None
-    if np.any((x0 < lb) | (x0 > ub)):
+    if not unbounded(lb, ub) and np.any((x0 < lb) | (x0 > ub)):
         raise ValueError("x0: lies outside bounds")
     return lb, ub
+
+
+def unbounded(lb, ub):
+    """Whether every lb is -inf and every ub +inf (read once where a bound is one number)."""
+    if lb.strides == ub.strides == (0,):  # broadcast from one number each
+        lb, ub = lb[:1], ub[:1]
+    return bool(np.all(np.isneginf(lb) & np.isposinf(ub)))
 
 
 def relative_step(rule, eps=EPS):
@@ -42,8 +49,10 @@ def relative_step(rule, eps=EPS):
 def steps_of(x0, rule, rel_step, abs_step, eps=EPS):
     """scipy's absolute steps (module docstring), float64; positive for fastgrad's rules."""
     r = np.float64(relative_step(rule, eps))
-    default = np.where(x0 >= 0, r, -r)  # r s_i, exactly
-    default *= np.maximum(1.0, np.abs(x0))
+    default = np.abs(x0, dtype=np.float64)  # r s_i max(1, |x_i|) = ±(r max(1, |x_i|)), exactly
+    np.maximum(default, 1.0, out=default)
+    default *= r
+    np.negative(default, out=default, where=x0 < 0)
     if abs_step is None and rel_step is None:  # the fallback below would put the same step back
         h = default
     else:
@@ -67,7 +76,7 @@ def check_stencil_within(rule, x0, h, lb, ub):
 
 def one_sided_within(x0, h, lb, ub):
     """"2-point" steps kept within bounds: reversed where that fits, else to the farther bound."""
-    if np.all(np.isinf(lb) & np.isinf(ub)):
+    if unbounded(lb, ub):
         return h
     h = h.copy()
     below, above = x0 - lb, ub - x0
@@ -85,7 +94,7 @@ def central_within(x0, h, lb, ub):
     """"3-point" steps within bounds and where to go one-sided (scipy's rule)."""
     h = np.abs(h)
     one_sided = np.zeros(x0.size, dtype=bool)
-    if np.all(np.isinf(lb) & np.isinf(ub)):
+    if unbounded(lb, ub):
         return h, one_sided
     h = h.copy()
     below, above = x0 - lb, ub - x0

@@ -88,7 +88,7 @@ def approx_derivative(fun: Callable, x0: ArrayLike, method: str = "3-point", rel
     if f0 is None:
         probe = x0.copy()
         f0 = calls.value(call, probe)
-        if not np.array_equal(probe, x0, equal_nan=True):  # the loop would differentiate a moving point
+        if not (np.array_equal(probe, x0) or np.array_equal(probe, x0, equal_nan=True)):  # a moving point
             raise ValueError("fun: changed its argument x in place; differences need a function that leaves x "
                              "as it was (copy it first)")
         nfev = 1

@@ -16,6 +16,7 @@ solver's repeated calls do, reuses them instead of grouping again.
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 import numpy as np
 
@@ -42,25 +43,27 @@ def pattern(structure, shape=None):
     summed, as scipy's ``find``), ``stored`` (indptr, indices) every entry a sparse structure
     stores, explicit zeros too (the pattern scipy's ``group_columns`` groups by); is_matrix:
     the structure is a scipy sparse *matrix*, so the Jacobian is one too. Arrays of a
-    canonical CSR structure are its own, read and never written."""
+    canonical CSR structure are its own, read and never written; where they are the stored
+    entries (a canonical structure without explicit zeros), they are the same objects."""
     sp = scipy_sparse("sparsity")
     if sp.issparse(structure):
-        stored = structure if structure.format == "csr" else sp.csr_array(structure)
-        stored = (stored.indptr, stored.indices[:stored.indptr[-1]])
-        rows = structure
-        if not (structure.format == "csr" and structure.has_canonical_format
-                and np.count_nonzero(structure.data[:structure.indptr[-1]]) == structure.indptr[-1]):
-            rows = sp.csr_array(structure, copy=True)
+        rows = structure if structure.format == "csr" else sp.csr_array(structure)
+        stored = (rows.indptr, rows.indices[:rows.indptr[-1]])
+        entries = stored
+        if not (rows.has_canonical_format and np.count_nonzero(rows.data[:rows.indptr[-1]]) == rows.indptr[-1]):
+            rows = sp.csr_array(rows, copy=True)
             rows.sum_duplicates()
             rows.eliminate_zeros()
-        found = (rows.indptr, rows.indices[:rows.indptr[-1]], sp.isspmatrix(structure), structure.shape, stored)
+            entries = (rows.indptr, rows.indices[:rows.indptr[-1]])
+        found = (*entries, sp.isspmatrix(structure), structure.shape, stored)
     else:
         A = np.atleast_2d(np.asarray(structure))
         if A.ndim != 2:
             raise ValueError(f"sparsity: the structure must be 2-dimensional, got shape {A.shape}")
         i, j = np.nonzero(A)
         indptr = np.concatenate(([0], np.cumsum(np.bincount(i, minlength=A.shape[0])))).astype(np.int64)
-        found = (indptr, j.astype(np.int64), False, A.shape, (indptr, j.astype(np.int64)))
+        entries = (indptr, j.astype(np.int64))
+        found = (*entries, False, A.shape, entries)
     if shape is not None and found[3] != shape:
         raise ValueError(f"sparsity: the structure has shape {found[3]}; the Jacobian's is {shape}")
     return found
@@ -76,7 +79,7 @@ def group_columns(structure, order=0):
 
 def _groups(rows, order=0):
     """``group_columns`` of a ``pattern``."""
-    (m, n), (indptr, indices) = rows[3], rows[4]
+    n = rows[3][1]
     if isinstance(order, (int, np.integer)) and 0 <= order < 2 ** 32:
         order, position = _random_order(int(order), n)
     else:
@@ -89,37 +92,67 @@ def _groups(rows, order=0):
         if not np.array_equal(np.sort(order), np.arange(n)):
             raise ValueError(f"order: expected a permutation of {n} columns, each once")
         position = _positions(order)
+    return _grouped(rows, order, position)
+
+
+def _grouped(rows, order, position):
+    """The groups of a ``pattern``'s stored entries, its columns taken in ``order`` (column j
+    at position[j])."""
+    m, (indptr, indices) = rows[3][0], rows[4]
     ptr, column_rows = kernels.columns_in_order(indptr, indices, position)
     groups, complete = kernels.first_fit_groups(m, ptr, column_rows, order)
     return groups if complete else kernels.greedy_groups(m, ptr, column_rows, order)
 
 
-_LAST = None  # (indptr, indices, shape, (groups, starts, members)) of the structure _kept_groups last grouped
+def fewest_groups(rows):
+    """The groups of a ``pattern`` that ``approx_derivative`` evaluates f by: scipy's (``_groups``,
+    order 0) or those of the columns in their own order, whichever are fewer (scipy's on a
+    tie). A banded structure of width w needs w groups in its own order, and usually more in
+    scipy's random one. For a structure that holds every entry f depends on, each f_i sees
+    the same point in any grouping, so the Jacobian is the same bits."""
+    scipys = _groups(rows)
+    natural = np.arange(rows[3][1], dtype=np.int64)
+    own = _grouped(rows, natural, natural)
+    return own if own.size and own.max() < scipys.max() else scipys
 
 
-def _kept_groups(rows):
-    """(groups, starts, members): ``_groups(rows)`` of scipy's order 0 and ``_members`` of them,
-    kept (read-only) for the next call with a structure that stores the same entries (compared
-    exactly, against a copy: the groups depend on nothing else)."""
+class Plan(NamedTuple):
+    """How a sparse Jacobian is evaluated: column j in group ``groups[j]``, the columns of group
+    g ``members[starts[g]:starts[g + 1]]``; and where each CSR entry k finds its row and the
+    value of f that forms it (``kernels.entry_places``)."""
+    groups: np.ndarray
+    starts: np.ndarray
+    members: np.ndarray
+    rows: np.ndarray
+    places: np.ndarray
+
+
+_LAST = None  # (indptr, indices, shape, Plan) of the structure _plan last planned with its own groups
+
+
+def _plan(rows, groups=None):
+    """The ``Plan`` of a ``pattern``, by ``groups`` where given, else by ``fewest_groups``. The
+    plan of its own groups is kept (read-only) for the next call with a structure that stores
+    the same entries (compared exactly, against a copy: it depends on nothing else) and
+    whose nonzero entries are the stored ones."""
     global _LAST
-    indptr, indices = rows[4]
+    (m, n), stored, own = rows[3], rows[4], groups is None
+    exact = rows[0] is stored[0] and rows[1] is stored[1]  # the Jacobian's entries are the stored ones
     last = _LAST
-    if last is not None and last[2] == rows[3] and np.array_equal(last[0], indptr) \
-            and np.array_equal(last[1], indices):
+    if own and exact and last is not None and last[2] == rows[3] \
+            and np.array_equal(last[0], stored[0]) and np.array_equal(last[1], stored[1]):
         return last[3]
-    groups = _groups(rows)
-    kept = (groups, *_members(groups, groups.size))
-    for array in kept:
-        array.flags.writeable = False
-    _LAST = (indptr.copy(), indices.copy(), rows[3], kept)
-    return kept
-
-
-def _members(groups, n):
-    """(starts, members) of ``kernels.members_of``, for ``groups`` of n columns, checked."""
-    if groups.shape != (n,) or (groups.size and groups.min() < 0):
+    if own:
+        groups = fewest_groups(rows)
+    elif groups.shape != (n,) or (groups.size and groups.min() < 0):
         raise ValueError(f"sparsity: groups must be {n} non-negative ints, got shape {groups.shape}")
-    return kernels.members_of(groups, int(groups.max()) + 1 if groups.size else 0)
+    plan = Plan(groups, *kernels.members_of(groups, int(groups.max()) + 1 if groups.size else 0),
+                *kernels.entry_places(rows[0], rows[1], groups, m))
+    if own and exact:
+        for array in plan:
+            array.flags.writeable = False
+        _LAST = (stored[0].copy(), stored[1].copy(), rows[3], plan)
+    return plan
 
 
 @functools.lru_cache(maxsize=4)
@@ -155,59 +188,62 @@ def sparse_jacobian(call, rule, x0, f0, h, one_sided, sparsity, backend, workers
         structure, groups = sparsity, None
     rows = pattern(structure, (f0.size, x0.size))
     indptr, indices, is_matrix = rows[:3]
-    if groups is None:
-        groups, starts, members = _kept_groups(rows)
-    else:
-        starts, members = _members(groups, x0.size)
-    n_groups = starts.size - 1
-    at = _evaluator(call, x0, starts, members, f0, backend, workers, client, blocks)
+    plan = _plan(rows, groups)
+    n_groups, sided = plan.starts.size - 1, np.empty(0, dtype=np.bool_)
+    at = _evaluator(call, x0, plan.starts, plan.members, f0, backend, workers, client, blocks)
     if rule.name == "forward":
-        first, second, dx = at(h), None, taken(x0, h)
+        first = second = at(h[None])
+        dx = taken(x0, h)
     elif rule.name == "central":
         back, ahead, dx = -h, h, calls.stored(x0, h) - calls.stored(x0, -h)
         if one_sided.any():  # scipy's one-sided steps near a bound: x0 + h and x0 + 2h
             back, ahead = np.where(one_sided, h, back), np.where(one_sided, 2 * h, h)
             dx = np.where(one_sided, calls.stored(x0, 2 * h) - x0, dx)
-        first, second = at(back), at(ahead)
+            sided = one_sided
+        F = at(np.stack((back, ahead)))
+        first, second = F[:n_groups], F[n_groups:]
     else:
-        first, second, dx = np.ascontiguousarray(at(h * 1j).imag), None, h
-        f0 = np.zeros(f0.size)
+        first = second = np.ascontiguousarray(at((h * 1j)[None]).imag)
+        dx, f0 = h, np.zeros(f0.size)
     data = np.empty(indices.size)
     backend = calls.running(backend, workers)
     assemble = specialise.specialise(kernels.quotients, (), parallel=backend == policy.NUMBA_PARALLEL)
-    assemble(indptr, indices, groups, first, first if second is None else second, f0,
-             np.ascontiguousarray(one_sided, dtype=np.bool_), np.asarray(dx, dtype=np.float64),
-             rule.name == "central", calls.shares(backend, workers), data)
+    assemble(plan.rows, plan.places, indices, first.reshape(-1), second.reshape(-1), f0, sided,
+             np.asarray(dx, dtype=np.float64), rule.name == "central", calls.shares(backend, workers), data)
     build = sp.csr_matrix if is_matrix else sp.csr_array
     J = build((data, indices.copy(), indptr.copy()), shape=(f0.size, x0.size))  # the structure's own stay its own
     return J, n_groups * rule.evaluations
 
 
 def _evaluator(call, x0, starts, members, f0, backend, workers, client, blocks):
-    """steps -> F (n_groups, m): F[g] = f(x0 + sum over g's columns j of steps[j] e_j), by
-    ``group_rows`` here, or in blocks of groups on the Dask cluster, each ``group_rows`` of
-    the serial loop (the same bits)."""
+    """steps (P, n) -> F (P G, m): F[p G + g] = f(x0 + sum over g's columns j of steps[p, j] e_j)
+    for the G groups, by ``group_rows`` here, or in blocks of groups on the Dask cluster, each
+    ``group_rows`` of the serial loop (the same bits)."""
     def at(steps):
         start = x0.astype(complex) if np.iscomplexobj(steps) else x0
         dtype = complex if np.iscomplexobj(steps) else f0.dtype
         n_groups = starts.size - 1
         if backend != policy.DASK:
-            return group_rows(call, start, starts, members, steps, np.empty((n_groups, f0.size), dtype=dtype),
-                              backend, workers)
+            return group_rows(call, start, starts, members, steps,
+                              np.empty((steps.shape[0] * n_groups, f0.size), dtype=dtype), backend, workers)
         cluster, edges = calls.cluster_blocks(client, blocks, n_groups)
-        parts = dask_backend.run_blocks(cluster, _block, (call, start, starts, members, steps, dtype, f0.size),
-                                        list(zip(edges[:-1], edges[1:])))
+        parts = [part for row in steps for part in dask_backend.run_blocks(
+            cluster, _block, (call, start, starts, members, row[None], dtype, f0.size),
+            list(zip(edges[:-1], edges[1:])))]
         return np.concatenate(parts)
     return at
 
 
 def group_rows(call, start, starts, members, steps, F, backend, workers):
-    """F[g] = f(start + sum over g's columns j of steps[j] e_j) for g < len(starts) - 1, by the
-    compiled loop (``workers`` threads), the interpreted one, or the map-like ``workers``."""
+    """F[p G + g] = f(start + sum over g's columns j of steps[p, j] e_j) for the G = len(starts) - 1
+    groups and each row p of ``steps``, by the compiled loop (``workers`` threads), the
+    interpreted one, or the map-like ``workers``."""
     if backend == policy.PYTHON and callable(workers):
-        points = (_stepped(start, steps, members[starts[g]:starts[g + 1]]) for g in range(starts.size - 1))
-        for g, value in enumerate(workers(call, points)):
-            F[g] = value
+        n_groups = starts.size - 1
+        points = (_stepped(start, steps[q // n_groups], members[starts[q % n_groups]:starts[q % n_groups + 1]])
+                  for q in range(F.shape[0]))
+        for q, value in enumerate(workers(call, points)):
+            F[q] = value
     elif backend == policy.PYTHON:
         loop = specialise.bound(any_function.shared_group_evaluations, (("fun", call),))
         loop((), start, starts, members, steps, 1, F)

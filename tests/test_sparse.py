@@ -60,7 +60,8 @@ def test_python_function_equals_scipy_bit_for_bit(method):
                                         full_output=True)
     plain = fg.approx_derivative(chain, x0, method=method, sparsity=chain_structure(n))
     np.testing.assert_array_equal(mapped.toarray(), plain.toarray())
-    assert info["nfev"] == 1 + (2 if method == "3-point" else 1) * (fg.group_columns(chain_structure(n)).max() + 1)
+    assert fg.group_columns(chain_structure(n)).max() + 1 == 5  # scipy's groups; the columns' own order needs 3
+    assert info["nfev"] == 1 + (2 if method == "3-point" else 1) * 3
 
 
 def test_any_csr_structure_gives_scipys_jacobian_in_arrays_of_its_own():
@@ -94,23 +95,48 @@ def test_kept_groups_follow_the_structure_entry_for_entry():
         ours = fg.approx_derivative(COMPILED_CHAIN, x0, sparsity=structure, backend="numba")
         np.testing.assert_array_equal(ours.toarray(), scipy_approx_derivative(COMPILED_CHAIN, x0,
                                                                               sparsity=structure).toarray())
-    kept = fg.group_columns(structure)
-    structure.indices[structure.indptr[4]] = 10  # changed in place: row 4 reads column 10, not 3
-    structure.has_canonical_format = False
-    assert (fg.group_columns(structure) != kept).any()  # so stale groups would show
-    ours = fg.approx_derivative(chain, x0, sparsity=structure)
-    np.testing.assert_array_equal(ours.toarray(), scipy_approx_derivative(chain, x0, sparsity=structure).toarray())
-    np.testing.assert_array_equal(fastgrad_sparse._LAST[3][0], scipy_group_columns(structure))
+    plan = fastgrad_sparse._LAST[3]
+    structure.indices[structure.indptr[4] + 2] = 6  # changed in place: row 4 reads column 6, not 5 (still sorted)
+    now = fastgrad_sparse.fewest_groups(fastgrad_sparse.pattern(structure))
+    assert (now != plan.groups).any()  # so stale groups would show
+    ours = fg.approx_derivative(chain, x0, sparsity=structure)  # f reads column 5: the groups decide the entries
+    theirs = scipy_approx_derivative(chain, x0, sparsity=(structure, now))
+    np.testing.assert_array_equal(ours.toarray(), theirs.toarray())
+    np.testing.assert_array_equal(fastgrad_sparse._LAST[3].groups, now)
+    assert not plan.groups.flags.writeable
+
+
+def test_the_fewer_groups_of_scipys_order_and_the_columns_own_are_taken():
+    banded = sp.diags([np.ones(40 - abs(d)) for d in range(-2, 3)], list(range(-2, 3)), format="csr")
+    assert fg.group_columns(banded).max() + 1 > 5  # scipy's random order
+    np.testing.assert_array_equal(fastgrad_sparse.fewest_groups(fastgrad_sparse.pattern(banded)), np.arange(40) % 5)
+    k = 12  # a crown: columns 2i and 2j + 1 share a row unless i == j; the columns' own order needs k groups
+    crown = np.zeros((k * (k - 1), 2 * k), dtype=int)
+    for row, (i, j) in enumerate((i, j) for i in range(k) for j in range(k) if i != j):
+        crown[row, [2 * i, 2 * j + 1]] = 1
+    scipys = scipy_group_columns(crown)
+    assert scipys.max() + 1 < k
+    np.testing.assert_array_equal(fastgrad_sparse.fewest_groups(fastgrad_sparse.pattern(crown)), scipys)
+    x0 = np.linspace(-1.0, 1.0, 2 * k)
+    A = np.random.default_rng(0).random(crown.shape) * crown
+    J, info = fg.approx_derivative(lambda x: A @ np.sin(x), x0, sparsity=crown, full_output=True)
+    assert info["nfev"] == 1 + 2 * (scipys.max() + 1)
+    np.testing.assert_array_equal(J.toarray(), scipy_approx_derivative(lambda x: A @ np.sin(x), x0,
+                                                                       sparsity=crown).toarray())
 
 
 def test_compiled_groups_equal_scipy_on_every_backend_and_thread_count(force_threads):
     n = 200
     x0 = np.linspace(-1.0, 1.0, n)
     structure = chain_structure(n)
+    bounds = (-1.0, 1.0 + 1e-7)  # one-sided steps at both ends
+    for method in ("2-point", "3-point"):
+        theirs = scipy_approx_derivative(COMPILED_CHAIN, x0, method=method, sparsity=structure, bounds=bounds)
+        for backend, workers in (("numba", None), ("numba-parallel", None), ("numba-parallel", 2), (None, 1)):
+            ours = fg.approx_derivative(COMPILED_CHAIN, x0, method=method, sparsity=structure, backend=backend,
+                                        workers=workers, bounds=bounds)
+            np.testing.assert_array_equal(ours.toarray(), theirs.toarray())
     theirs = scipy_approx_derivative(COMPILED_CHAIN, x0, sparsity=structure).toarray()
-    for backend, workers in (("numba", None), ("numba-parallel", None), ("numba-parallel", 2), (None, 1)):
-        ours = fg.approx_derivative(COMPILED_CHAIN, x0, sparsity=structure, backend=backend, workers=workers)
-        np.testing.assert_array_equal(ours.toarray(), theirs)
     dense = fg.approx_derivative(COMPILED_CHAIN, x0)
     np.testing.assert_allclose(theirs, dense, rtol=0, atol=1e-12 * np.abs(dense).max())
 

@@ -38,22 +38,25 @@ def shared_evaluations(args, x0, coordinates, steps, n_shares, F):
 
 @template
 def group_evaluations(args, x0, starts, members, steps, first, stride, F):
-    """F[g] = f(x0 + sum_j steps[j] e_j, *args), j over group g's columns
-    members[starts[g]:starts[g + 1]], for g = first, first + stride, ... (the evaluations of a
-    sparse Jacobian, one per group of columns that share no row)."""
+    """F[q] = f(x0 + sum_j steps[p, j] e_j, *args), j over group g's columns
+    members[starts[g]:starts[g + 1]], q = p G + g (G groups; p a row of ``steps``), for
+    q = first, first + stride, ... (the evaluations of a sparse Jacobian: one per group of
+    columns that share no row and point of the difference rule)."""
+    n_groups = starts.shape[0] - 1
     x = x0.copy()
-    for g in range(first, starts.shape[0] - 1, stride):
+    for q in range(first, F.shape[0], stride):
+        p, g = q // n_groups, q % n_groups
         for k in range(starts[g], starts[g + 1]):
             j = members[k]
-            x[j] = x0[j] + steps[j]
-        F[g] = fun(x, *args)
+            x[j] = x0[j] + steps[p, j]
+        F[q] = fun(x, *args)
         for k in range(starts[g], starts[g + 1]):
             x[members[k]] = x0[members[k]]
 
 
 @template
 def shared_group_evaluations(args, x0, starts, members, steps, n_shares, F):
-    """``group_evaluations`` of every group, in ``n_shares`` shares (over threads where compiled parallel)."""
+    """``group_evaluations`` of every q, in ``n_shares`` shares (over threads where compiled parallel)."""
     for b in prange(n_shares):
         group_evaluations(args, x0, starts, members, steps, b, n_shares, F)
 

@@ -110,27 +110,47 @@ def members_of(groups, n_groups):
     return starts, members
 
 
+@kernel
+def entry_places(indptr, indices, groups, n_rows):
+    """(rows, places) of a CSR pattern's entries k: rows[k], the row i of the entry, and
+    places[k] = g n_rows + i, where the value of f_i at the point of column j = indices[k]'s
+    group g lies in the flattened (groups, n_rows) array of the evaluations."""
+    rows = np.empty(indices.shape[0], dtype=np.int64)
+    places = np.empty(indices.shape[0], dtype=np.int64)
+    for i in range(indptr.shape[0] - 1):
+        for k in range(indptr[i], indptr[i + 1]):
+            rows[k] = i
+            places[k] = groups[indices[k]] * n_rows + i
+    return rows, places
+
+
 @template
-def quotients(indptr, indices, groups, first, second, f0, one_sided, dx, central, n_shares, data):
-    """data[k], the entry (i, j = indices[k]) of row i, from the evaluations of f for j's
-    group g (scipy's sparse quotients, to the bit):
+def quotients(rows, places, indices, first, second, f0, one_sided, dx, central, n_shares, data):
+    """data[k], the entry (i = rows[k], j = indices[k]) of the Jacobian, from the values of f_i
+    at the points of j's group, first[places[k]] and second[places[k]] (``entry_places``),
+    as scipy's sparse quotients form them, to the bit:
 
-        forward (``central`` False)   (first[g, i] - f0[i]) / dx[j]
-        central                       (second[g, i] - first[g, i]) / dx[j],
-                                      one-sided: (-3 f0[i] + 4 first[g, i] - second[g, i]) / dx[j]
+        forward (``central`` False)   (first[places[k]] - f0[i]) / dx[j]
+        central                       (second[places[k]] - first[places[k]]) / dx[j],
+                                      one-sided: (-3 f0[i] + 4 first[places[k]] - second[places[k]]) / dx[j]
 
-    The rows are dealt out in ``n_shares`` contiguous blocks (over threads where specialised
-    parallel): each entry is formed alone, so any number of shares gives the same bits.
+    where one_sided[j] (``one_sided`` is empty when no column is). Each entry is formed
+    alone, in ``n_shares`` contiguous blocks (over threads where specialised parallel), so
+    any number of shares gives the same bits; loops without a branch, so that they vectorise.
     """
-    m = indptr.shape[0] - 1
+    size = data.shape[0]
     for b in prange(n_shares):
-        for i in range(b * m // n_shares, (b + 1) * m // n_shares):
-            for k in range(indptr[i], indptr[i + 1]):
+        start, stop = b * size // n_shares, (b + 1) * size // n_shares
+        if not central:
+            for k in range(start, stop):
+                data[k] = (first[places[k]] - f0[rows[k]]) / dx[indices[k]]
+        elif one_sided.shape[0] == 0:
+            for k in range(start, stop):
+                data[k] = (second[places[k]] - first[places[k]]) / dx[indices[k]]
+        else:
+            for k in range(start, stop):
                 j = indices[k]
-                g = groups[j]
-                if not central:
-                    data[k] = (first[g, i] - f0[i]) / dx[j]
-                elif one_sided[j]:
-                    data[k] = (-3.0 * f0[i] + 4 * first[g, i] - second[g, i]) / dx[j]
+                if one_sided[j]:
+                    data[k] = (-3.0 * f0[rows[k]] + 4 * first[places[k]] - second[places[k]]) / dx[j]
                 else:
-                    data[k] = (second[g, i] - first[g, i]) / dx[j]
+                    data[k] = (second[places[k]] - first[places[k]]) / dx[j]
