@@ -37,36 +37,37 @@ def scipy_sparse(option):
     return scipy.sparse
 
 
-def pattern(structure, shape=None):
-    """(indptr, indices, is_matrix, shape, stored) of the rows of ``structure`` (a 2-D array_like
-    or scipy sparse array or matrix): indptr and indices list its nonzero entries (duplicates
-    summed, as scipy's ``find``), ``stored`` (indptr, indices) every entry a sparse structure
-    stores, explicit zeros too (the pattern scipy's ``group_columns`` groups by); is_matrix:
-    the structure is a scipy sparse *matrix*, so the Jacobian is one too. Arrays of a
-    canonical CSR structure are its own, read and never written; where they are the stored
-    entries (a canonical structure without explicit zeros), they are the same objects."""
+def rows_of(structure):
+    """``structure`` (a 2-D array_like or scipy sparse array or matrix) as a scipy CSR array or
+    matrix: a CSR structure itself, anything else converted (a dense one keeps its nonzeros)."""
     sp = scipy_sparse("sparsity")
     if sp.issparse(structure):
-        rows = structure if structure.format == "csr" else sp.csr_array(structure)
-        stored = (rows.indptr, rows.indices[:rows.indptr[-1]])
-        entries = stored
-        if not (rows.has_canonical_format and np.count_nonzero(rows.data[:rows.indptr[-1]]) == rows.indptr[-1]):
-            rows = sp.csr_array(rows, copy=True)
-            rows.sum_duplicates()
-            rows.eliminate_zeros()
-            entries = (rows.indptr, rows.indices[:rows.indptr[-1]])
-        found = (*entries, sp.isspmatrix(structure), structure.shape, stored)
-    else:
-        A = np.atleast_2d(np.asarray(structure))
-        if A.ndim != 2:
-            raise ValueError(f"sparsity: the structure must be 2-dimensional, got shape {A.shape}")
-        i, j = np.nonzero(A)
-        indptr = np.concatenate(([0], np.cumsum(np.bincount(i, minlength=A.shape[0])))).astype(np.int64)
-        entries = (indptr, j.astype(np.int64))
-        found = (*entries, False, A.shape, entries)
-    if shape is not None and found[3] != shape:
-        raise ValueError(f"sparsity: the structure has shape {found[3]}; the Jacobian's is {shape}")
-    return found
+        return structure if structure.format == "csr" else sp.csr_array(structure)
+    A = np.atleast_2d(np.asarray(structure))
+    if A.ndim != 2:
+        raise ValueError(f"sparsity: the structure must be 2-dimensional, got shape {A.shape}")
+    return sp.csr_array(A)
+
+
+def pattern(structure, shape=None):
+    """(indptr, indices, is_matrix, shape, stored) of the rows of ``structure`` (``rows_of``):
+    indptr and indices list its nonzero entries (duplicates summed, as scipy's ``find``),
+    ``stored`` (indptr, indices) every entry it stores, explicit zeros too (the pattern
+    scipy's ``group_columns`` groups by); is_matrix: the structure is a scipy sparse
+    *matrix*, so the Jacobian is one too. Arrays of a CSR structure are its own, read and
+    never written; where its nonzero entries are the stored ones (canonical, no explicit
+    zeros), they are the same objects."""
+    rows = rows_of(structure)
+    stored = (rows.indptr, rows.indices[:rows.indptr[-1]])
+    entries = stored
+    if not (rows.has_canonical_format and np.count_nonzero(rows.data[:rows.indptr[-1]]) == rows.indptr[-1]):
+        rows = scipy_sparse("sparsity").csr_array(rows, copy=True)
+        rows.sum_duplicates()
+        rows.eliminate_zeros()
+        entries = (rows.indptr, rows.indices[:rows.indptr[-1]])
+    if shape is not None and rows.shape != shape:
+        raise ValueError(f"sparsity: the structure has shape {rows.shape}; the Jacobian's is {shape}")
+    return (*entries, scipy_sparse("sparsity").isspmatrix(structure), rows.shape, stored)
 
 
 def group_columns(structure, order=0):
@@ -132,27 +133,34 @@ _LAST = None  # (indptr, indices, shape, Plan) of the structure _plan last plann
 
 def _plan(rows, groups=None):
     """The ``Plan`` of a ``pattern``, by ``groups`` where given, else by ``fewest_groups``. The
-    plan of its own groups is kept (read-only) for the next call with a structure that stores
-    the same entries (compared exactly, against a copy: it depends on nothing else) and
-    whose nonzero entries are the stored ones."""
+    plan of its own groups is kept (read-only, with a copy of the pattern) where the nonzero
+    entries are the stored ones, for ``kept_plan``."""
     global _LAST
     (m, n), stored, own = rows[3], rows[4], groups is None
-    exact = rows[0] is stored[0] and rows[1] is stored[1]  # the Jacobian's entries are the stored ones
-    last = _LAST
-    if own and exact and last is not None and last[2] == rows[3] \
-            and np.array_equal(last[0], stored[0]) and np.array_equal(last[1], stored[1]):
-        return last[3]
     if own:
         groups = fewest_groups(rows)
     elif groups.shape != (n,) or (groups.size and groups.min() < 0):
         raise ValueError(f"sparsity: groups must be {n} non-negative ints, got shape {groups.shape}")
+    narrow = np.int32 if max(m, n) * (int(groups.max()) + 1 if groups.size else 1) < 2 ** 31 else np.int64
     plan = Plan(groups, *kernels.members_of(groups, int(groups.max()) + 1 if groups.size else 0),
-                *kernels.entry_places(rows[0], rows[1], groups, m))
-    if own and exact:
+                *kernels.entry_places(rows[0], rows[1], groups, m, np.zeros(0, dtype=narrow)))
+    if own and rows[0] is stored[0] and rows[1] is stored[1]:
         for array in plan:
             array.flags.writeable = False
         _LAST = (stored[0].copy(), stored[1].copy(), rows[3], plan)
     return plan
+
+
+def kept_plan(rows):
+    """(indptr, indices, Plan): the kept plan, where the CSR structure ``rows`` (``rows_of``)
+    stores the entries of the last structure planned with its own groups, none of them zero
+    (compared exactly, against the copy, in one pass: the plan depends on nothing else);
+    else None."""
+    last = _LAST
+    if last is None or rows.shape != last[2] or not kernels.same_entries(rows.indptr, rows.indices, rows.data,
+                                                                          last[0], last[1]):
+        return None
+    return rows.indptr, rows.indices[:rows.indptr[-1]], last[3]
 
 
 @functools.lru_cache(maxsize=4)
@@ -186,9 +194,13 @@ def sparse_jacobian(call, rule, x0, f0, h, one_sided, sparsity, backend, workers
         groups = np.atleast_1d(np.asarray(groups)).astype(np.int64)
     else:
         structure, groups = sparsity, None
-    rows = pattern(structure, (f0.size, x0.size))
-    indptr, indices, is_matrix = rows[:3]
-    plan = _plan(rows, groups)
+    rows, is_matrix = rows_of(structure), sp.isspmatrix(structure)
+    kept = kept_plan(rows) if groups is None and rows.shape == (f0.size, x0.size) else None
+    if kept is not None:
+        indptr, indices, plan = kept
+    else:
+        rows = pattern(rows, (f0.size, x0.size))
+        indptr, indices, plan = rows[0], rows[1], _plan(rows, groups)
     n_groups, sided = plan.starts.size - 1, np.empty(0, dtype=np.bool_)
     at = _evaluator(call, x0, plan.starts, plan.members, f0, backend, workers, client, blocks)
     if rule.name == "forward":

@@ -111,17 +111,32 @@ def members_of(groups, n_groups):
 
 
 @kernel
-def entry_places(indptr, indices, groups, n_rows):
-    """(rows, places) of a CSR pattern's entries k: rows[k], the row i of the entry, and
-    places[k] = g n_rows + i, where the value of f_i at the point of column j = indices[k]'s
-    group g lies in the flattened (groups, n_rows) array of the evaluations."""
-    rows = np.empty(indices.shape[0], dtype=np.int64)
-    places = np.empty(indices.shape[0], dtype=np.int64)
+def entry_places(indptr, indices, groups, n_rows, like):
+    """(rows, places) of a CSR pattern's entries k, of ``like``'s integer type: rows[k], the row
+    i of the entry, and places[k] = g n_rows + i, where the value of f_i at the point of
+    column j = indices[k]'s group g lies in the flattened (groups, n_rows) array of the
+    evaluations."""
+    rows = np.empty(indices.shape[0], dtype=like.dtype)
+    places = np.empty(indices.shape[0], dtype=like.dtype)
     for i in range(indptr.shape[0] - 1):
         for k in range(indptr[i], indptr[i + 1]):
             rows[k] = i
             places[k] = groups[indices[k]] * n_rows + i
     return rows, places
+
+
+@kernel
+def same_entries(indptr, indices, data, kept_indptr, kept_indices):
+    """Whether the CSR pattern (indptr, indices) is (kept_indptr, kept_indices), entry for
+    entry, with no zero among its ``data``: one pass, without a branch per entry."""
+    if indptr.shape[0] != kept_indptr.shape[0] or indptr[-1] != kept_indptr[-1]:
+        return False
+    differ = False
+    for i in range(indptr.shape[0]):
+        differ |= indptr[i] != kept_indptr[i]
+    for k in range(kept_indptr[-1]):
+        differ |= (indices[k] != kept_indices[k]) | (data[k] == 0)
+    return not differ
 
 
 @template
@@ -141,16 +156,18 @@ def quotients(rows, places, indices, first, second, f0, one_sided, dx, central, 
     size = data.shape[0]
     for b in prange(n_shares):
         start, stop = b * size // n_shares, (b + 1) * size // n_shares
+        # slices, so that k is known not to be negative and the loops vectorise
+        out, at, row, column = data[start:stop], places[start:stop], rows[start:stop], indices[start:stop]
         if not central:
-            for k in range(start, stop):
-                data[k] = (first[places[k]] - f0[rows[k]]) / dx[indices[k]]
+            for k in range(out.shape[0]):
+                out[k] = (first[at[k]] - f0[row[k]]) / dx[column[k]]
         elif one_sided.shape[0] == 0:
-            for k in range(start, stop):
-                data[k] = (second[places[k]] - first[places[k]]) / dx[indices[k]]
+            for k in range(out.shape[0]):
+                out[k] = (second[at[k]] - first[at[k]]) / dx[column[k]]
         else:
-            for k in range(start, stop):
-                j = indices[k]
+            for k in range(out.shape[0]):
+                j = column[k]
                 if one_sided[j]:
-                    data[k] = (-3.0 * f0[rows[k]] + 4 * first[places[k]] - second[places[k]]) / dx[j]
+                    out[k] = (-3.0 * f0[row[k]] + 4 * first[at[k]] - second[at[k]]) / dx[j]
                 else:
-                    data[k] = (second[places[k]] - first[places[k]]) / dx[j]
+                    out[k] = (second[at[k]] - first[at[k]]) / dx[j]
