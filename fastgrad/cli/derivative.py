@@ -2,10 +2,11 @@
 import importlib
 import importlib.util
 import os
+import sys
 
 import click
 
-from .. import derivatives, policy
+from .. import derivatives, policy, source_keys
 from ..io import load_vector, write_json
 from .app import cli
 from .common import cluster, cluster_option, say
@@ -13,18 +14,18 @@ from .options import FileArgument, cluster_options, input_option, json_option, m
     positive_number_option, working_directory_on_path
 
 
-def load_function(option, spec):
+def load_function(option, spec, keep=False):
     """The function named MODULE:FUNCTION (a module on the path or in the working directory,
-    or a .py file), or a ValueError about ``option``."""
+    or a .py file), or a ValueError about ``option``. ``keep``: a .py file's module is kept
+    in ``sys.modules`` under its name where that is free (Python's recipe for importing a
+    file; numba imports a cached function's module by name), and a file is loaded once."""
     where, colon, name = spec.rpartition(":")
     if not (colon and where and name):
         raise ValueError(f"{option}: expected MODULE:FUNCTION (a module or a .py file, then a function's name), "
                          f"got {spec!r}")
     try:
         if where.endswith(".py"):
-            found = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(where))[0], where)
-            module = importlib.util.module_from_spec(found)
-            found.loader.exec_module(module)
+            module = _load_file(where, keep)
         else:
             working_directory_on_path()
             module = importlib.import_module(where)
@@ -36,6 +37,26 @@ def load_function(option, spec):
     if not callable(function):
         raise ValueError(f"{option}: {where} has no function {name!r}")
     return function
+
+
+def _load_file(path, keep):
+    """The module of the .py file ``path``, executed; ``keep``: see ``load_function``."""
+    name = os.path.splitext(os.path.basename(path))[0]
+    kept = sys.modules.get(name) if keep else None
+    if kept is not None and getattr(kept, "__file__", None) == os.path.abspath(path):
+        return kept
+    found = importlib.util.spec_from_file_location(name, os.path.abspath(path))
+    module = importlib.util.module_from_spec(found)
+    keep = keep and kept is None
+    if keep:
+        sys.modules[name] = module
+    try:
+        found.loader.exec_module(module)
+    except BaseException:
+        if keep:
+            del sys.modules[name]
+        raise
+    return module
 
 
 def _point(text):
@@ -80,8 +101,11 @@ def derivative_command(function, x0_text, method, backend, gradient_spec, rtol, 
     """The gradient or Jacobian of any function f(x) at x0 (scipy's approx_derivative)."""
     import numpy as np
     option = cluster_option(scheduler, dask_workers)
-    fun = load_function("FUNCTION", function)
-    gradient = load_function("--check", gradient_spec) if gradient_spec else None
+    keep = option is None  # a cluster's workers unpickle a function of a file by value, not by its module's name
+    fun = load_function("FUNCTION", function, keep)
+    gradient = load_function("--check", gradient_spec, keep) if gradient_spec else None
+    if keep:  # compiled loops and functions load from disk on the next call
+        fun, gradient = source_keys.cache(fun), source_keys.cache(gradient)
     x0 = _point(x0_text)
     tell = say(json_path)
     with cluster(option, scheduler, dask_workers) as client:
