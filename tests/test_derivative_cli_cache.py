@@ -19,17 +19,16 @@ MODEL = """\
 import numpy as np
 from numba import njit
 
-SCALE = {scale}
 
 
 @njit
 def loss(x):
-    return SCALE * np.sum(x ** 2) + np.sin(x[0])
+    return {scale} * np.sum(x ** 2) + np.sin(x[0])
 
 
 @njit
 def grad(x):
-    g = 2.0 * SCALE * x
+    g = 2.0 * {scale} * x
     g[0] += np.cos(x[0])
     return g
 """
@@ -120,7 +119,7 @@ def test_an_edited_file_gives_the_new_functions_derivative(tmp_path):
     before = _probe(tmp_path / "cache", model)
     stamp = model.stat()
     _write(model, "3.0")
-    os.utime(model, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))  # numba's stamp (size, mtime) unchanged: the key tells
+    os.utime(model, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))  # numba's stamp (size, mtime) and bytecode unchanged
     after = _probe(tmp_path / "cache", model)
     np.testing.assert_allclose(before["derivative"], _expected(2.0), rtol=1e-8)
     np.testing.assert_allclose(after["derivative"], _expected(3.0), rtol=1e-8)
