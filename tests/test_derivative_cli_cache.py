@@ -65,12 +65,33 @@ def _write(path, scale):
     path.write_text(MODEL.format(scale=scale))
 
 
-def _probe(cache, model, backend="numba"):
+# Two calls in one process, the file edited between them.
+EDITS = """
+import json, pathlib, sys
+from click.testing import CliRunner
+from fastgrad.cli import cli
+model, found = pathlib.Path(sys.argv[1]), []
+for scale in sys.argv[3:]:
+    model.write_text(sys.argv[2].format(scale=scale))
+    done = CliRunner().invoke(cli, ["derivative", f"{model}:loss", "--x0", "1,2,3", "--json", "-"])
+    assert done.exit_code == 0, done.output
+    found.append(json.loads(done.stdout)["derivative"])
+print(json.dumps(found))
+"""
+
+
+def _run(cache, script, *args):
+    """The last line of ``script``'s output as JSON, and its stderr; the cache in ``cache``."""
     env = {**os.environ, "FASTGRAD_CACHE_DIR": str(cache), "PYTHONDONTWRITEBYTECODE": "1"}
-    done = subprocess.run([sys.executable, "-c", PROBE, str(model), backend], env=env, capture_output=True,
+    done = subprocess.run([sys.executable, "-c", script, *map(str, args)], env=env, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr
-    return {**json.loads(done.stdout.strip().splitlines()[-1]), "stderr": done.stderr}
+    return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
+
+
+def _probe(cache, model, backend="numba"):
+    found, stderr = _run(cache, PROBE, model, backend)
+    return {**found, "stderr": stderr}
 
 
 def _expected(scale):
@@ -124,6 +145,11 @@ def test_an_edited_file_gives_the_new_functions_derivative(tmp_path):
     np.testing.assert_allclose(before["derivative"], _expected(2.0), rtol=1e-8)
     np.testing.assert_allclose(after["derivative"], _expected(3.0), rtol=1e-8)
     assert _entry(after) == [0, 1] and after["functions"]["loss"] == [0, 1]  # compiled afresh
+
+
+def test_one_process_sees_an_edit_between_two_calls(tmp_path):
+    found, _ = _run(tmp_path / "cache", EDITS, tmp_path / "model.py", MODEL, "2.0", "3.0")
+    np.testing.assert_allclose(found, [_expected(2.0), _expected(3.0)], rtol=1e-8)
 
 
 def test_a_broken_loop_file_is_recompiled_and_an_unwritable_cache_compiles_in_memory(tmp_path):

@@ -14,18 +14,19 @@ from .options import FileArgument, cluster_options, input_option, json_option, m
     positive_number_option, working_directory_on_path
 
 
-def load_function(option, spec, keep=False):
+def load_function(option, spec, modules=None):
     """The function named MODULE:FUNCTION (a module on the path or in the working directory,
-    or a .py file), or a ValueError about ``option``. ``keep``: a .py file's module is kept
-    in ``sys.modules`` under its name where that is free (Python's recipe for importing a
-    file; numba imports a cached function's module by name), and a file is loaded once."""
+    or a .py file), or a ValueError about ``option``. ``modules``: a dict (path -> module)
+    that the loads of one command share: each .py file is executed once, and its module is
+    kept in ``sys.modules`` under its name where that is free or held by the same file
+    (Python's recipe for importing a file; numba imports a cached function's module by name)."""
     where, colon, name = spec.rpartition(":")
     if not (colon and where and name):
         raise ValueError(f"{option}: expected MODULE:FUNCTION (a module or a .py file, then a function's name), "
                          f"got {spec!r}")
     try:
         if where.endswith(".py"):
-            module = _load_file(where, keep)
+            module = _load_file(os.path.abspath(where), modules)
         else:
             working_directory_on_path()
             module = importlib.import_module(where)
@@ -39,23 +40,27 @@ def load_function(option, spec, keep=False):
     return function
 
 
-def _load_file(path, keep):
-    """The module of the .py file ``path``, executed; ``keep``: see ``load_function``."""
+def _load_file(path, modules):
+    """The module of the .py file at absolute ``path``, executed; ``modules``: see ``load_function``."""
+    if modules is not None and path in modules:
+        return modules[path]
     name = os.path.splitext(os.path.basename(path))[0]
-    kept = sys.modules.get(name) if keep else None
-    if kept is not None and getattr(kept, "__file__", None) == os.path.abspath(path):
-        return kept
-    found = importlib.util.spec_from_file_location(name, os.path.abspath(path))
+    found = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(found)
-    keep = keep and kept is None
+    held = sys.modules.get(name)
+    keep = modules is not None and (held is None or getattr(held, "__file__", None) == path)
     if keep:
         sys.modules[name] = module
     try:
         found.loader.exec_module(module)
     except BaseException:
-        if keep:
+        if keep and held is None:
             del sys.modules[name]
+        elif keep:
+            sys.modules[name] = held
         raise
+    if modules is not None:
+        modules[path] = module
     return module
 
 
@@ -101,10 +106,10 @@ def derivative_command(function, x0_text, method, backend, gradient_spec, rtol, 
     """The gradient or Jacobian of any function f(x) at x0 (scipy's approx_derivative)."""
     import numpy as np
     option = cluster_option(scheduler, dask_workers)
-    keep = option is None  # a cluster's workers unpickle a function of a file by value, not by its module's name
-    fun = load_function("FUNCTION", function, keep)
-    gradient = load_function("--check", gradient_spec, keep) if gradient_spec else None
-    if keep:  # compiled loops and functions load from disk on the next call
+    modules = {} if option is None else None  # a cluster's workers unpickle a file's function by value, not by name
+    fun = load_function("FUNCTION", function, modules)
+    gradient = load_function("--check", gradient_spec, modules) if gradient_spec else None
+    if modules is not None:  # compiled loops and functions load from disk on the next call
         fun, gradient = source_keys.cache(fun), source_keys.cache(gradient)
     x0 = _point(x0_text)
     tell = say(json_path)
