@@ -8,9 +8,10 @@ a function in to a cache keyed by ``key``: a hash of
 
 - the function's file (path and bytes: its helpers and constants there), qualified name and
   first line;
-- the globals that its code names, as numba freezes them: an array's dtype, shape and bytes, a
-  number's or string's value, a module's, class's or function's name and its defining file's
-  bytes, and another numba function's own key (helpers from other files).
+- the globals that its code names, as numba freezes them: an array's dtype, shape and bytes, the
+  value of a number, string, dtype, numba type or tuple of those, a module's, class's or
+  function's name and its defining file's bytes, and another numba function's own key (helpers
+  from other files).
 
 A changed file, array or helper gives a new key, so no stale loop or function can load. A
 function that cannot be keyed so keeps compiling in memory: a closure (cell variables), one
@@ -47,9 +48,10 @@ PLAIN = (bool, int, float, complex, str, bytes, type(None), np.generic, np.dtype
 
 def key(function) -> str | None:
     """The source key of numba function ``function`` (16 hex digits), or None where it cannot
-    be keyed safely (module docstring)."""
+    be keyed safely (module docstring), as for anything but a numba function."""
     digest = hashlib.sha256()
-    return digest.hexdigest()[:16] if _feed(digest, function, set()) else None
+    keyed = isinstance(function, CPUDispatcher) and _feed(digest, function, set())
+    return digest.hexdigest()[:16] if keyed else None
 
 
 def cache(function):
@@ -57,7 +59,7 @@ def cache(function):
 
     Anything but a numba function, or one that cannot be keyed, is returned as it is and
     compiles in memory wherever it is compiled."""
-    found = key(function) if isinstance(function, CPUDispatcher) else None
+    found = key(function)
     if found is None or not CACHING:
         return function
     if isinstance(function._cache, NullCache):  # not cached by the user's own cache=True
