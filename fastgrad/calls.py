@@ -118,10 +118,12 @@ def given_value(f0):
 
 
 def compiled(loop, fun, backend):
-    """Template ``loop`` compiled around the numba function ``fun`` (in memory: see
-    kernels/any_function.py), over threads for "numba-parallel"; a failure to compile is a
-    TypeError naming ``fun``."""
-    kernel = specialise.specialise(loop, (("fun", fun),), parallel=backend == policy.NUMBA_PARALLEL, cache=False)
+    """Template ``loop`` compiled around the numba function ``fun``, over threads for
+    "numba-parallel": cached on disk where ``fun`` has a source key (``source_keys.cache``),
+    else in memory (see kernels/any_function.py); a failure to compile is a TypeError naming
+    ``fun``."""
+    kernel = specialise.specialise(loop, (("fun", fun),), parallel=backend == policy.NUMBA_PARALLEL,
+                                   cache=fun in specialise.KEYS)
 
     def run(*arguments):
         try:

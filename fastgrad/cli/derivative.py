@@ -2,10 +2,11 @@
 import importlib
 import importlib.util
 import os
+import sys
 
 import click
 
-from .. import derivatives, policy
+from .. import derivatives, policy, source_keys
 from ..io import load_vector, write_json
 from .app import cli
 from .common import cluster, cluster_option, say
@@ -13,18 +14,19 @@ from .options import FileArgument, cluster_options, input_option, json_option, m
     positive_number_option, working_directory_on_path
 
 
-def load_function(option, spec):
+def load_function(option, spec, modules=None):
     """The function named MODULE:FUNCTION (a module on the path or in the working directory,
-    or a .py file), or a ValueError about ``option``."""
+    or a .py file), or a ValueError about ``option``. ``modules``: a dict (path -> module)
+    that the loads of one command share: each .py file is executed once, and its module is
+    kept in ``sys.modules`` under its name where that is free or held by the same file
+    (Python's recipe for importing a file; numba imports a cached function's module by name)."""
     where, colon, name = spec.rpartition(":")
     if not (colon and where and name):
         raise ValueError(f"{option}: expected MODULE:FUNCTION (a module or a .py file, then a function's name), "
                          f"got {spec!r}")
     try:
         if where.endswith(".py"):
-            found = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(where))[0], where)
-            module = importlib.util.module_from_spec(found)
-            found.loader.exec_module(module)
+            module = _load_file(os.path.abspath(where), modules)
         else:
             working_directory_on_path()
             module = importlib.import_module(where)
@@ -36,6 +38,30 @@ def load_function(option, spec):
     if not callable(function):
         raise ValueError(f"{option}: {where} has no function {name!r}")
     return function
+
+
+def _load_file(path, modules):
+    """The module of the .py file at absolute ``path``, executed; ``modules``: see ``load_function``."""
+    if modules is not None and path in modules:
+        return modules[path]
+    name = os.path.splitext(os.path.basename(path))[0]
+    found = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(found)
+    held = sys.modules.get(name)
+    keep = modules is not None and (held is None or getattr(held, "__file__", None) == path)
+    if keep:
+        sys.modules[name] = module
+    try:
+        found.loader.exec_module(module)
+    except BaseException:
+        if keep and held is None:
+            del sys.modules[name]
+        elif keep:
+            sys.modules[name] = held
+        raise
+    if modules is not None:
+        modules[path] = module
+    return module
 
 
 def _point(text):
@@ -80,8 +106,11 @@ def derivative_command(function, x0_text, method, backend, gradient_spec, rtol, 
     """The gradient or Jacobian of any function f(x) at x0 (scipy's approx_derivative)."""
     import numpy as np
     option = cluster_option(scheduler, dask_workers)
-    fun = load_function("FUNCTION", function)
-    gradient = load_function("--check", gradient_spec) if gradient_spec else None
+    modules = {} if option is None else None  # a cluster's workers unpickle a file's function by value, not by name
+    fun = load_function("FUNCTION", function, modules)
+    gradient = load_function("--check", gradient_spec, modules) if gradient_spec else None
+    if modules is not None:  # compiled loops and functions load from disk on the next call
+        fun, gradient = source_keys.cache(fun), source_keys.cache(gradient)
     x0 = _point(x0_text)
     tell = say(json_path)
     with cluster(option, scheduler, dask_workers) as client:

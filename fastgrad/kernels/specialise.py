@@ -20,7 +20,9 @@ built, the kernels that numba compiles on their own for it (``callees``): those 
 directly or through the pieces pasted into it, and theirs.
 
 Bindings that numba cannot key a disk cache by (a user's function, the formulas built from
-one by ``module_of``) compile in memory, and so does every kernel bound to them. ``bound``
+one by ``module_of``) compile in memory, and so does every kernel bound to them, unless
+``KEYS`` names the binding by a key of everything its compiled code depends on (a user's
+function from a file: fastgrad/source_keys.py); that name then spells it instead. ``bound``
 binds a template the same way without compiling it: the interpreter runs the same text.
 """
 import types
@@ -37,6 +39,7 @@ _BUILT = {}       # (template, bindings it uses, parallel, inline, cache) -> dis
 _ASKED = {}       # (template, bindings as asked, parallel, inline, cache) -> dispatcher
 _IN_MEMORY = set()  # the dispatchers built with cache=False
 _CALLEES = {}     # dispatcher -> frozenset of the kernels compiled on their own that it calls, at any depth
+KEYS = {}         # binding -> its name in qualified names: a key of its code and what that reads (an identifier)
 
 
 def template(function=None, *, paste=False, borrowing=False):
@@ -73,6 +76,8 @@ def _is_template(value):
 
 def _tag(name, value):
     """A binding's part of a specialisation's name."""
+    if value in KEYS:
+        return KEYS[value]
     if isinstance(value, types.ModuleType):
         return value.__name__.rsplit(".", 1)[-1]
     function = getattr(value, "py_func", value)  # a compiled kernel's Python function
