@@ -5,7 +5,8 @@ re-evaluation: the user's functions (``fastgrad.derivatives``) and the MLP's "fu
 ``fun`` is a free name, bound per function by ``specialise`` (see specialise.py): compiled and
 cached on disk for the MLP's loss, compiled in memory for a user's numba function (numba
 would key a disk cache by the function's name, which a changed or another function may
-share), or run as plain Python by ``bound`` for any callable. One text serves all three.
+share) unless ``source_keys.cache`` keyed it by its source (the CLI's functions from a file),
+or run as plain Python by ``bound`` for any callable. One text serves all three.
 
 Coordinates are dealt out in ``n_shares`` interleaved shares, each with its own copy of x
 (perturbed in place and restored), so a parallel loop equals the serial one bit for bit.
