@@ -57,17 +57,17 @@ def pattern(structure, shape=None):
     *matrix*, so the Jacobian is one too. Arrays of a CSR structure are its own, read and
     never written; where its nonzero entries are the stored ones (canonical, no explicit
     zeros), they are the same objects."""
-    rows = rows_of(structure)
+    sp, rows = scipy_sparse("sparsity"), rows_of(structure)
     stored = (rows.indptr, rows.indices[:rows.indptr[-1]])
     entries = stored
     if not (rows.has_canonical_format and np.count_nonzero(rows.data[:rows.indptr[-1]]) == rows.indptr[-1]):
-        rows = scipy_sparse("sparsity").csr_array(rows, copy=True)
+        rows = sp.csr_array(rows, copy=True)
         rows.sum_duplicates()
         rows.eliminate_zeros()
         entries = (rows.indptr, rows.indices[:rows.indptr[-1]])
     if shape is not None and rows.shape != shape:
         raise ValueError(f"sparsity: the structure has shape {rows.shape}; the Jacobian's is {shape}")
-    return (*entries, scipy_sparse("sparsity").isspmatrix(structure), rows.shape, stored)
+    return (*entries, sp.isspmatrix(structure), rows.shape, stored)
 
 
 def group_columns(structure, order=0):
@@ -141,8 +141,9 @@ def _plan(rows, groups=None):
         groups = fewest_groups(rows)
     elif groups.shape != (n,) or (groups.size and groups.min() < 0):
         raise ValueError(f"sparsity: groups must be {n} non-negative ints, got shape {groups.shape}")
-    narrow = np.int32 if max(m, n) * (int(groups.max()) + 1 if groups.size else 1) < 2 ** 31 else np.int64
-    plan = Plan(groups, *kernels.members_of(groups, int(groups.max()) + 1 if groups.size else 0),
+    count = int(groups.max()) + 1 if groups.size else 0
+    narrow = np.int32 if max(count, 1) * m < 2 ** 31 else np.int64  # places[k] < count m
+    plan = Plan(groups, *kernels.members_of(groups, count),
                 *kernels.entry_places(rows[0], rows[1], groups, m, np.zeros(0, dtype=narrow)))
     if own and rows[0] is stored[0] and rows[1] is stored[1]:
         for array in plan:
