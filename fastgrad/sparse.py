@@ -162,14 +162,17 @@ def _plan(rows, groups=None):
     return plan
 
 
-def kept_plan(rows):
+def kept_plan(rows, backend=policy.NUMBA, workers=None):
     """(indptr, indices, Plan): the kept plan, where the CSR structure ``rows`` (``rows_of``)
     stores the entries of the last structure planned with its own groups, none of them zero
-    (compared exactly, against the copy, in one pass: the plan depends on nothing else);
-    else None."""
+    (compared exactly, against the copy, in one pass over ``backend``'s threads: the plan
+    depends on nothing else); else None."""
     last = _LAST
-    if last is None or rows.shape != last[2] or not kernels.same_entries(rows.indptr, rows.indices, rows.data,
-                                                                          last[0], last[1]):
+    if last is None or rows.shape != last[2]:
+        return None
+    backend = calls.running(backend, workers)
+    compare = specialise.specialise(kernels.same_entries, (), parallel=backend == policy.NUMBA_PARALLEL)
+    if not compare(rows.indptr, rows.indices, rows.data, last[0], last[1], calls.shares(backend, workers)):
         return None
     return rows.indptr, rows.indices[:rows.indptr[-1]], last[3]
 
@@ -206,7 +209,7 @@ def sparse_jacobian(call, rule, x0, f0, h, one_sided, sparsity, backend, workers
     else:
         structure, groups = sparsity, None
     rows, is_matrix = rows_of(structure), sp.isspmatrix(structure)
-    kept = kept_plan(rows) if groups is None and rows.shape == (f0.size, x0.size) else None
+    kept = kept_plan(rows, backend, workers) if groups is None and rows.shape == (f0.size, x0.size) else None
     if kept is not None:
         indptr, indices, plan = kept
     else:
@@ -228,13 +231,14 @@ def sparse_jacobian(call, rule, x0, f0, h, one_sided, sparsity, backend, workers
     else:
         first = second = np.ascontiguousarray(at((h * 1j)[None]).imag)
         dx, f0 = h, np.zeros(f0.size)
-    data = np.empty(indices.size)
+    data, own_indices, own_indptr = np.empty(indices.size), np.empty_like(indices), np.empty_like(indptr)
     backend = calls.running(backend, workers)
     assemble = specialise.specialise(kernels.quotients, (), parallel=backend == policy.NUMBA_PARALLEL)
-    assemble(plan.rows, plan.places, indices, first.reshape(-1), second.reshape(-1), f0, sided,
-             np.asarray(dx, dtype=np.float64), rule.name == "central", calls.shares(backend, workers), data)
+    assemble(plan.rows, plan.places, indices, indptr, first.reshape(-1), second.reshape(-1), f0, sided,
+             np.asarray(dx, dtype=np.float64), rule.name == "central", calls.shares(backend, workers), data,
+             own_indices, own_indptr)
     build = sp.csr_matrix if is_matrix else sp.csr_array
-    J = build((data, indices.copy(), indptr.copy()), shape=(f0.size, x0.size))  # the structure's own stay its own
+    J = build((data, own_indices, own_indptr), shape=(f0.size, x0.size))  # the structure's own stay its own
     return J, n_groups * rule.evaluations
 
 

@@ -125,22 +125,32 @@ def entry_places(indptr, indices, groups, n_rows, like):
     return rows, places
 
 
-@kernel
-def same_entries(indptr, indices, data, kept_indptr, kept_indices):
+@template
+def same_entries(indptr, indices, data, kept_indptr, kept_indices, n_shares):
     """Whether the CSR pattern (indptr, indices) is (kept_indptr, kept_indices), entry for
-    entry, with no zero among its ``data``: one pass, without a branch per entry."""
+    entry, with no zero among its ``data``: one pass in ``n_shares`` contiguous blocks (over
+    threads where specialised parallel), without a branch per entry."""
     if indptr.shape[0] != kept_indptr.shape[0] or indptr[-1] != kept_indptr[-1]:
         return False
-    differ = False
-    for i in range(indptr.shape[0]):
-        differ |= indptr[i] != kept_indptr[i]
-    for k in range(kept_indptr[-1]):
-        differ |= (indices[k] != kept_indices[k]) | (data[k] == 0)
-    return not differ
+    differ = np.zeros(n_shares, dtype=np.bool_)
+    rows, size = indptr.shape[0], kept_indptr[-1]
+    for b in prange(n_shares):
+        start, stop = b * rows // n_shares, (b + 1) * rows // n_shares
+        ours, kept = indptr[start:stop], kept_indptr[start:stop]
+        found = False
+        for i in range(ours.shape[0]):
+            found |= ours[i] != kept[i]
+        start, stop = b * size // n_shares, (b + 1) * size // n_shares
+        ours, kept, values = indices[start:stop], kept_indices[start:stop], data[start:stop]
+        for k in range(ours.shape[0]):
+            found |= (ours[k] != kept[k]) | (values[k] == 0)
+        differ[b] = found
+    return not differ.any()
 
 
 @template
-def quotients(rows, places, indices, first, second, f0, one_sided, dx, central, n_shares, data):
+def quotients(rows, places, indices, indptr, first, second, f0, one_sided, dx, central, n_shares, data, indices_out,
+              indptr_out):
     """data[k], the entry (i = rows[k], j = indices[k]) of the Jacobian, from the values of f_i
     at the points of j's group, first[places[k]] and second[places[k]] (``entry_places``),
     as scipy's sparse quotients form them, to the bit:
@@ -149,24 +159,31 @@ def quotients(rows, places, indices, first, second, f0, one_sided, dx, central, 
         central                       (second[places[k]] - first[places[k]]) / dx[j],
                                       one-sided: (-3 f0[i] + 4 first[places[k]] - second[places[k]]) / dx[j]
 
-    where one_sided[j] (``one_sided`` is empty when no column is). Each entry is formed
-    alone, in ``n_shares`` contiguous blocks (over threads where specialised parallel), so
-    any number of shares gives the same bits; loops without a branch, so that they vectorise.
+    where one_sided[j] (``one_sided`` is empty when no column is); and copies of indices and
+    indptr (the Jacobian's own) in indices_out and indptr_out, in the same pass. Each entry is
+    formed alone, in ``n_shares`` contiguous blocks (over threads where specialised parallel),
+    so any number of shares gives the same bits; loops without a branch, so that they vectorise.
     """
-    size = data.shape[0]
+    size, pointers = data.shape[0], indptr.shape[0]
     for b in prange(n_shares):
+        start, stop = b * pointers // n_shares, (b + 1) * pointers // n_shares
+        indptr_out[start:stop] = indptr[start:stop]
         start, stop = b * size // n_shares, (b + 1) * size // n_shares
         # slices, so that k is known not to be negative and the loops vectorise
         out, at, row, column = data[start:stop], places[start:stop], rows[start:stop], indices[start:stop]
+        column_out = indices_out[start:stop]
         if not central:
             for k in range(out.shape[0]):
                 out[k] = (first[at[k]] - f0[row[k]]) / dx[column[k]]
+                column_out[k] = column[k]
         elif one_sided.shape[0] == 0:
             for k in range(out.shape[0]):
                 out[k] = (second[at[k]] - first[at[k]]) / dx[column[k]]
+                column_out[k] = column[k]
         else:
             for k in range(out.shape[0]):
                 j = column[k]
+                column_out[k] = j
                 if one_sided[j]:
                     out[k] = (-3.0 * f0[row[k]] + 4 * first[at[k]] - second[at[k]]) / dx[j]
                 else:
