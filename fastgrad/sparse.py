@@ -23,6 +23,7 @@ import numpy as np
 from . import calls, dask_backend, policy
 from .kernels import any_function, specialise
 from .kernels import sparse as kernels
+from .kernels import steps as steps_kernels
 from .rules import taken
 
 SPARSE_METHODS = ("forward", "central", "complex-step")
@@ -217,16 +218,21 @@ def sparse_jacobian(call, rule, x0, f0, h, one_sided, sparsity, backend, workers
         indptr, indices, plan = rows[0], rows[1], _plan(rows, groups)
     n_groups, sided = plan.starts.size - 1, np.empty(0, dtype=np.bool_)
     at = _evaluator(call, x0, plan, f0, backend, workers, client, blocks)
+    wide = x0.dtype == np.float64  # points as computed: one pass for both steps and dx
     if rule.name == "forward":
         first = second = at(h[None])
-        dx = taken(x0, h)
+        dx = steps_kernels.forward_taken(x0, h) if wide else taken(x0, h)
     elif rule.name == "central":
-        back, ahead, dx = -h, h, calls.stored(x0, h) - calls.stored(x0, -h)
-        if one_sided.any():  # scipy's one-sided steps near a bound: x0 + h and x0 + 2h
-            back, ahead = np.where(one_sided, h, back), np.where(one_sided, 2 * h, h)
-            dx = np.where(one_sided, calls.stored(x0, 2 * h) - x0, dx)
-            sided = one_sided
-        F = at(np.stack((back, ahead)))
+        if wide and not one_sided.any():
+            steps, dx = steps_kernels.central_steps(x0, h)
+        else:
+            back, ahead, dx = -h, h, calls.stored(x0, h) - calls.stored(x0, -h)
+            if one_sided.any():  # scipy's one-sided steps near a bound: x0 + h and x0 + 2h
+                back, ahead = np.where(one_sided, h, back), np.where(one_sided, 2 * h, h)
+                dx = np.where(one_sided, calls.stored(x0, 2 * h) - x0, dx)
+                sided = one_sided
+            steps = np.stack((back, ahead))
+        F = at(steps)
         first, second = F[:n_groups], F[n_groups:]
     else:
         first = second = np.ascontiguousarray(at((h * 1j)[None]).imag)
