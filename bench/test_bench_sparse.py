@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 from scipy import sparse
 from scipy.optimize._numdiff import approx_derivative as scipy_approx_derivative
-from sparse_vs_scipy import five_band, tridiagonal
+from sparse_vs_scipy import five_band_cubic, five_band_sine, tridiagonal
 
 import fastgrad as fg
 
 N = 100_000
-RESIDUALS = {"tridiagonal": (tridiagonal, 1), "5-band": (five_band, 2)}
+RESIDUALS = {"tridiagonal": (tridiagonal, 1), "5-band cubic": (five_band_cubic, 2), "5-band sine": (five_band_sine, 2)}
 RUNNERS = {
     "scipy": lambda fun, x, method, structure: scipy_approx_derivative(fun, x, method=method, sparsity=structure),
     "fastgrad numba": lambda fun, x, method, structure: fg.approx_derivative(fun, x, method=method,

@@ -24,7 +24,8 @@ FLOATS = (np.float16, np.float32, np.float64)
 
 
 def point(x0, keep_dtype=False):
-    """x0 as a 1-D float64 array, checked; ``keep_dtype``: float16 and float32 stay (scipy's rule)."""
+    """x0 as a 1-D float64 array of its own (a copy), checked; ``keep_dtype``: float16 and
+    float32 stay (scipy's rule)."""
     x = np.asarray(x0)
     if x.dtype.kind not in "iufb":
         raise ValueError(f"x0: expected real numbers, got {x.dtype}")

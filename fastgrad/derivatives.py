@@ -70,7 +70,7 @@ def approx_derivative(fun: Callable, x0: ArrayLike, method: str = "3-point", rel
     "richardson" also "error_estimate", shaped like J.
     """
     rule = rule_of(method)
-    x0 = calls.point(x0, keep_dtype=True)
+    asked, x0 = np.asarray(x0), calls.point(x0, keep_dtype=True)  # x0 a copy: f may change it, not the caller's
     kwargs = {} if kwargs is None else dict(kwargs)
     workers = calls.check_workers(workers)
     backend = calls.backend_of(backend, fun, kwargs, workers)
@@ -86,9 +86,9 @@ def approx_derivative(fun: Callable, x0: ArrayLike, method: str = "3-point", rel
     call = calls.Call(fun, args, kwargs, x0.dtype)
     nfev = 0
     if f0 is None:
-        probe = x0.copy()
-        f0 = calls.value(call, probe)
-        if not (np.array_equal(probe, x0) or np.array_equal(probe, x0, equal_nan=True)):  # a moving point
+        f0 = calls.value(call, x0)
+        asked = asked.reshape(-1)
+        if not (np.array_equal(x0, asked) or np.array_equal(x0, asked, equal_nan=True)):  # a moving point
             raise ValueError("fun: changed its argument x in place; differences need a function that leaves x "
                              "as it was (copy it first)")
         nfev = 1
