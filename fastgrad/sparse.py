@@ -120,20 +120,13 @@ def fewest_groups(rows):
 
 class Plan(NamedTuple):
     """How a sparse Jacobian is evaluated: column j in group ``groups[j]``, the columns of group
-    g ``members[starts[g]:starts[g + 1]]``; ``dense[g]``: g holds at least a tenth of the
-    columns, and the compiled loop steps it by one pass over x that picks its columns by
-    ``labels`` (groups as int8, 127 for g >= 127, never dense); and where each CSR entry k
-    finds its row and the value of f that forms it (``kernels.entry_places``)."""
+    g ``members[starts[g]:starts[g + 1]]``; and where each CSR entry k finds its row and the
+    value of f that forms it (``kernels.entry_places``)."""
     groups: np.ndarray
     starts: np.ndarray
     members: np.ndarray
-    labels: np.ndarray
-    dense: np.ndarray
     rows: np.ndarray
     places: np.ndarray
-
-
-DENSE_SHARE = 10  # a group of at least 1/DENSE_SHARE of the columns is stepped by a pass over x
 
 
 _LAST = None  # (indptr, indices, shape, Plan) of the structure _plan last planned with its own groups
@@ -151,10 +144,7 @@ def _plan(rows, groups=None):
         raise ValueError(f"sparsity: groups must be {n} non-negative ints, got shape {groups.shape}")
     count = int(groups.max()) + 1 if groups.size else 0
     narrow = np.int32 if max(count, 1) * m < 2 ** 31 else np.int64  # places[k] < count m
-    starts, members = kernels.members_of(groups, count)
-    labels = np.minimum(groups, 127).astype(np.int8)
-    dense = (np.diff(starts) * DENSE_SHARE >= n) & (np.arange(count) < 127)
-    plan = Plan(groups, starts, members, labels, dense,
+    plan = Plan(groups, *kernels.members_of(groups, count),
                 *kernels.entry_places(rows[0], rows[1], groups, m, np.zeros(0, dtype=narrow)))
     if own and rows[0] is stored[0] and rows[1] is stored[1]:
         for array in plan:
@@ -217,7 +207,7 @@ def sparse_jacobian(call, rule, x0, f0, h, one_sided, sparsity, backend, workers
         rows = pattern(rows, (f0.size, x0.size))
         indptr, indices, plan = rows[0], rows[1], _plan(rows, groups)
     n_groups, sided = plan.starts.size - 1, np.empty(0, dtype=np.bool_)
-    at = _evaluator(call, x0, plan, f0, backend, workers, client, blocks)
+    at = _evaluator(call, x0, plan.starts, plan.members, f0, backend, workers, client, blocks)
     wide = x0.dtype == np.float64  # points as computed: one pass for both steps and dx
     if rule.name == "forward":
         first = second = at(h[None])
@@ -248,52 +238,51 @@ def sparse_jacobian(call, rule, x0, f0, h, one_sided, sparsity, backend, workers
     return J, n_groups * rule.evaluations
 
 
-def _evaluator(call, x0, plan, f0, backend, workers, client, blocks):
+def _evaluator(call, x0, starts, members, f0, backend, workers, client, blocks):
     """steps (P, n) -> F (P G, m): F[p G + g] = f(x0 + sum over g's columns j of steps[p, j] e_j)
-    for the G groups of ``plan``, by ``group_rows`` here, or in blocks of groups on the Dask
-    cluster, each ``group_rows`` of the serial loop (the same bits)."""
+    for the G groups, by ``group_rows`` here, or in blocks of groups on the Dask cluster, each
+    ``group_rows`` of the serial loop (the same bits)."""
     def at(steps):
         start = x0.astype(complex) if np.iscomplexobj(steps) else x0
         dtype = complex if np.iscomplexobj(steps) else f0.dtype
-        n_groups = plan.starts.size - 1
+        n_groups = starts.size - 1
         if backend != policy.DASK:
-            return group_rows(call, start, plan, 0, steps, np.empty((steps.shape[0] * n_groups, f0.size), dtype=dtype),
-                              backend, workers)
+            return group_rows(call, start, starts, members, steps,
+                              np.empty((steps.shape[0] * n_groups, f0.size), dtype=dtype), backend, workers)
         cluster, edges = calls.cluster_blocks(client, blocks, n_groups)
-        grouping = plan._replace(rows=plan.rows[:0], places=plan.places[:0])  # what the tasks need
         parts = [part for row in steps for part in dask_backend.run_blocks(
-            cluster, _block, (call, start, grouping, row[None], dtype, f0.size), list(zip(edges[:-1], edges[1:])))]
+            cluster, _block, (call, start, starts, members, row[None], dtype, f0.size),
+            list(zip(edges[:-1], edges[1:])))]
         return np.concatenate(parts)
     return at
 
 
-def group_rows(call, start, plan, first, steps, F, backend, workers):
-    """F[p H + h] = f(start + sum over group g = first + h's columns j of steps[p, j] e_j) for
-    the H = F.shape[0] / P groups from ``first`` (of ``plan``) and each row p of ``steps``, by
-    the compiled loop (``workers`` threads), the interpreted one, or the map-like ``workers``."""
-    n_groups = F.shape[0] // steps.shape[0]
-    starts, members = plan.starts[first:first + n_groups + 1], plan.members
+def group_rows(call, start, starts, members, steps, F, backend, workers):
+    """F[p G + g] = f(start + sum over g's columns j of steps[p, j] e_j) for the G = len(starts) - 1
+    groups and each row p of ``steps``, by the compiled loop (``workers`` threads), the
+    interpreted one, or the map-like ``workers``."""
     if backend == policy.PYTHON and callable(workers):
+        n_groups = starts.size - 1
         points = (_stepped(start, steps[q // n_groups], members[starts[q % n_groups]:starts[q % n_groups + 1]])
                   for q in range(F.shape[0]))
         for q, value in enumerate(workers(call, points)):
             F[q] = value
-    elif backend == policy.PYTHON:  # column by column: a pass over x in Python would cost more
+    elif backend == policy.PYTHON:
         loop = specialise.bound(any_function.shared_group_evaluations, (("fun", call),))
-        loop((), start, starts, members, plan.labels, np.zeros_like(plan.dense), first, steps, 1, F)
+        loop((), start, starts, members, steps, 1, F)
     else:
         backend = calls.running(backend, workers)
         with calls.threads(backend, workers):
             calls.compiled(any_function.shared_group_evaluations, call.fun, backend)(
-                call.args, start, starts, members, plan.labels, plan.dense, first, steps,
-                calls.shares(backend, workers), F)
+                call.args, start, starts, members, steps, calls.shares(backend, workers), F)
     return F
 
 
-def _block(call, start, plan, steps, dtype, size, first, last):
+def _block(call, start, starts, members, steps, dtype, size, first, last):
     """``group_rows`` of groups first .. last - 1 by the serial loop: a task on the cluster."""
     serial = calls.serial_backend(call.fun, call.kwargs)
-    return group_rows(call, start, plan, first, steps, np.empty((last - first, size), dtype=dtype), serial, None)
+    return group_rows(call, start, starts[first:last + 1], members, steps,
+                      np.empty((last - first, size), dtype=dtype), serial, None)
 
 
 def _stepped(x0, steps, columns):

@@ -141,29 +141,6 @@ def test_compiled_groups_equal_scipy_on_every_backend_and_thread_count(force_thr
     np.testing.assert_allclose(theirs, dense, rtol=0, atol=1e-12 * np.abs(dense).max())
 
 
-@njit
-def chain_and_block(x):
-    """``chain`` with sum x_j^2 over the first 15 columns added to r_0."""
-    r = COMPILED_CHAIN(x)
-    r[0] += np.sum(x[:15] ** 2)
-    return r
-
-
-def test_large_groups_stepped_in_one_pass_equal_small_ones_stepped_column_by_column(force_threads):
-    n = 200
-    structure = chain_structure(n).tolil()
-    structure[0, :15] = 1
-    structure = structure.tocsr()
-    x0 = np.linspace(-1.0, 1.0, n)
-    dense = fastgrad_sparse._plan(fastgrad_sparse.pattern(structure)).dense
-    assert dense.any() and not dense.all()  # three groups of the chain's columns, twelve of one column each
-    for method in ("2-point", "3-point"):
-        theirs = scipy_approx_derivative(chain_and_block, x0, method=method, sparsity=structure).toarray()
-        for backend in ("python", "numba", "numba-parallel"):
-            ours = fg.approx_derivative(chain_and_block, x0, method=method, sparsity=structure, backend=backend)
-            np.testing.assert_array_equal(ours.toarray(), theirs)
-
-
 def test_sparse_input_is_refused_in_words(monkeypatch):
     x0 = np.linspace(-1.0, 1.0, 6)
     with pytest.raises(ValueError, match=r"sparsity: the structure has shape \(5, 5\); the Jacobian's is \(6, 6\)"):

@@ -38,29 +38,15 @@ def shared_evaluations(args, x0, coordinates, steps, n_shares, F):
 
 
 @template
-def group_evaluations(args, x0, starts, members, labels, dense, base, steps, first, stride, F):
+def group_evaluations(args, x0, starts, members, steps, first, stride, F):
     """F[q] = f(x0 + sum_j steps[p, j] e_j, *args), j over group g's columns
     members[starts[g]:starts[g + 1]], q = p G + g (G groups; p a row of ``steps``), for
     q = first, first + stride, ... (the evaluations of a sparse Jacobian: one per group of
-    columns that share no row and point of the difference rule). A group marked
-    dense[base + g] is stepped by one branch-free pass over x (its columns are those with
-    labels[j] == base + g), which vectorises; any other column by column, and restored
-    after f. Either way x_j is x0_j + steps[p, j] or x0_j: the same bits."""
+    columns that share no row and point of the difference rule)."""
     n_groups = starts.shape[0] - 1
     x = x0.copy()
-    clean = True  # x == x0
     for q in range(first, F.shape[0], stride):
         p, g = q // n_groups, q % n_groups
-        if dense[base + g]:
-            step, label = steps[p], base + g
-            for j in range(x.shape[0]):
-                x[j] = x0[j] + step[j] if labels[j] == label else x0[j]
-            F[q] = fun(x, *args)
-            clean = False
-            continue
-        if not clean:
-            x[:] = x0
-            clean = True
         for k in range(starts[g], starts[g + 1]):
             j = members[k]
             x[j] = x0[j] + steps[p, j]
@@ -70,10 +56,10 @@ def group_evaluations(args, x0, starts, members, labels, dense, base, steps, fir
 
 
 @template
-def shared_group_evaluations(args, x0, starts, members, labels, dense, base, steps, n_shares, F):
+def shared_group_evaluations(args, x0, starts, members, steps, n_shares, F):
     """``group_evaluations`` of every q, in ``n_shares`` shares (over threads where compiled parallel)."""
     for b in prange(n_shares):
-        group_evaluations(args, x0, starts, members, labels, dense, base, steps, b, n_shares, F)
+        group_evaluations(args, x0, starts, members, steps, b, n_shares, F)
 
 
 @template
