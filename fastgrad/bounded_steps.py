@@ -17,8 +17,6 @@ one-sided form: all their points must lie within the bounds.
 """
 import numpy as np
 
-from .kernels import steps as kernels
-
 EPS = np.finfo(np.float64).eps
 
 
@@ -50,7 +48,11 @@ def relative_step(rule, eps=EPS):
 
 def steps_of(x0, rule, rel_step, abs_step, eps=EPS):
     """scipy's absolute steps (module docstring), float64; positive for fastgrad's rules."""
-    default = kernels.default_steps(x0.astype(np.float64, copy=False), np.float64(relative_step(rule, eps)))
+    r = np.float64(relative_step(rule, eps))
+    default = np.abs(x0, dtype=np.float64)  # r s_i max(1, |x_i|) = ±(r max(1, |x_i|)), exactly
+    np.maximum(default, 1.0, out=default)
+    default *= r
+    np.negative(default, out=default, where=x0 < 0)
     if abs_step is None and rel_step is None:  # the fallback below would put the same step back
         h = default
     else:
