@@ -106,6 +106,26 @@ def test_kept_groups_follow_the_structure_entry_for_entry():
     assert not plan.groups.flags.writeable
 
 
+@pytest.mark.parametrize("parallel", [False, True])
+def test_the_kept_pattern_is_compared_in_every_share(parallel, two_threads):
+    from fastgrad.kernels import sparse as kernels
+    from fastgrad.kernels import specialise
+    same = specialise.specialise(kernels.same_entries, (), parallel=parallel)
+    kept = chain_structure(41)
+    for shares in (1, 2, 3, 4):
+        assert same(kept.indptr, kept.indices, kept.data, kept.indptr.copy(), kept.indices.copy(), shares)
+        for where in (0, kept.nnz // 2, kept.nnz - 1):  # in the first share, a middle one, the last
+            indices, data = kept.indices.copy(), kept.data.copy()
+            indices[where] += 1
+            assert not same(kept.indptr, indices, kept.data, kept.indptr, kept.indices, shares)
+            data[where] = 0.0  # an explicit zero is no entry
+            assert not same(kept.indptr, kept.indices, data, kept.indptr, kept.indices, shares)
+        indptr = kept.indptr.copy()
+        indptr[-2] -= 1  # the last row but one ends one entry early: same total
+        assert not same(indptr, kept.indices, kept.data, kept.indptr, kept.indices, shares)
+        assert not same(kept.indptr[:-1], kept.indices, kept.data, kept.indptr, kept.indices, shares)
+
+
 def test_the_fewer_groups_of_scipys_order_and_the_columns_own_are_taken():
     banded = sp.diags([np.ones(40 - abs(d)) for d in range(-2, 3)], list(range(-2, 3)), format="csr")
     assert fg.group_columns(banded).max() + 1 > 5  # scipy's random order
