@@ -208,7 +208,7 @@ def sparse_jacobian(call, rule, x0, f0, h, one_sided, sparsity, backend, workers
         indptr, indices, plan = rows[0], rows[1], _plan(rows, groups)
     n_groups, sided = plan.starts.size - 1, np.empty(0, dtype=np.bool_)
     at = _evaluator(call, x0, plan.starts, plan.members, f0, backend, workers, client, blocks)
-    wide = x0.dtype == np.float64  # points as computed: one pass for both steps and dx
+    wide = x0.dtype == np.float64  # a float64 point holds x0 + h as computed: steps and dx in one compiled pass
     if rule.name == "forward":
         first = second = at(h[None])
         dx = steps_kernels.forward_taken(x0, h) if wide else taken(x0, h)
