@@ -167,7 +167,8 @@ def quotients(rows, places, indices, indptr, first, second, f0, one_sided, dx, c
     size, pointers = data.shape[0], indptr.shape[0]
     for b in prange(n_shares):
         start, stop = b * pointers // n_shares, (b + 1) * pointers // n_shares
-        indptr_out[start:stop] = indptr[start:stop]
+        for i in range(start, stop):
+            indptr_out[i] = indptr[i]
         start, stop = b * size // n_shares, (b + 1) * size // n_shares
         # slices, so that k is known not to be negative and the loops vectorise
         out, at, row, column = data[start:stop], places[start:stop], rows[start:stop], indices[start:stop]
