@@ -35,7 +35,7 @@ def unbounded(lb, ub):
     """Whether every lb is -inf and every ub +inf (read once where a bound is one number)."""
     if lb.strides == ub.strides == (0,):  # broadcast from one number each
         lb, ub = lb[:1], ub[:1]
-    return bool(np.all(np.isneginf(lb) & np.isposinf(ub)))
+    return bool((lb == -np.inf).all() and (ub == np.inf).all())
 
 
 def relative_step(rule, eps=EPS):
