@@ -17,6 +17,8 @@ one-sided form: all their points must lie within the bounds.
 """
 import numpy as np
 
+from .kernels import steps as kernels
+
 EPS = np.finfo(np.float64).eps
 
 
@@ -46,13 +48,18 @@ def relative_step(rule, eps=EPS):
     return eps ** (0.5 if rule.complex else 1 / (rule.order + 1))
 
 
-def steps_of(x0, rule, rel_step, abs_step, eps=EPS):
-    """scipy's absolute steps (module docstring), float64; positive for fastgrad's rules."""
+def steps_of(x0, rule, rel_step, abs_step, eps=EPS, compiled=False):
+    """scipy's absolute steps (module docstring), float64; positive for fastgrad's rules.
+    ``compiled``: a float64 x0's default steps by one compiled pass (the same bits), for a
+    caller that runs compiled kernels anyway; numpy's four passes load none."""
     r = np.float64(relative_step(rule, eps))
-    default = np.abs(x0, dtype=np.float64)  # r s_i max(1, |x_i|) = ±(r max(1, |x_i|)), exactly
-    np.maximum(default, 1.0, out=default)
-    default *= r
-    np.negative(default, out=default, where=x0 < 0)
+    if compiled and x0.dtype == np.float64:
+        default = kernels.default_steps(x0, r)
+    else:
+        default = np.abs(x0, dtype=np.float64)  # r s_i max(1, |x_i|) = ±(r max(1, |x_i|)), exactly
+        np.maximum(default, 1.0, out=default)
+        default *= r
+        np.negative(default, out=default, where=x0 < 0)
     if abs_step is None and rel_step is None:  # the fallback below would put the same step back
         h = default
     else:

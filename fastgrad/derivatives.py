@@ -98,7 +98,7 @@ def approx_derivative(fun: Callable, x0: ArrayLike, method: str = "3-point", rel
     if as_linear_operator:
         J = directional.linear_operator(call, x0, f0, rule, rel_step, eps)
         return (J, {"nfev": nfev, "backend": backend}) if full_output else J
-    h = steps_of(x0, rule, rel_step, abs_step, eps)
+    h = steps_of(x0, rule, rel_step, abs_step, eps, compiled=sparsity is not None)  # sparse: kernels run anyway
     one_sided = np.zeros(x0.size, dtype=bool)
     if rule.name == "forward":
         h = one_sided_within(x0, h, lb, ub)

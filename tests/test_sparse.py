@@ -44,6 +44,20 @@ def test_groups_are_scipys(seed):
         assert (A[:, groups == g].sum(axis=1) <= 1).all()
 
 
+def test_the_sparse_paths_compiled_default_steps_are_numpys_to_the_bit():
+    from fastgrad.bounded_steps import steps_of
+    from fastgrad.rules import rule_of
+    special = [0.0, -0.0, 1.0, -1.0, np.nan, -np.nan, np.inf, -np.inf, 1e-300, -1e-300, 0.999, -1.001, 3e300]
+    x0 = np.concatenate([special, np.random.default_rng(3).normal(size=500) * np.logspace(-3, 3, 500)])
+    for method in ("2-point", "3-point", "cs"):
+        numpy_steps = steps_of(x0, rule_of(method), None, None)
+        assert steps_of(x0, rule_of(method), None, None, compiled=True).tobytes() == numpy_steps.tobytes()
+    x0 = np.array([-0.0, 0.0, -3.5, 12.25, -0.5, 1e3, -1e-9, 7.0])  # steps beyond r: |x_i| > 1, and a -0.0
+    J = fg.approx_derivative(COMPILED_CHAIN, x0, method="2-point", sparsity=chain_structure(8))
+    assert J.toarray().tobytes() == scipy_approx_derivative(COMPILED_CHAIN, x0, method="2-point",
+                                                                     sparsity=chain_structure(8)).toarray().tobytes()
+
+
 @pytest.mark.parametrize("method", ["2-point", "3-point", "cs"])
 def test_python_function_equals_scipy_bit_for_bit(method):
     n = 20

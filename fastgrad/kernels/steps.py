@@ -1,9 +1,22 @@
-"""Kernels of the steps that a sparse Jacobian's float64 points take, each one pass over x0
-(``bounded_steps.py`` holds the rules that choose h).
+"""Kernels of a sparse Jacobian's steps at a float64 point, each one pass over x0
+(``bounded_steps.py`` holds the rules that choose h): the default step, and the steps
+that the points actually take.
 """
 import numpy as np
 
 from .jit import kernel
+
+
+@kernel
+def default_steps(x0, r):
+    """h_i = r s_i max(1, |x0_i|), s_i = -1 where x0_i < 0, else +1 (the product formed as
+    scipy forms it, to the bit: negating is exact; a NaN x0_i gives a NaN step)."""
+    h = np.empty(x0.shape[0])
+    for i in range(x0.shape[0]):
+        size = abs(x0[i])
+        step = r * (1.0 if size < 1.0 else size)
+        h[i] = -step if x0[i] < 0 else step
+    return h
 
 
 @kernel
