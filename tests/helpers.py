@@ -11,10 +11,10 @@ OUTPUT_LOSSES = [("identity", "squared"), ("identity", "mse"), ("sigmoid", "squa
                  ("sigmoid", "mse"), ("softmax", "cross-entropy")]
 # A configuration (hidden activations, output, loss) compiles kernels of its own, seconds each,
 # so the tests do not take the whole cross product of 20: every hidden activation meets the
-# textbook's output and loss, every output and loss pair meets tanh, but for sigmoid and
-# squared, which mixed hidden layers (all four activations in one kernel) take, beside softmax
-# and cross-entropy: both outputs that transform. Each formula module thus runs in every
-# template, and each pair of output and loss once, in nine configurations.
+# textbook's output and loss; mixed hidden layers (all four activations in one kernel) meet
+# both outputs that transform, as sigmoid with squared and softmax with cross-entropy; tanh
+# meets every other pair of output and loss. Each formula module thus runs in every template,
+# and each pair of output and loss once, in nine configurations.
 CONFIGURATIONS = ([(h, "identity", "squared") for h in HIDDEN]
                   + [("tanh", o, l) for o, l in OUTPUT_LOSSES[1:] if (o, l) != ("sigmoid", "squared")]
                   + [(MIXED, "sigmoid", "squared"), (MIXED, "softmax", "cross-entropy")])
